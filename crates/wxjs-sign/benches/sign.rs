@@ -1,1 +1,118 @@
-fn main() {}
+//! Signing cost: the config signature (nonce generation and string building included) against the
+//! bare SHA-1 of the same `string1`, and the package and card signatures.
+//!
+//! Run with `cargo bench -p wxjs-sign --bench sign`; figures go into BENCHMARKS.md.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sha1::{Digest, Sha1};
+use wxjs_sign::*;
+
+const TICKET: &str =
+    "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
+const URL: &str = "https://example.com:8443/h5/活动页?from=singlemessage&isappinstalled=0";
+
+fn config(c: &mut Criterion) {
+    let ticket = JsapiTicket::new(TICKET);
+    let mut g = c.benchmark_group("config");
+    g.bench_function(
+        "sign_config (nonce + timestamp + string1 + sha1 + hex)",
+        |b| {
+            b.iter(|| {
+                let nonce = nonce_str();
+                let ts = timestamp_now();
+                black_box(sign_config(&ticket, black_box(&nonce), ts, black_box(URL)))
+            });
+        },
+    );
+    let string1 = sign_config(&ticket, "Wm3WZYTPz0wzccnW", 1_414_587_457, URL)
+        .string1()
+        .to_owned();
+    g.bench_function("bare sha1 of the same string1", |b| {
+        b.iter(|| black_box(Sha1::digest(black_box(string1.as_bytes()))));
+    });
+    g.bench_function("nonce_str alone", |b| b.iter(|| black_box(nonce_str())));
+    g.finish();
+}
+
+fn package(c: &mut Criterion) {
+    let fields: BTreeMap<String, String> = [
+        ("bank_type", "WX"),
+        ("body", "支付测试"),
+        ("fee_type", "1"),
+        ("input_charset", "UTF-8"),
+        ("notify_url", "http://weixin.qq.com"),
+        ("out_trade_no", "7240b65810859cbf2a8d9f76a638c0a3"),
+        ("partner", "1900000109"),
+        ("spbill_create_ip", "196.168.1.1"),
+        ("total_fee", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let key = PartnerKey::new("8934e7d15453e97507ef794cf7b0519d");
+    let mut gbk = fields.clone();
+    gbk.insert("input_charset".into(), "GBK".into());
+    let mut g = c.benchmark_group("package");
+    g.bench_function("sign_package UTF-8", |b| {
+        b.iter(|| black_box(sign_package(black_box(&fields), &key)))
+    });
+    g.bench_function("sign_package GBK", |b| {
+        b.iter(|| black_box(sign_package(black_box(&gbk), &key)))
+    });
+    g.finish();
+}
+
+fn cards(c: &mut Criterion) {
+    let t = CardTicket::new(
+        "E0o2-at6NcC2OsJiQTlwlHJ2Ls5xY5y5LbXMjSA8XcF5QDCrCvnSCg7QFSDXEaugDqrq8NyoLgv_QYvN9F_zpg",
+    );
+    let mut g = c.benchmark_group("card");
+    g.bench_function("sign_card_ext", |b| {
+        b.iter(|| {
+            black_box(sign_card_ext(
+                &t,
+                "1417751808",
+                "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                "800",
+                "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
+                "nonce1234",
+            ))
+        })
+    });
+    g.bench_function("card_ext JSON", |b| {
+        b.iter(|| {
+            black_box(
+                card_ext(
+                    &t,
+                    "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                    "800",
+                    "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
+                    "1417751808",
+                    "nonce1234",
+                )
+                .to_json(),
+            )
+        })
+    });
+    g.bench_function("sign_card_sign", |b| {
+        b.iter(|| {
+            black_box(sign_card_sign(
+                &t,
+                "wx1a2b3c4d5e6f7a8b",
+                "5005",
+                "1417751808",
+                "k3jd8s",
+                "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                "GROUPON",
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, config, package, cards);
+
+criterion_main!(benches);

@@ -85,14 +85,27 @@ mod tests {
 
     #[test]
     fn accepts_platform_ids_and_rejects_the_rest() {
-        for ok in ["wxf8b4f85f3a794e77", "wxd678efh567hg6787", "wx8888888888888888"] {
+        for ok in [
+            "wxf8b4f85f3a794e77",
+            "wxd678efh567hg6787",
+            "wx8888888888888888",
+        ] {
             assert_eq!(AppId::parse(ok).unwrap().as_str(), ok);
         }
         assert_eq!(AppId::parse(""), Err(AppIdError::Empty));
         assert_eq!(AppId::parse("ab8888888888888888"), Err(AppIdError::Prefix));
         assert_eq!(AppId::parse("wx88"), Err(AppIdError::Length(4)));
-        assert_eq!(AppId::parse("wx888888888888888A"), Err(AppIdError::Character));
-        assert_eq!(AppId::parse("wx88888888888888-8"), Err(AppIdError::Character));
-        assert_eq!(AppId::parse("wx888888888888888é"), Err(AppIdError::Character));
+        assert_eq!(
+            AppId::parse("wx888888888888888A"),
+            Err(AppIdError::Character)
+        );
+        assert_eq!(
+            AppId::parse("wx88888888888888-8"),
+            Err(AppIdError::Character)
+        );
+        assert_eq!(
+            AppId::parse("wx888888888888888é"),
+            Err(AppIdError::Character)
+        );
     }
 }

@@ -19,7 +19,14 @@ pub fn sign_card_ext_2014(
     openid: &str,
     balance: &str,
 ) -> Signed {
-    let string1 = sorted_concat(&mut [appsecret.secret(), timestamp, card_id, code, openid, balance]);
+    let string1 = sorted_concat(&mut [
+        appsecret.secret(),
+        timestamp,
+        card_id,
+        code,
+        openid,
+        balance,
+    ]);
     let signature = sha1_hex(string1.as_bytes());
     Signed::new(string1, signature)
 }
@@ -50,7 +57,14 @@ pub fn sign_card_ext(
     openid: &str,
     nonce_str: &str,
 ) -> Signed {
-    let string1 = sorted_concat(&mut [api_ticket.secret(), timestamp, card_id, code, openid, nonce_str]);
+    let string1 = sorted_concat(&mut [
+        api_ticket.secret(),
+        timestamp,
+        card_id,
+        code,
+        openid,
+        nonce_str,
+    ]);
     let signature = sha1_hex(string1.as_bytes());
     Signed::new(string1, signature)
 }
@@ -208,7 +222,10 @@ mod tests {
             signature: "s".into(),
         };
         let json = ext.to_json();
-        assert_eq!(json, r#"{"code":"a\"b","timestamp":"1","nonce_str":"n","signature":"s"}"#);
+        assert_eq!(
+            json,
+            r#"{"code":"a\"b","timestamp":"1","nonce_str":"n","signature":"s"}"#
+        );
         let back: CardExt = serde_json::from_str(&json).unwrap();
         assert_eq!(back, ext);
     }
@@ -217,7 +234,15 @@ mod tests {
     fn card_ext_builders_sign_what_they_carry() {
         let t = CardTicket::new("ticket");
         let ext = card_ext(&t, "card", "800", "oid", "1417751808", "nonce");
-        assert!(verify_card_ext(&t, &ext.timestamp, "card", &ext.code, &ext.openid, &ext.nonce_str, &ext.signature));
+        assert!(verify_card_ext(
+            &t,
+            &ext.timestamp,
+            "card",
+            &ext.code,
+            &ext.openid,
+            &ext.nonce_str,
+            &ext.signature
+        ));
         let s = AppSecret::new("456789");
         let old = card_ext_2014(&s, "345667", "23456", "", "141231233", "");
         assert_eq!(old.signature, "4f76593a4245644fae4e1bc940f6422a0c3ec03e");

@@ -27,7 +27,12 @@ pub fn sign_config(ticket: &JsapiTicket, noncestr: &str, timestamp: u64, url: &s
 
 /// The config signature over `url` exactly as given, fragment and all: what a server that
 /// forgot to cut the fragment computed. Only the diagnosis needs it.
-pub(crate) fn sign_config_raw(ticket: &JsapiTicket, noncestr: &str, timestamp: u64, url: &str) -> String {
+pub(crate) fn sign_config_raw(
+    ticket: &JsapiTicket,
+    noncestr: &str,
+    timestamp: u64,
+    url: &str,
+) -> String {
     let ts = itoa_buf(timestamp);
     sha1_hex(config_string1(ticket.secret(), noncestr, ts.as_str(), url).as_bytes())
 }
@@ -42,7 +47,10 @@ pub fn verify_config(
     url: &str,
     signature: &str,
 ) -> bool {
-    ct_eq(sign_config(ticket, noncestr, timestamp, url).signature(), signature)
+    ct_eq(
+        sign_config(ticket, noncestr, timestamp, url).signature(),
+        signature,
+    )
 }
 
 /// `addrSign` (appendix 4): SHA-1 over `accesstoken=…&appid=…&noncestr=…&timestamp=…&url=…`,
@@ -89,7 +97,8 @@ pub(crate) fn strip_fragment(url: &str) -> &str {
 /// `string1` of appendix 1, built directly: the four keys are already in ASCII order.
 pub(crate) fn config_string1(ticket: &str, noncestr: &str, timestamp: &str, url: &str) -> String {
     const KEYS: usize = "jsapi_ticket=&noncestr=&timestamp=&url=".len();
-    let mut s = String::with_capacity(KEYS + ticket.len() + noncestr.len() + timestamp.len() + url.len());
+    let mut s =
+        String::with_capacity(KEYS + ticket.len() + noncestr.len() + timestamp.len() + url.len());
     s.push_str("jsapi_ticket=");
     s.push_str(ticket);
     s.push_str("&noncestr=");
@@ -146,6 +155,9 @@ mod tests {
             sign_config(&t, "n", 1, "http://a/b?c#d").signature(),
             sign_config(&t, "n", 1, "http://a/b?c").signature()
         );
-        assert_eq!(sign_config(&t, "n", 1, "http://a/#").string1(), "jsapi_ticket=t&noncestr=n&timestamp=1&url=http://a/");
+        assert_eq!(
+            sign_config(&t, "n", 1, "http://a/#").string1(),
+            "jsapi_ticket=t&noncestr=n&timestamp=1&url=http://a/"
+        );
     }
 }

@@ -10,9 +10,9 @@
 
 use serde::Serialize;
 
-use crate::config::{sign_config_raw, strip_fragment};
 #[cfg(test)]
 use crate::config::sign_config;
+use crate::config::{sign_config_raw, strip_fragment};
 use crate::secret::JsapiTicket;
 
 /// What the page passed to `wx.config` (and the URL it had signed).
@@ -166,7 +166,8 @@ pub fn diagnose(input: &DiagnoseInput<'_>) -> Diagnosis {
     let used = &input.used;
     let checked_url = match input.page_url {
         Some(page) => strip_fragment(page).to_owned(),
-        None => browser_form(strip_fragment(used.url)).unwrap_or_else(|| strip_fragment(used.url).to_owned()),
+        None => browser_form(strip_fragment(used.url))
+            .unwrap_or_else(|| strip_fragment(used.url).to_owned()),
     };
     let mut findings = Vec::new();
     let mut push = |kind: FindingKind| {
@@ -184,10 +185,16 @@ pub fn diagnose(input: &DiagnoseInput<'_>) -> Diagnosis {
     }
 
     // The timestamp.
-    let ts: Option<u64> = used.timestamp.parse().ok().filter(|_| used.timestamp.bytes().all(|b| b.is_ascii_digit()));
+    let ts: Option<u64> = used
+        .timestamp
+        .parse()
+        .ok()
+        .filter(|_| used.timestamp.bytes().all(|b| b.is_ascii_digit()));
     match ts {
         None => push(FindingKind::TimestampNotNumber),
-        Some(t) if used.timestamp.len() >= 13 && t >= 1_000_000_000_000 => push(FindingKind::TimestampMilliseconds),
+        Some(t) if used.timestamp.len() >= 13 && t >= 1_000_000_000_000 => {
+            push(FindingKind::TimestampMilliseconds)
+        }
         Some(_) => {}
     }
     if let Some((signed_ts, signed_nonce)) = input.issued {
@@ -202,9 +209,8 @@ pub fn diagnose(input: &DiagnoseInput<'_>) -> Diagnosis {
     // The URL that was signed, against the browser's form of it and against the page.
     url_findings(used.url, &checked_url, &mut push);
 
-    let valid = ts.is_some_and(|t| {
-        sign_config_raw(input.ticket, used.nonce_str, t, &checked_url) == sig
-    });
+    let valid =
+        ts.is_some_and(|t| sign_config_raw(input.ticket, used.nonce_str, t, &checked_url) == sig);
     if !valid && hex {
         search(input, ts, &checked_url, &mut push);
     }
@@ -297,17 +303,28 @@ fn url_findings(signed: &str, checked: &str, push: &mut impl FnMut(FindingKind))
 }
 
 /// Looks for the ticket, nonce, timestamp and URL that reproduce the signature.
-fn search(input: &DiagnoseInput<'_>, ts: Option<u64>, checked_url: &str, push: &mut impl FnMut(FindingKind)) {
+fn search(
+    input: &DiagnoseInput<'_>,
+    ts: Option<u64>,
+    checked_url: &str,
+    push: &mut impl FnMut(FindingKind),
+) {
     let used = &input.used;
     let sig = used.signature.to_ascii_lowercase();
-    let tickets: Vec<&JsapiTicket> = std::iter::once(input.ticket).chain(input.previous_tickets).collect();
+    let tickets: Vec<&JsapiTicket> = std::iter::once(input.ticket)
+        .chain(input.previous_tickets)
+        .collect();
     let mut nonces = vec![used.nonce_str];
     if let Some((_, n)) = input.issued {
         if n != used.nonce_str {
             nonces.push(n);
         }
     }
-    let mut urls: Vec<String> = vec![checked_url.to_owned(), used.url.to_owned(), strip_fragment(used.url).to_owned()];
+    let mut urls: Vec<String> = vec![
+        checked_url.to_owned(),
+        used.url.to_owned(),
+        strip_fragment(used.url).to_owned(),
+    ];
     urls.push(html_unescape(strip_fragment(used.url)));
     if let Some(b) = browser_form(strip_fragment(used.url)) {
         urls.push(b);
@@ -343,14 +360,18 @@ fn search(input: &DiagnoseInput<'_>, ts: Option<u64>, checked_url: &str, push: &
                         if age > 0 {
                             push(FindingKind::StaleTicket { tickets_ago: age });
                         }
-                        if Some(t) != ts && input.issued.is_none_or(|(it, _)| it != t || ts == Some(it)) {
+                        if Some(t) != ts
+                            && input.issued.is_none_or(|(it, _)| it != t || ts == Some(it))
+                        {
                             push(FindingKind::TimestampNotSigned { signed: t });
                         }
                         if nonce != used.nonce_str && input.issued.is_none() {
                             push(FindingKind::NonceNotSigned);
                         }
                         if url != checked_url {
-                            push(FindingKind::SignedOtherUrl { signed_url: url.clone() });
+                            push(FindingKind::SignedOtherUrl {
+                                signed_url: url.clone(),
+                            });
                         }
                         return;
                     }
@@ -375,7 +396,11 @@ fn has_default_port(url: &str) -> bool {
         return false;
     };
     let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let default = if scheme.eq_ignore_ascii_case("https") { ":443" } else { ":80" };
+    let default = if scheme.eq_ignore_ascii_case("https") {
+        ":443"
+    } else {
+        ":80"
+    };
     authority.ends_with(default)
 }
 
@@ -397,7 +422,9 @@ fn html_entity(url: &str) -> Option<String> {
 }
 
 fn html_unescape(url: &str) -> String {
-    ENTITIES.iter().fold(url.to_owned(), |s, (e, r)| s.replace(e, r))
+    ENTITIES
+        .iter()
+        .fold(url.to_owned(), |s, (e, r)| s.replace(e, r))
 }
 
 fn percent_decode_utf8(url: &str) -> Result<String, ()> {
@@ -446,20 +473,40 @@ fn message(kind: &FindingKind) -> String {
 mod tests {
     use super::*;
 
-    const TICKET: &str = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
+    const TICKET: &str =
+        "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
 
     fn codes(d: &Diagnosis) -> Vec<String> {
         d.findings
             .iter()
-            .map(|f| serde_json::to_value(f).unwrap()["code"].as_str().unwrap().to_owned())
+            .map(|f| {
+                serde_json::to_value(f).unwrap()["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     }
 
-    fn run(signed_url: &str, used_url: &str, page: Option<&str>, ts: &str, sig_ts: u64, tickets: (&str, &[JsapiTicket])) -> Diagnosis {
-        let sig = sign_config(&JsapiTicket::new(tickets.0), "nonce", sig_ts, signed_url).into_parts().1;
+    fn run(
+        signed_url: &str,
+        used_url: &str,
+        page: Option<&str>,
+        ts: &str,
+        sig_ts: u64,
+        tickets: (&str, &[JsapiTicket]),
+    ) -> Diagnosis {
+        let sig = sign_config(&JsapiTicket::new(tickets.0), "nonce", sig_ts, signed_url)
+            .into_parts()
+            .1;
         let current = JsapiTicket::new(TICKET);
         diagnose(&DiagnoseInput {
-            used: UsedConfig { url: used_url, timestamp: ts, nonce_str: "nonce", signature: &sig },
+            used: UsedConfig {
+                url: used_url,
+                timestamp: ts,
+                nonce_str: "nonce",
+                signature: &sig,
+            },
             page_url: page,
             ticket: &current,
             previous_tickets: tickets.1,
@@ -469,19 +516,40 @@ mod tests {
 
     #[test]
     fn a_good_signature_is_valid_with_no_findings() {
-        let d = run("https://a.com/p?x=1", "https://a.com/p?x=1#frag", Some("https://a.com/p?x=1#other"), "100", 100, (TICKET, &[]));
+        let d = run(
+            "https://a.com/p?x=1",
+            "https://a.com/p?x=1#frag",
+            Some("https://a.com/p?x=1#other"),
+            "100",
+            100,
+            (TICKET, &[]),
+        );
         assert!(d.valid, "{d:?}");
         assert_eq!(codes(&d), ["fragment"]);
-        let d = run("https://a.com/p", "https://a.com/p", None, "100", 100, (TICKET, &[]));
+        let d = run(
+            "https://a.com/p",
+            "https://a.com/p",
+            None,
+            "100",
+            100,
+            (TICKET, &[]),
+        );
         assert!(d.valid && d.findings.is_empty(), "{d:?}");
     }
 
     #[test]
     fn fragment_signed() {
         let url = "https://a.com/p?x=1#/route";
-        let sig = crate::digest::sha1_hex(format!("jsapi_ticket={TICKET}&noncestr=n&timestamp=1&url={url}").as_bytes());
+        let sig = crate::digest::sha1_hex(
+            format!("jsapi_ticket={TICKET}&noncestr=n&timestamp=1&url={url}").as_bytes(),
+        );
         let d = diagnose(&DiagnoseInput {
-            used: UsedConfig { url, timestamp: "1", nonce_str: "n", signature: &sig },
+            used: UsedConfig {
+                url,
+                timestamp: "1",
+                nonce_str: "n",
+                signature: &sig,
+            },
             page_url: Some(url),
             ticket: &JsapiTicket::new(TICKET),
             previous_tickets: &[],
@@ -493,7 +561,14 @@ mod tests {
 
     #[test]
     fn html_escaped_url() {
-        let d = run("https://a.com/p?x=1&amp;y=2", "https://a.com/p?x=1&amp;y=2", Some("https://a.com/p?x=1&y=2"), "5", 5, (TICKET, &[]));
+        let d = run(
+            "https://a.com/p?x=1&amp;y=2",
+            "https://a.com/p?x=1&amp;y=2",
+            Some("https://a.com/p?x=1&y=2"),
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert!(!d.valid);
         assert!(codes(&d).contains(&"html_escaped".to_owned()), "{d:?}");
         assert!(codes(&d).contains(&"signed_other_url".to_owned()));
@@ -501,40 +576,119 @@ mod tests {
 
     #[test]
     fn bare_host_percent_encoding_port_and_case() {
-        let d = run("http://mp.weixin.qq.com", "http://mp.weixin.qq.com", None, "5", 5, (TICKET, &[]));
+        let d = run(
+            "http://mp.weixin.qq.com",
+            "http://mp.weixin.qq.com",
+            None,
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert_eq!(d.checked_url, "http://mp.weixin.qq.com/");
         assert_eq!(codes(&d), ["missing_root_slash", "signed_other_url"]);
-        let d = run("https://a.com/活动", "https://a.com/活动", None, "5", 5, (TICKET, &[]));
+        let d = run(
+            "https://a.com/活动",
+            "https://a.com/活动",
+            None,
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert_eq!(codes(&d), ["percent_encoding", "signed_other_url"]);
-        let d = run("https://a.com:443/x", "https://a.com:443/x", None, "5", 5, (TICKET, &[]));
+        let d = run(
+            "https://a.com:443/x",
+            "https://a.com:443/x",
+            None,
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert_eq!(codes(&d), ["default_port", "signed_other_url"]);
-        let d = run("https://A.com/x", "https://A.com/x", None, "5", 5, (TICKET, &[]));
+        let d = run(
+            "https://A.com/x",
+            "https://A.com/x",
+            None,
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert_eq!(codes(&d), ["letter_case", "signed_other_url"]);
     }
 
     #[test]
     fn scheme_port_and_spa_path() {
-        let d = run("http://a.com/x", "http://a.com/x", Some("https://a.com/x"), "5", 5, (TICKET, &[]));
-        assert_eq!(codes(&d), ["scheme_differs", "port_differs", "signed_other_url"]);
-        let d = run("https://a.com/list", "https://a.com/list", Some("https://a.com/item/7"), "5", 5, (TICKET, &[]));
+        let d = run(
+            "http://a.com/x",
+            "http://a.com/x",
+            Some("https://a.com/x"),
+            "5",
+            5,
+            (TICKET, &[]),
+        );
+        assert_eq!(
+            codes(&d),
+            ["scheme_differs", "port_differs", "signed_other_url"]
+        );
+        let d = run(
+            "https://a.com/list",
+            "https://a.com/list",
+            Some("https://a.com/item/7"),
+            "5",
+            5,
+            (TICKET, &[]),
+        );
         assert_eq!(codes(&d), ["path_or_query_differs", "signed_other_url"]);
     }
 
     #[test]
     fn timestamps_nonces_and_tickets() {
         // The page passed milliseconds; the server signed seconds.
-        let d = run("https://a.com/", "https://a.com/", None, "1414587457000", 1_414_587_457, (TICKET, &[]));
-        assert_eq!(codes(&d), ["timestamp_milliseconds", "timestamp_not_signed"]);
+        let d = run(
+            "https://a.com/",
+            "https://a.com/",
+            None,
+            "1414587457000",
+            1_414_587_457,
+            (TICKET, &[]),
+        );
+        assert_eq!(
+            codes(&d),
+            ["timestamp_milliseconds", "timestamp_not_signed"]
+        );
         // The page made its own timestamp a little later.
-        let d = run("https://a.com/", "https://a.com/", None, "1060", 1000, (TICKET, &[]));
+        let d = run(
+            "https://a.com/",
+            "https://a.com/",
+            None,
+            "1060",
+            1000,
+            (TICKET, &[]),
+        );
         assert_eq!(codes(&d), ["timestamp_not_signed"]);
         // A stale ticket.
         let prev = [JsapiTicket::new("old-1"), JsapiTicket::new("old-2")];
-        let d = run("https://a.com/", "https://a.com/", None, "5", 5, ("old-2", &prev));
+        let d = run(
+            "https://a.com/",
+            "https://a.com/",
+            None,
+            "5",
+            5,
+            ("old-2", &prev),
+        );
         assert_eq!(codes(&d), ["stale_ticket"]);
-        assert_eq!(d.findings[0].kind, FindingKind::StaleTicket { tickets_ago: 2 });
+        assert_eq!(
+            d.findings[0].kind,
+            FindingKind::StaleTicket { tickets_ago: 2 }
+        );
         // An unknown ticket.
-        let d = run("https://a.com/", "https://a.com/", None, "5", 5, ("other-app", &[]));
+        let d = run(
+            "https://a.com/",
+            "https://a.com/",
+            None,
+            "5",
+            5,
+            ("other-app", &[]),
+        );
         assert_eq!(codes(&d), ["unexplained"]);
         assert!(!format!("{d:?}").contains(TICKET));
     }
@@ -542,9 +696,16 @@ mod tests {
     #[test]
     fn issued_nonce_and_malformed_signatures() {
         let t = JsapiTicket::new(TICKET);
-        let sig = sign_config(&t, "server-nonce", 9, "https://a.com/").into_parts().1;
+        let sig = sign_config(&t, "server-nonce", 9, "https://a.com/")
+            .into_parts()
+            .1;
         let d = diagnose(&DiagnoseInput {
-            used: UsedConfig { url: "https://a.com/", timestamp: "9", nonce_str: "page-nonce", signature: &sig },
+            used: UsedConfig {
+                url: "https://a.com/",
+                timestamp: "9",
+                nonce_str: "page-nonce",
+                signature: &sig,
+            },
             page_url: None,
             ticket: &t,
             previous_tickets: &[],
@@ -553,7 +714,12 @@ mod tests {
         assert_eq!(codes(&d), ["nonce_not_signed"]);
         let upper = sig.to_ascii_uppercase();
         let d = diagnose(&DiagnoseInput {
-            used: UsedConfig { url: "https://a.com/", timestamp: "x", nonce_str: "n", signature: &upper[..10] },
+            used: UsedConfig {
+                url: "https://a.com/",
+                timestamp: "x",
+                nonce_str: "n",
+                signature: &upper[..10],
+            },
             page_url: None,
             ticket: &t,
             previous_tickets: &[],

@@ -52,7 +52,9 @@ pub use package::{
     Charset, PackageError, ParsedPackage, SignedPackage, charset_of, encode_uri_component,
     parse_package, sign_package, verify_package,
 };
-pub use page_url::{MAX_URL_LEN, PageUrl, PageUrlError, SafeDomain, SafeDomainError, Scheme, domain_allowed};
+pub use page_url::{
+    MAX_URL_LEN, PageUrl, PageUrlError, SafeDomain, SafeDomainError, Scheme, domain_allowed,
+};
 pub use pay::{
     PaySignType, RsaKeyError, pay_v3_public_key_pem, pay_v3_string1, sign_pay_v1, sign_pay_v2,
     sign_pay_v3, verify_pay_v1, verify_pay_v2, verify_pay_v3,

@@ -320,7 +320,10 @@ mod tests {
         let err = |f: &[(&str, &str)]| sign_package(&fields(f), &key).unwrap_err();
         assert_eq!(err(&[]), PackageError::NoFields);
         assert_eq!(err(&[("body", "")]), PackageError::NoFields);
-        assert_eq!(err(&[("bo dy", "x")]), PackageError::FieldName("bo dy".into()));
+        assert_eq!(
+            err(&[("bo dy", "x")]),
+            PackageError::FieldName("bo dy".into())
+        );
         assert_eq!(err(&[("sign", "x")]), PackageError::SignField);
         assert_eq!(
             err(&[("input_charset", "latin1")]),
@@ -341,7 +344,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_strings() {
-        for bad in ["a=b", "a=b&sign=", "ab&sign=X", "a=%G1&sign=X", "a=1&a=2&sign=X", "a=%E6&sign=X"] {
+        for bad in [
+            "a=b",
+            "a=b&sign=",
+            "ab&sign=X",
+            "a=%G1&sign=X",
+            "a=1&a=2&sign=X",
+            "a=%E6&sign=X",
+        ] {
             assert!(parse_package(bad).is_err(), "{bad}");
         }
     }
@@ -351,7 +361,10 @@ mod tests {
         let key = PartnerKey::new("8934e7d15453e97507ef794cf7b0519d");
         let p = sign_package(&fields(&[("body", "测试 a&b"), ("total_fee", "1")]), &key).unwrap();
         assert!(verify_package(&p.package, &key));
-        assert!(!verify_package(&p.package.replace("total_fee=1", "total_fee=2"), &key));
+        assert!(!verify_package(
+            &p.package.replace("total_fee=1", "total_fee=2"),
+            &key
+        ));
         assert!(!verify_package(&p.package, &PartnerKey::new("other")));
     }
 }

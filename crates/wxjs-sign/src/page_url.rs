@@ -365,7 +365,10 @@ mod tests {
     #[test]
     fn keeps_text_and_exposes_parts() {
         let u = PageUrl::parse("https://example.com:8443/h5/活动页?from=a&b=1#/x?y").unwrap();
-        assert_eq!(u.for_signing(), "https://example.com:8443/h5/活动页?from=a&b=1");
+        assert_eq!(
+            u.for_signing(),
+            "https://example.com:8443/h5/活动页?from=a&b=1"
+        );
         assert_eq!(u.fragment(), Some("/x?y"));
         assert_eq!(u.host(), "example.com");
         assert_eq!(u.port(), Some(8443));
@@ -428,7 +431,13 @@ mod tests {
         assert!(!https.matches(&url("http://example.com/")));
         let ip = SafeDomain::parse("127.0.0.1").unwrap();
         assert!(ip.matches(&url("http://127.0.0.1:5/")));
-        for bad in ["", "https://example.com", "example.com/x", "a b", "example.com:x"] {
+        for bad in [
+            "",
+            "https://example.com",
+            "example.com/x",
+            "a b",
+            "example.com:x",
+        ] {
             assert!(SafeDomain::parse(bad).is_err(), "{bad}");
         }
         assert!(domain_allowed(&[ip, d], &url("http://www.example.com/")));

@@ -103,7 +103,9 @@ pub fn sign_pay_v2(
     string1.push_str(key.secret());
     let signature = match sign_type {
         PaySignType::Md5 => md5_hex_upper(string1.as_bytes()),
-        PaySignType::HmacSha256 => hmac_sha256_hex_upper(key.secret().as_bytes(), string1.as_bytes()),
+        PaySignType::HmacSha256 => {
+            hmac_sha256_hex_upper(key.secret().as_bytes(), string1.as_bytes())
+        }
     };
     Signed::new(string1, signature)
 }
@@ -220,7 +222,8 @@ mod tests {
 
     #[test]
     fn bad_keys_are_errors_that_do_not_echo_the_key() {
-        let err = sign_pay_v3("wx", "1", "n", "p", &PrivateKeyPem::new("not a key SECRET")).unwrap_err();
+        let err =
+            sign_pay_v3("wx", "1", "n", "p", &PrivateKeyPem::new("not a key SECRET")).unwrap_err();
         assert_eq!(err, RsaKeyError::PrivateKey);
         assert!(!err.to_string().contains("SECRET"));
         assert_eq!(

@@ -24,7 +24,12 @@ fn mutate(s: &str, at: usize, to: char) -> String {
 }
 
 fn url_strategy() -> impl Strategy<Value = String> {
-    ("(http|https)", "[a-z]{1,10}(\\.[a-z]{2,5}){0,2}", proptest::option::of(1u16..), "(/[a-zA-Z0-9_.~%=&?-]{0,12}){0,3}")
+    (
+        "(http|https)",
+        "[a-z]{1,10}(\\.[a-z]{2,5}){0,2}",
+        proptest::option::of(1u16..),
+        "(/[a-zA-Z0-9_.~%=&?-]{0,12}){0,3}",
+    )
         .prop_map(|(s, h, p, path)| match p {
             Some(p) => format!("{s}://{h}:{p}{path}"),
             None => format!("{s}://{h}{path}"),
@@ -166,7 +171,8 @@ fn round_trip(charset: &str, body: &str, attach: &str, key: &str) -> Result<(), 
     let fields = fields(charset, body, attach);
     let signed = sign_package(&fields, &key).unwrap();
     let parsed = parse_package(&signed.package).unwrap();
-    let expected: BTreeMap<String, String> = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    let expected: BTreeMap<String, String> =
+        fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
     prop_assert_eq!(parsed.fields, expected);
     prop_assert_eq!(&parsed.sign, &signed.sign);
     prop_assert!(verify_package(&signed.package, &key));

@@ -12,7 +12,8 @@ fn vectors() -> Vec<Value> {
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("field {k} is not a string"))
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("field {k} is not a string"))
 }
 
 /// Compares as the vector file says: hex case-insensitively unless `case` is given.
@@ -21,7 +22,12 @@ fn assert_digest(v: &Value, got: &str, want: &str) {
         Some("lower") => assert_eq!(got, want.to_ascii_lowercase(), "{}", v["source"]),
         Some("upper") => assert_eq!(got, want.to_ascii_uppercase(), "{}", v["source"]),
         Some("exact") => assert_eq!(got, want, "{}", v["source"]),
-        _ => assert_eq!(got.to_ascii_lowercase(), want.to_ascii_lowercase(), "{}", v["source"]),
+        _ => assert_eq!(
+            got.to_ascii_lowercase(),
+            want.to_ascii_lowercase(),
+            "{}",
+            v["source"]
+        ),
     }
 }
 
@@ -39,10 +45,19 @@ fn every_vector_signs_and_verifies() {
                 let signed = sign_config(&t, s(i, "noncestr"), ts, s(i, "url"));
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_config(&t, s(i, "noncestr"), ts, s(i, "url"), s(&v, "signature")));
+                assert!(verify_config(
+                    &t,
+                    s(i, "noncestr"),
+                    ts,
+                    s(i, "url"),
+                    s(&v, "signature")
+                ));
                 // Through a validated PageUrl too.
                 let url = PageUrl::parse(s(i, "url")).unwrap();
-                assert_eq!(sign_config(&t, s(i, "noncestr"), ts, url.for_signing()), signed);
+                assert_eq!(
+                    sign_config(&t, s(i, "noncestr"), ts, url.for_signing()),
+                    signed
+                );
             }
             "package" => {
                 let fields: BTreeMap<String, String> =
@@ -60,27 +75,67 @@ fn every_vector_signs_and_verifies() {
             }
             "pay-sign-v1" => {
                 let key = PaySignKey::new(s(i, "appkey"));
-                let args = (s(i, "appid"), s(i, "noncestr"), s(i, "package"), s(i, "timestamp"));
+                let args = (
+                    s(i, "appid"),
+                    s(i, "noncestr"),
+                    s(i, "package"),
+                    s(i, "timestamp"),
+                );
                 let signed = sign_pay_v1(args.0, &key, args.1, args.2, args.3);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_pay_v1(args.0, &key, args.1, args.2, args.3, s(&v, "signature")));
+                assert!(verify_pay_v1(
+                    args.0,
+                    &key,
+                    args.1,
+                    args.2,
+                    args.3,
+                    s(&v, "signature")
+                ));
             }
             "card-ext-2014" => {
                 let secret = AppSecret::new(s(i, "appsecret"));
-                let a = [s(i, "timestamp"), s(i, "card_id"), s(i, "code"), s(i, "openid"), s(i, "balance")];
+                let a = [
+                    s(i, "timestamp"),
+                    s(i, "card_id"),
+                    s(i, "code"),
+                    s(i, "openid"),
+                    s(i, "balance"),
+                ];
                 let signed = sign_card_ext_2014(&secret, a[0], a[1], a[2], a[3], a[4]);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_ext_2014(&secret, a[0], a[1], a[2], a[3], a[4], s(&v, "signature")));
+                assert!(verify_card_ext_2014(
+                    &secret,
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    a[4],
+                    s(&v, "signature")
+                ));
             }
             "card-ext" => {
                 let t = CardTicket::new(s(i, "api_ticket"));
-                let a = [s(i, "timestamp"), s(i, "card_id"), s(i, "code"), s(i, "openid"), s(i, "nonce_str")];
+                let a = [
+                    s(i, "timestamp"),
+                    s(i, "card_id"),
+                    s(i, "code"),
+                    s(i, "openid"),
+                    s(i, "nonce_str"),
+                ];
                 let signed = sign_card_ext(&t, a[0], a[1], a[2], a[3], a[4]);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_ext(&t, a[0], a[1], a[2], a[3], a[4], s(&v, "signature")));
+                assert!(verify_card_ext(
+                    &t,
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    a[4],
+                    s(&v, "signature")
+                ));
                 let ext = card_ext(&t, a[1], a[2], a[3], a[0], a[4]);
                 let json: Value = serde_json::from_str(&ext.to_json()).unwrap();
                 assert_eq!(json["timestamp"], a[0]);
@@ -89,46 +144,104 @@ fn every_vector_signs_and_verifies() {
             }
             "card-sign" => {
                 let t = CardTicket::new(s(i, "api_ticket"));
-                let a = [s(i, "app_id"), s(i, "location_id"), s(i, "times_tamp"), s(i, "nonce_str"), s(i, "card_id"), s(i, "card_type")];
+                let a = [
+                    s(i, "app_id"),
+                    s(i, "location_id"),
+                    s(i, "times_tamp"),
+                    s(i, "nonce_str"),
+                    s(i, "card_id"),
+                    s(i, "card_type"),
+                ];
                 let signed = sign_card_sign(&t, a[0], a[1], a[2], a[3], a[4], a[5]);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_sign(&t, a[0], a[1], a[2], a[3], a[4], a[5], s(&v, "signature")));
+                assert!(verify_card_sign(
+                    &t,
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    a[4],
+                    a[5],
+                    s(&v, "signature")
+                ));
             }
             "addr-sign" => {
                 let tok = AccessToken::new(s(i, "accesstoken"));
-                let a = [s(i, "appid"), s(i, "url"), s(i, "timestamp"), s(i, "noncestr")];
+                let a = [
+                    s(i, "appid"),
+                    s(i, "url"),
+                    s(i, "timestamp"),
+                    s(i, "noncestr"),
+                ];
                 let signed = sign_addr(a[0], a[1], a[2], a[3], &tok);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_addr(a[0], a[1], a[2], a[3], &tok, s(&v, "signature")));
+                assert!(verify_addr(
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    &tok,
+                    s(&v, "signature")
+                ));
             }
             "pay-sign-v2" => {
                 let key = PayApiKey::new(s(i, "key"));
                 let st = PaySignType::parse(s(i, "signType")).unwrap();
-                let a = [s(i, "appId"), s(i, "timeStamp"), s(i, "nonceStr"), s(i, "package")];
+                let a = [
+                    s(i, "appId"),
+                    s(i, "timeStamp"),
+                    s(i, "nonceStr"),
+                    s(i, "package"),
+                ];
                 let signed = sign_pay_v2(a[0], a[1], a[2], a[3], st, &key);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_pay_v2(a[0], a[1], a[2], a[3], st, &key, s(&v, "signature")));
+                assert!(verify_pay_v2(
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    st,
+                    &key,
+                    s(&v, "signature")
+                ));
             }
             "pay-sign-v3" => {
                 let pem = PrivateKeyPem::new(s(i, "private_key_pem"));
-                let a = [s(i, "appId"), s(i, "timeStamp"), s(i, "nonceStr"), s(i, "package")];
+                let a = [
+                    s(i, "appId"),
+                    s(i, "timeStamp"),
+                    s(i, "nonceStr"),
+                    s(i, "package"),
+                ];
                 let signed = sign_pay_v3(a[0], a[1], a[2], a[3], &pem).unwrap();
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
                 let public = pay_v3_public_key_pem(&pem).unwrap();
-                assert!(verify_pay_v3(a[0], a[1], a[2], a[3], &public, s(&v, "signature")).unwrap());
-                assert!(!verify_pay_v3(a[0], "1414561700", a[2], a[3], &public, s(&v, "signature")).unwrap());
+                assert!(
+                    verify_pay_v3(a[0], a[1], a[2], a[3], &public, s(&v, "signature")).unwrap()
+                );
+                assert!(
+                    !verify_pay_v3(a[0], "1414561700", a[2], a[3], &public, s(&v, "signature"))
+                        .unwrap()
+                );
             }
             other => panic!("unknown vector kind {other}"),
         }
     }
     // Every kind of the contract is covered by at least one vector.
     for kind in [
-        "config", "package", "pay-sign-v1", "card-ext-2014", "card-ext", "card-sign", "addr-sign",
-        "pay-sign-v2", "pay-sign-v3",
+        "config",
+        "package",
+        "pay-sign-v1",
+        "card-ext-2014",
+        "card-ext",
+        "card-sign",
+        "addr-sign",
+        "pay-sign-v2",
+        "pay-sign-v3",
     ] {
         assert!(seen.contains_key(kind), "no vector for {kind}");
     }
@@ -147,6 +260,9 @@ fn urls_are_signed_byte_for_byte() {
         "https://a.com",
     ] {
         let signed = sign_config(&t, "n", 1, url);
-        assert_eq!(signed.string1(), format!("jsapi_ticket=T&noncestr=n&timestamp=1&url={url}"));
+        assert_eq!(
+            signed.string1(),
+            format!("jsapi_ticket=T&noncestr=n&timestamp=1&url={url}")
+        );
     }
 }

@@ -1,0 +1,3 @@
+//! Integration tests of the `wxjs` binary.
+
+mod sign;

@@ -1,0 +1,828 @@
+//! The simulated platform's state and rules, as pure functions of the state and `now` (seconds on
+//! the simulator's clock): tokens with their 5-minute overlap, stable tokens, tickets, quotas,
+//! media and OAuth codes. The HTTP layer (`routes`) only parses and answers.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use wxjs_platform::ErrCode;
+use wxjs_platform::media::MediaType;
+use wxjs_platform::oauth::{
+    ACCESS_TOKEN_LIFETIME_SECS, CODE_LIFETIME_SECS, REFRESH_TOKEN_LIFETIME_SECS, Scope,
+};
+use wxjs_platform::ticket::TicketType;
+use wxjs_sign::nonce_of_len;
+
+use crate::config::{Account, User};
+
+/// Lifetime of access tokens and tickets.
+pub const LIFETIME_SECS: u64 = 7200;
+/// How long a superseded token stays valid.
+pub const OVERLAP_SECS: u64 = 300;
+/// Stable tokens rotate this long before they expire.
+pub const STABLE_ROTATE_BEFORE_SECS: u64 = 300;
+/// `force_refresh` limits.
+pub const FORCE_REFRESH_PER_DAY: u32 = 20;
+/// Minimum spacing of forced refreshes.
+pub const FORCE_REFRESH_SPACING_SECS: u64 = 30;
+/// `clear_quota` calls a month.
+pub const CLEAR_QUOTA_PER_MONTH: u32 = 10;
+/// Old records are forgotten this long after they stop mattering.
+const FORGET_AFTER_SECS: u64 = 24 * 3600;
+/// Tickets remembered per account and type, newest first, for diagnosis.
+const TICKET_HISTORY: usize = 5;
+
+/// A refusal: the errcode and, where the platform words it specially, the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fail {
+    /// The code.
+    pub code: ErrCode,
+    /// A message other than the code's usual one.
+    pub message: Option<String>,
+}
+
+impl Fail {
+    /// The errmsg without its rid suffix.
+    #[must_use]
+    pub fn errmsg(&self) -> &str {
+        self.message.as_deref().unwrap_or_else(|| self.code.message())
+    }
+}
+
+impl From<ErrCode> for Fail {
+    fn from(code: ErrCode) -> Self {
+        Self { code, message: None }
+    }
+}
+
+type R<T> = Result<T, Fail>;
+
+/// Which kind of access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenKind {
+    /// From `/cgi-bin/token`.
+    Basic,
+    /// From `/cgi-bin/stable_token`.
+    Stable,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TokenRec {
+    app: String,
+    kind: TokenKind,
+    expires_at: u64,
+    /// When set, the token stops being valid at this time (superseded or revoked).
+    invalid_at: Option<u64>,
+}
+
+/// A ticket and its lifetime.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TicketRec {
+    /// The ticket.
+    pub value: String,
+    /// When it was issued.
+    pub issued_at: u64,
+    /// When it stops being valid.
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct AppCreds {
+    basic: Option<String>,
+    stable: Option<String>,
+    force_day: u64,
+    force_count: u32,
+    force_last: Option<u64>,
+    tickets: BTreeMap<String, TicketRec>,
+    /// Earlier tickets per type, newest first.
+    ticket_history: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Quota {
+    day: u64,
+    counts: BTreeMap<String, u64>,
+    month: u64,
+    clears: u32,
+}
+
+/// A fault to inject into the next calls of a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    /// The platform path (`/cgi-bin/token`).
+    pub path: String,
+    /// Answer this errcode (HTTP 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errcode: Option<i64>,
+    /// Answer this HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Wait this long before answering (then answer normally unless another fault is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// Close the connection without answering.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop: bool,
+    /// How many calls remain.
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CodeRec {
+    app: String,
+    user: String,
+    scope: Scope,
+    issued_at: u64,
+    used: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct UserTokenRec {
+    app: String,
+    user: String,
+    scope: Scope,
+    expires_at: u64,
+}
+
+/// What the consent step decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthAnswer {
+    /// Only for this app (any app when `None`).
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// Approve or refuse.
+    pub approve: bool,
+    /// Which user (id or openid; the first user when `None`).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// A stored medium's metadata (the bytes live beside the state).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MediaRec {
+    /// The account that uploaded it.
+    pub app: String,
+    /// Its type.
+    pub media_type: MediaType,
+    /// File extension (`jpg`, `amr`…).
+    pub ext: String,
+    /// Upload time.
+    pub created_at: u64,
+    /// Size in bytes.
+    pub size: usize,
+    /// Text attached to a voice (for `translateVoice`).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl MediaRec {
+    /// The `Content-Type` the platform answers with.
+    #[must_use]
+    pub fn content_type(&self) -> &'static str {
+        content_type_of(&self.ext)
+    }
+}
+
+/// The content type of a file extension.
+#[must_use]
+pub fn content_type_of(ext: &str) -> &'static str {
+    match ext {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "amr" => "audio/amr",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The whole mutable state of the simulated platform. Serialized as one snapshot.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    /// The clock's offset from real time.
+    pub clock_offset: i64,
+    /// Platform calls by path.
+    pub stats: BTreeMap<String, u64>,
+    tokens: HashMap<String, TokenRec>,
+    creds: BTreeMap<String, AppCreds>,
+    quota: BTreeMap<String, Quota>,
+    faults: Vec<Fault>,
+    codes: HashMap<String, CodeRec>,
+    user_tokens: HashMap<String, UserTokenRec>,
+    refresh_tokens: HashMap<String, UserTokenRec>,
+    oauth_next: VecDeque<OAuthAnswer>,
+    media: HashMap<String, MediaRec>,
+}
+
+/// A granted token or ticket: the value and the seconds it has left.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Granted {
+    /// The value.
+    pub value: String,
+    /// Seconds left (`expires_in`).
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Granted").field("expires_in", &self.expires_in).finish_non_exhaustive()
+    }
+}
+
+/// An issued user token (OAuth).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserGrant {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// The user's openid.
+    pub openid: String,
+    /// The scope.
+    pub scope: Scope,
+    /// The unionid (userinfo scope).
+    pub unionid: Option<String>,
+}
+
+impl std::fmt::Debug for UserGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserGrant")
+            .field("openid", &self.openid)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Beijing (UTC+8) day number of a time: quotas reset at Beijing midnight.
+#[must_use]
+pub fn beijing_day(now: u64) -> u64 {
+    (now + 8 * 3600) / 86_400
+}
+
+/// The Beijing month as `year * 12 + month - 1`.
+#[must_use]
+pub fn beijing_month(now: u64) -> u64 {
+    // Howard Hinnant's civil-from-days.
+    let z = i64::try_from(beijing_day(now)).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    u64::try_from(y * 12 + m - 1).unwrap_or(0)
+}
+
+/// An openid: stable per account and user, 28 characters like the platform's.
+#[must_use]
+pub fn openid(app: &str, user: &str) -> String {
+    derived_id("o", &format!("{app}:{user}"))
+}
+
+/// A unionid: stable per user across accounts.
+#[must_use]
+pub fn unionid(user: &str) -> String {
+    derived_id("u", &format!("union:{user}"))
+}
+
+fn derived_id(prefix: &str, seed: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bytes = Sha1::digest(seed.as_bytes()).to_vec();
+    bytes.extend(Sha1::digest(format!("{seed}#").as_bytes()));
+    let tail: String = bytes.iter().take(27).map(|b| char::from(ALPHABET[usize::from(b & 63)])).collect();
+    format!("{prefix}{tail}")
+}
+
+fn token_like(s: &str) -> bool {
+    s.len() >= 32 && s.len() <= 512 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl State {
+    // ---- bookkeeping ------------------------------------------------------------------------
+
+    /// Counts a platform call.
+    pub fn count_call(&mut self, path: &str) {
+        *self.stats.entry(path.to_owned()).or_default() += 1;
+    }
+
+    /// Takes one use of the first fault set for `path`.
+    pub fn take_fault(&mut self, path: &str) -> Option<Fault> {
+        let i = self.faults.iter().position(|f| f.path == path && f.count > 0)?;
+        let fault = &mut self.faults[i];
+        fault.count -= 1;
+        let taken = fault.clone();
+        if fault.count == 0 {
+            self.faults.remove(i);
+        }
+        Some(taken)
+    }
+
+    /// Sets a fault.
+    pub fn add_fault(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// The faults still set.
+    #[must_use]
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
+
+    /// Clears all faults.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// Forgets records that no longer matter, keeping memory bounded.
+    pub fn prune(&mut self, now: u64) -> Vec<String> {
+        self.tokens.retain(|_, t| {
+            let end = t.invalid_at.map_or(t.expires_at, |i| i.min(t.expires_at));
+            now < end + FORGET_AFTER_SECS
+        });
+        self.codes.retain(|_, c| now < c.issued_at + CODE_LIFETIME_SECS + FORGET_AFTER_SECS);
+        self.user_tokens.retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
+        self.refresh_tokens.retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
+        let expired: Vec<String> = self
+            .media
+            .iter()
+            .filter(|(_, m)| now >= m.created_at + wxjs_platform::media::LIFETIME_SECS)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &expired {
+            self.media.remove(id);
+        }
+        expired
+    }
+
+    fn quota_for(&mut self, app: &str, now: u64) -> &mut Quota {
+        let q = self.quota.entry(app.to_owned()).or_default();
+        let day = beijing_day(now);
+        if q.day != day {
+            q.day = day;
+            q.counts.clear();
+        }
+        let month = beijing_month(now);
+        if q.month != month {
+            q.month = month;
+            q.clears = 0;
+        }
+        q
+    }
+
+    fn spend(&mut self, app: &str, api: &str, limit: u64, now: u64) -> R<()> {
+        let q = self.quota_for(app, now);
+        let used = q.counts.entry(api.to_owned()).or_default();
+        if *used >= limit {
+            return Err(ErrCode::DailyQuota.into());
+        }
+        *used += 1;
+        Ok(())
+    }
+
+    // ---- access tokens ----------------------------------------------------------------------
+
+    /// Checks an access token: 41001 missing, 40014 malformed, 40001 unknown or superseded,
+    /// 42001 expired. Gives the token's account.
+    pub fn check_token(&self, token: Option<&str>, now: u64) -> R<String> {
+        let token = token.filter(|t| !t.is_empty()).ok_or(ErrCode::AccessTokenMissing)?;
+        if !token_like(token) {
+            return Err(ErrCode::InvalidAccessToken.into());
+        }
+        let rec = self.tokens.get(token).ok_or(ErrCode::InvalidCredential)?;
+        if rec.invalid_at.is_some_and(|at| now >= at) {
+            return Err(ErrCode::InvalidCredential.into());
+        }
+        if now >= rec.expires_at {
+            return Err(ErrCode::AccessTokenExpired.into());
+        }
+        Ok(rec.app.clone())
+    }
+
+    fn issue_token(&mut self, app: &str, kind: TokenKind, now: u64) -> String {
+        let value = nonce_of_len(128);
+        self.tokens.insert(
+            value.clone(),
+            TokenRec {
+                app: app.to_owned(),
+                kind,
+                expires_at: now + LIFETIME_SECS,
+                invalid_at: None,
+            },
+        );
+        value
+    }
+
+    /// `GET /cgi-bin/token`, once the caller is authenticated: a new token each call; the previous
+    /// one stays valid for [`OVERLAP_SECS`].
+    pub fn grant_token(&mut self, account: &Account, now: u64) -> R<Granted> {
+        self.spend(&account.app_id, "token", account.kind.token_quota(), now)?;
+        let value = self.issue_token(&account.app_id, TokenKind::Basic, now);
+        let creds = self.creds.entry(account.app_id.clone()).or_default();
+        if let Some(old) = creds.basic.replace(value.clone()) {
+            if let Some(rec) = self.tokens.get_mut(&old) {
+                rec.invalid_at = Some(rec.invalid_at.map_or(now + OVERLAP_SECS, |at| at.min(now + OVERLAP_SECS)));
+            }
+        }
+        Ok(Granted { value, expires_in: LIFETIME_SECS })
+    }
+
+    /// `POST /cgi-bin/stable_token`, once the caller is authenticated.
+    pub fn grant_stable_token(&mut self, account: &Account, force: bool, now: u64) -> R<Granted> {
+        let app = account.app_id.clone();
+        self.spend(&app, "stable_token", 500_000, now)?;
+        let creds = self.creds.entry(app.clone()).or_default();
+        let day = beijing_day(now);
+        if creds.force_day != day {
+            creds.force_day = day;
+            creds.force_count = 0;
+        }
+        let force_allowed = force
+            && creds.force_count < FORCE_REFRESH_PER_DAY
+            && creds.force_last.is_none_or(|t| now >= t + FORCE_REFRESH_SPACING_SECS);
+        let current = creds.stable.clone();
+        if force_allowed {
+            creds.force_count += 1;
+            creds.force_last = Some(now);
+            if let Some(old) = current.and_then(|c| self.tokens.get_mut(&c)) {
+                old.invalid_at = Some(now);
+            }
+        } else if let Some(cur) = current {
+            if let Some(rec) = self.tokens.get(&cur) {
+                let valid = now < rec.expires_at && rec.invalid_at.is_none_or(|at| now < at);
+                if valid && now + STABLE_ROTATE_BEFORE_SECS < rec.expires_at {
+                    return Ok(Granted { value: cur, expires_in: rec.expires_at - now });
+                }
+            }
+        }
+        // A new token; a rotated one keeps its own (at most 5-minute) remaining life.
+        let value = self.issue_token(&app, TokenKind::Stable, now);
+        self.creds.entry(app).or_default().stable = Some(value.clone());
+        Ok(Granted { value, expires_in: LIFETIME_SECS })
+    }
+
+    // ---- tickets ----------------------------------------------------------------------------
+
+    /// `GET /cgi-bin/ticket/getticket`: the same ticket for its whole lifetime, whichever valid
+    /// token asks; a new one after expiry. `expires_in` is the time it has left.
+    pub fn grant_ticket(&mut self, account: &Account, kind: TicketType, now: u64) -> R<Granted> {
+        self.spend(&account.app_id, kind.as_str(), account.ticket_quota, now)?;
+        let creds = self.creds.entry(account.app_id.clone()).or_default();
+        let key = kind.as_str().to_owned();
+        if let Some(t) = creds.tickets.get(&key) {
+            if now < t.expires_at {
+                return Ok(Granted { value: t.value.clone(), expires_in: t.expires_at - now });
+            }
+        }
+        let rec = TicketRec {
+            value: nonce_of_len(86),
+            issued_at: now,
+            expires_at: now + LIFETIME_SECS,
+        };
+        if let Some(old) = creds.tickets.insert(key.clone(), rec.clone()) {
+            let history = creds.ticket_history.entry(key).or_default();
+            history.insert(0, old.value);
+            history.truncate(TICKET_HISTORY);
+        }
+        Ok(Granted { value: rec.value, expires_in: LIFETIME_SECS })
+    }
+
+    /// The account's current ticket of a type, if one is valid now: what the emulated client
+    /// verifies page signatures against.
+    #[must_use]
+    pub fn current_ticket(&self, app: &str, kind: TicketType, now: u64) -> Option<&TicketRec> {
+        self.creds
+            .get(app)?
+            .tickets
+            .get(kind.as_str())
+            .filter(|t| now < t.expires_at)
+    }
+
+    /// Earlier tickets of a type, newest first.
+    #[must_use]
+    pub fn previous_tickets(&self, app: &str, kind: TicketType) -> &[String] {
+        self.creds
+            .get(app)
+            .and_then(|c| c.ticket_history.get(kind.as_str()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// `POST /cgi-bin/clear_quota`: resets the day's counters, 10 times a month.
+    pub fn clear_quota(&mut self, app: &str, now: u64) -> R<()> {
+        let q = self.quota_for(app, now);
+        if q.clears >= CLEAR_QUOTA_PER_MONTH {
+            return Err(ErrCode::ClearQuotaLimit.into());
+        }
+        q.clears += 1;
+        q.counts.clear();
+        Ok(())
+    }
+
+    // ---- media ------------------------------------------------------------------------------
+
+    /// Stores a medium's metadata; returns its id.
+    pub fn add_media(&mut self, app: &str, media_type: MediaType, ext: &str, size: usize, now: u64) -> String {
+        let id = nonce_of_len(64);
+        self.media.insert(
+            id.clone(),
+            MediaRec {
+                app: app.to_owned(),
+                media_type,
+                ext: ext.to_owned(),
+                created_at: now,
+                size,
+                text: None,
+            },
+        );
+        id
+    }
+
+    /// A medium of this account that has not expired: 41006 missing, 40007 otherwise.
+    pub fn media(&self, app: &str, id: Option<&str>, now: u64) -> R<&MediaRec> {
+        let id = id.filter(|i| !i.is_empty()).ok_or(ErrCode::MediaIdMissing)?;
+        self.media
+            .get(id)
+            .filter(|m| m.app == app && now < m.created_at + wxjs_platform::media::LIFETIME_SECS)
+            .ok_or_else(|| ErrCode::InvalidMediaId.into())
+    }
+
+    /// Attaches recognised text to a voice.
+    pub fn set_media_text(&mut self, id: &str, text: String) -> bool {
+        self.media.get_mut(id).map(|m| m.text = Some(text)).is_some()
+    }
+
+    // ---- OAuth ------------------------------------------------------------------------------
+
+    /// Queues an automated answer for the next consent prompt.
+    pub fn push_oauth_answer(&mut self, answer: OAuthAnswer) {
+        self.oauth_next.push_back(answer);
+    }
+
+    /// Takes the first queued answer meant for `app`.
+    pub fn take_oauth_answer(&mut self, app: &str) -> Option<OAuthAnswer> {
+        let i = self
+            .oauth_next
+            .iter()
+            .position(|a| a.app_id.as_deref().is_none_or(|id| id == app))?;
+        self.oauth_next.remove(i)
+    }
+
+    /// Issues a single-use code for a user who approved.
+    pub fn issue_code(&mut self, app: &str, user: &str, scope: Scope, now: u64) -> String {
+        let code = nonce_of_len(32);
+        self.codes.insert(
+            code.clone(),
+            CodeRec {
+                app: app.to_owned(),
+                user: user.to_owned(),
+                scope,
+                issued_at: now,
+                used: false,
+            },
+        );
+        code
+    }
+
+    /// `/sns/oauth2/access_token`, once the app is authenticated: 40029 unknown or expired code,
+    /// 40163 a used one.
+    pub fn redeem_code(&mut self, app: &str, code: &str, now: u64) -> R<UserGrant> {
+        let rec = self
+            .codes
+            .get_mut(code)
+            .filter(|c| c.app == app)
+            .ok_or(ErrCode::InvalidCode)?;
+        if rec.used {
+            return Err(ErrCode::CodeBeenUsed.into());
+        }
+        if now >= rec.issued_at + CODE_LIFETIME_SECS {
+            return Err(ErrCode::InvalidCode.into());
+        }
+        rec.used = true;
+        let (user, scope) = (rec.user.clone(), rec.scope);
+        let refresh_token = nonce_of_len(86);
+        self.refresh_tokens.insert(
+            refresh_token.clone(),
+            UserTokenRec {
+                app: app.to_owned(),
+                user: user.clone(),
+                scope,
+                expires_at: now + REFRESH_TOKEN_LIFETIME_SECS,
+            },
+        );
+        Ok(self.grant_user_token(app, &user, scope, refresh_token, now))
+    }
+
+    fn grant_user_token(&mut self, app: &str, user: &str, scope: Scope, refresh_token: String, now: u64) -> UserGrant {
+        let access_token = nonce_of_len(86);
+        self.user_tokens.insert(
+            access_token.clone(),
+            UserTokenRec {
+                app: app.to_owned(),
+                user: user.to_owned(),
+                scope,
+                expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+            },
+        );
+        UserGrant {
+            access_token,
+            refresh_token,
+            openid: openid(app, user),
+            scope,
+            unionid: (scope == Scope::UserInfo).then(|| unionid(user)),
+        }
+    }
+
+    /// `/sns/oauth2/refresh_token`: 40030 unknown, 42002 expired.
+    pub fn refresh_user_token(&mut self, app: &str, refresh_token: &str, now: u64) -> R<UserGrant> {
+        let rec = self
+            .refresh_tokens
+            .get(refresh_token)
+            .filter(|r| r.app == app)
+            .ok_or(ErrCode::InvalidRefreshToken)?
+            .clone();
+        if now >= rec.expires_at {
+            return Err(ErrCode::RefreshTokenExpired.into());
+        }
+        Ok(self.grant_user_token(app, &rec.user, rec.scope, refresh_token.to_owned(), now))
+    }
+
+    /// Checks a user token and its openid: 41001/41009 missing, 40001 unknown, 42001 expired,
+    /// 40003 another user's openid. Gives `(app, user id, scope)`.
+    pub fn check_user_token(&self, token: Option<&str>, open_id: Option<&str>, now: u64) -> R<(String, String, Scope)> {
+        let token = token.filter(|t| !t.is_empty()).ok_or(ErrCode::AccessTokenMissing)?;
+        let open_id = open_id.filter(|o| !o.is_empty()).ok_or(ErrCode::OpenidMissing)?;
+        let rec = self.user_tokens.get(token).ok_or(ErrCode::InvalidCredential)?;
+        if now >= rec.expires_at {
+            return Err(ErrCode::AccessTokenExpired.into());
+        }
+        if openid(&rec.app, &rec.user) != open_id {
+            return Err(ErrCode::InvalidOpenid.into());
+        }
+        Ok((rec.app.clone(), rec.user.clone(), rec.scope))
+    }
+
+    /// The user a user token belongs to, if it is valid (for `addrSign` checks later).
+    #[must_use]
+    pub fn user_token_owner(&self, token: &str, now: u64) -> Option<(&str, &str)> {
+        self.user_tokens
+            .get(token)
+            .filter(|t| now < t.expires_at)
+            .map(|t| (t.app.as_str(), t.user.as_str()))
+    }
+}
+
+/// Finds a user by id or by openid within an account.
+#[must_use]
+pub fn find_user<'a>(users: &'a [User], app: &str, key: &str) -> Option<&'a User> {
+    users.iter().find(|u| u.id == key || openid(app, &u.id) == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::demo_accounts;
+
+    const T0: u64 = 1_700_000_000;
+
+    fn demo() -> Account {
+        demo_accounts().remove(0)
+    }
+
+    #[test]
+    fn tokens_overlap_five_minutes_then_fail() {
+        let mut s = State::default();
+        let a = demo();
+        let t1 = s.grant_token(&a, T0).unwrap().value;
+        assert_eq!(s.check_token(Some(&t1), T0), Ok(a.app_id.clone()));
+        let t2 = s.grant_token(&a, T0 + 100).unwrap().value;
+        assert_ne!(t1, t2);
+        assert!(s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS - 1).is_ok());
+        assert_eq!(s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS).unwrap_err().code, ErrCode::InvalidCredential);
+        assert!(s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS - 1).is_ok());
+        assert_eq!(s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS).unwrap_err().code, ErrCode::AccessTokenExpired);
+        assert_eq!(s.check_token(None, T0).unwrap_err().code, ErrCode::AccessTokenMissing);
+        assert_eq!(s.check_token(Some("short"), T0).unwrap_err().code, ErrCode::InvalidAccessToken);
+        assert_eq!(s.check_token(Some(&"x".repeat(64)), T0).unwrap_err().code, ErrCode::InvalidCredential);
+    }
+
+    #[test]
+    fn token_quota_and_clear_quota() {
+        let mut s = State::default();
+        let mut a = demo();
+        a.kind = crate::config::AccountKind::Test;
+        for _ in 0..200 {
+            s.grant_token(&a, T0).unwrap();
+        }
+        assert_eq!(s.grant_token(&a, T0).unwrap_err().code, ErrCode::DailyQuota);
+        // The next Beijing day has a fresh quota.
+        let next_day = (beijing_day(T0) + 1) * 86_400 - 8 * 3600;
+        assert!(s.grant_token(&a, next_day).is_ok());
+        for _ in 0..199 {
+            s.grant_token(&a, next_day).unwrap();
+        }
+        assert!(s.grant_token(&a, next_day).is_err());
+        for _ in 0..CLEAR_QUOTA_PER_MONTH {
+            s.clear_quota(&a.app_id, next_day).unwrap();
+        }
+        assert!(s.grant_token(&a, next_day).is_ok());
+        assert_eq!(s.clear_quota(&a.app_id, next_day).unwrap_err().code, ErrCode::ClearQuotaLimit);
+    }
+
+    #[test]
+    fn stable_tokens_rotate_before_expiry_and_limit_force() {
+        let mut s = State::default();
+        let a = demo();
+        let g1 = s.grant_stable_token(&a, false, T0).unwrap();
+        assert_eq!(g1.expires_in, LIFETIME_SECS);
+        let g2 = s.grant_stable_token(&a, false, T0 + 1000).unwrap();
+        assert_eq!(g2.value, g1.value);
+        assert_eq!(g2.expires_in, LIFETIME_SECS - 1000);
+        // Inside the last five minutes: a new token; the old stays valid until its expiry.
+        let g3 = s.grant_stable_token(&a, false, T0 + LIFETIME_SECS - 200).unwrap();
+        assert_ne!(g3.value, g1.value);
+        assert!(s.check_token(Some(&g1.value), T0 + LIFETIME_SECS - 1).is_ok());
+        assert!(s.check_token(Some(&g1.value), T0 + LIFETIME_SECS).is_err());
+        // Forced refresh: the previous one stops at once; 30 s spacing; 20 a day.
+        let t = T0 + LIFETIME_SECS;
+        let f1 = s.grant_stable_token(&a, true, t).unwrap();
+        assert_ne!(f1.value, g3.value);
+        assert!(s.check_token(Some(&g3.value), t).is_err());
+        let f2 = s.grant_stable_token(&a, true, t + 10).unwrap();
+        assert_eq!(f2.value, f1.value, "no refresh within 30 s");
+        let mut now = t;
+        let mut distinct = std::collections::HashSet::new();
+        for _ in 0..25 {
+            now += 31;
+            distinct.insert(s.grant_stable_token(&a, true, now).unwrap().value);
+        }
+        assert_eq!(distinct.len() + 1, FORCE_REFRESH_PER_DAY as usize, "20 forced refreshes a day, the first was f1");
+        // Stable tokens and basic tokens do not invalidate each other.
+        let b = s.grant_token(&a, now).unwrap();
+        let st = s.grant_stable_token(&a, false, now).unwrap();
+        assert!(s.check_token(Some(&b.value), now).is_ok());
+        assert!(s.check_token(Some(&st.value), now).is_ok());
+    }
+
+    #[test]
+    fn tickets_are_stable_for_their_lifetime() {
+        let mut s = State::default();
+        let a = demo();
+        let j1 = s.grant_ticket(&a, TicketType::Jsapi, T0).unwrap();
+        let c1 = s.grant_ticket(&a, TicketType::WxCard, T0).unwrap();
+        assert_ne!(j1.value, c1.value);
+        let j2 = s.grant_ticket(&a, TicketType::Jsapi, T0 + 7000).unwrap();
+        assert_eq!(j2.value, j1.value);
+        assert_eq!(j2.expires_in, 200);
+        assert_eq!(s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7199).unwrap().value, j1.value);
+        assert!(s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7200).is_none());
+        let j3 = s.grant_ticket(&a, TicketType::Jsapi, T0 + 7200).unwrap();
+        assert_ne!(j3.value, j1.value);
+        assert_eq!(s.previous_tickets(&a.app_id, TicketType::Jsapi), [j1.value]);
+    }
+
+    #[test]
+    fn oauth_codes_are_single_use_and_short_lived() {
+        let mut s = State::default();
+        let app = "wxdemo000000000001";
+        let code = s.issue_code(app, "alice", Scope::UserInfo, T0);
+        assert_eq!(s.redeem_code("wxother00000000001", &code, T0).unwrap_err().code, ErrCode::InvalidCode);
+        let g = s.redeem_code(app, &code, T0 + 10).unwrap();
+        assert_eq!(g.openid, openid(app, "alice"));
+        assert_eq!(g.openid.len(), 28);
+        assert!(g.unionid.is_some());
+        assert_eq!(s.redeem_code(app, &code, T0 + 11).unwrap_err().code, ErrCode::CodeBeenUsed);
+        let late = s.issue_code(app, "bob", Scope::Base, T0);
+        assert_eq!(s.redeem_code(app, &late, T0 + CODE_LIFETIME_SECS).unwrap_err().code, ErrCode::InvalidCode);
+        assert_eq!(s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 10).unwrap().1, "alice");
+        assert_eq!(s.check_user_token(Some(&g.access_token), Some("o123"), T0).unwrap_err().code, ErrCode::InvalidOpenid);
+        let r = s.refresh_user_token(app, &g.refresh_token, T0 + 8000).unwrap();
+        assert!(s.check_user_token(Some(&r.access_token), Some(&g.openid), T0 + 8000).is_ok());
+        assert_eq!(s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 8000).unwrap_err().code, ErrCode::AccessTokenExpired);
+        assert_eq!(s.refresh_user_token(app, &g.refresh_token, T0 + REFRESH_TOKEN_LIFETIME_SECS).unwrap_err().code, ErrCode::RefreshTokenExpired);
+        assert_eq!(s.refresh_user_token(app, "nope", T0).unwrap_err().code, ErrCode::InvalidRefreshToken);
+    }
+
+    #[test]
+    fn faults_are_used_up() {
+        let mut s = State::default();
+        s.add_fault(Fault { path: "/a".into(), errcode: Some(-1), status: None, delay_ms: None, drop: false, count: 2 });
+        assert!(s.take_fault("/b").is_none());
+        assert!(s.take_fault("/a").is_some());
+        assert!(s.take_fault("/a").is_some());
+        assert!(s.take_fault("/a").is_none());
+        assert!(s.faults().is_empty());
+    }
+
+    #[test]
+    fn beijing_calendar() {
+        // 2023-11-14T22:13:20Z is 2023-11-15 06:13 in Beijing.
+        assert_eq!(beijing_month(T0), 2023 * 12 + 10);
+        assert_eq!(beijing_day(T0), (T0 + 28_800) / 86_400);
+        assert_eq!(beijing_month(1_704_038_400), 2024 * 12); // 2024-01-01 00:00 Beijing
+        assert_eq!(beijing_month(1_704_038_399), 2023 * 12 + 11);
+    }
+}

@@ -802,7 +802,7 @@ mod tests {
         let r = s.refresh_user_token(app, &g.refresh_token, T0 + 8000).unwrap();
         assert!(s.check_user_token(Some(&r.access_token), Some(&g.openid), T0 + 8000).is_ok());
         assert_eq!(s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 8000).unwrap_err().code, ErrCode::AccessTokenExpired);
-        assert_eq!(s.refresh_user_token(app, &g.refresh_token, T0 + REFRESH_TOKEN_LIFETIME_SECS).unwrap_err().code, ErrCode::RefreshTokenExpired);
+        assert_eq!(s.refresh_user_token(app, &g.refresh_token, T0 + 10 + REFRESH_TOKEN_LIFETIME_SECS).unwrap_err().code, ErrCode::RefreshTokenExpired);
         assert_eq!(s.refresh_user_token(app, "nope", T0).unwrap_err().code, ErrCode::InvalidRefreshToken);
     }
 

@@ -83,7 +83,11 @@ pub enum ErrCode {
 /// Each named code with its number and canonical message (without the ` rid: …` suffix).
 const TABLE: &[(ErrCode, i64, &str)] = &[
     (ErrCode::SystemError, -1, "system error"),
-    (ErrCode::InvalidCredential, 40001, "invalid credential, access_token is invalid or not latest"),
+    (
+        ErrCode::InvalidCredential,
+        40001,
+        "invalid credential, access_token is invalid or not latest",
+    ),
     (ErrCode::InvalidGrantType, 40002, "invalid grant_type"),
     (ErrCode::InvalidOpenid, 40003, "invalid openid"),
     (ErrCode::InvalidMediaType, 40004, "invalid media type"),
@@ -97,7 +101,11 @@ const TABLE: &[(ErrCode, i64, &str)] = &[
     (ErrCode::InvalidAppsecret, 40125, "invalid appsecret"),
     (ErrCode::CodeBeenUsed, 40163, "code been used"),
     (ErrCode::InvalidIp, 40164, "invalid ip, not in whitelist"),
-    (ErrCode::AppSecretFrozen, 40243, "AppSecret frozen, unfreeze it on mp.weixin.qq.com and try again"),
+    (
+        ErrCode::AppSecretFrozen,
+        40243,
+        "AppSecret frozen, unfreeze it on mp.weixin.qq.com and try again",
+    ),
     (ErrCode::AccessTokenMissing, 41001, "access_token missing"),
     (ErrCode::AppidMissing, 41002, "appid missing"),
     (ErrCode::RefreshTokenMissing, 41003, "refresh_token missing"),
@@ -111,13 +119,33 @@ const TABLE: &[(ErrCode, i64, &str)] = &[
     (ErrCode::RequireGet, 43001, "require GET method"),
     (ErrCode::RequirePost, 43002, "require POST method"),
     (ErrCode::EmptyPostData, 44002, "empty post data"),
-    (ErrCode::DailyQuota, 45009, "reach max api daily quota limit"),
-    (ErrCode::MinuteQuota, 45011, "api minute-quota reach limit, must slower, retry next minute"),
+    (
+        ErrCode::DailyQuota,
+        45009,
+        "reach max api daily quota limit",
+    ),
+    (
+        ErrCode::MinuteQuota,
+        45011,
+        "api minute-quota reach limit, must slower, retry next minute",
+    ),
     (ErrCode::DataFormatError, 47001, "data format error"),
     (ErrCode::ApiUnauthorized, 48001, "api unauthorized"),
-    (ErrCode::ClearQuotaLimit, 48006, "forbid to clear quota because of reaching the limit"),
-    (ErrCode::UserPunished, 50004, "user not allow to use accesstoken, maybe for punishment"),
-    (ErrCode::IpNeedsConfirmation, 89503, "this call needs an administrator's confirmation"),
+    (
+        ErrCode::ClearQuotaLimit,
+        48006,
+        "forbid to clear quota because of reaching the limit",
+    ),
+    (
+        ErrCode::UserPunished,
+        50004,
+        "user not allow to use accesstoken, maybe for punishment",
+    ),
+    (
+        ErrCode::IpNeedsConfirmation,
+        89503,
+        "this call needs an administrator's confirmation",
+    ),
 ];
 
 impl ErrCode {

@@ -85,7 +85,9 @@ mod tests {
     fn decodes_success_errors_and_garbage() {
         let ok: TokenResponse = decode(br#"{"access_token":"T","expires_in":7200}"#).unwrap();
         assert_eq!(ok.expires_in, 7200);
-        let err = decode::<TokenResponse>(br#"{"errcode":40013,"errmsg":"invalid appid rid: 1-2-3"}"#).unwrap_err();
+        let err =
+            decode::<TokenResponse>(br#"{"errcode":40013,"errmsg":"invalid appid rid: 1-2-3"}"#)
+                .unwrap_err();
         assert_eq!(err.errcode(), Some(ErrCode::InvalidAppid));
         let err = decode::<TokenResponse>(b"<html>").unwrap_err();
         assert!(matches!(err, ApiError::Decode { ref body, .. } if body == "<html>"));

@@ -249,7 +249,11 @@ impl SimConfig {
         let mut seen = std::collections::HashSet::new();
         for (i, app) in self.apps.iter().enumerate() {
             let invalid = |message: String| ConfigError::Invalid {
-                app: if app.app_id.is_empty() { format!("#{i}") } else { app.app_id.clone() },
+                app: if app.app_id.is_empty() {
+                    format!("#{i}")
+                } else {
+                    app.app_id.clone()
+                },
                 message,
             };
             AppId::parse(&app.app_id).map_err(|e| invalid(e.to_string()))?;
@@ -283,7 +287,11 @@ impl SimConfig {
     /// The simulated users in force.
     #[must_use]
     pub fn users(&self) -> Vec<User> {
-        if self.users.is_empty() { demo_users() } else { self.users.clone() }
+        if self.users.is_empty() {
+            demo_users()
+        } else {
+            self.users.clone()
+        }
     }
 }
 
@@ -391,8 +399,13 @@ mod tests {
     #[test]
     fn rejects_bad_files_precisely() {
         let err = |t: &str| SimConfig::from_toml(t).unwrap_err().to_string();
-        assert!(err("[[apps]]\napp_id = \"nope\"\napp_secret = \"s\"").contains("appId must start"));
-        assert!(err("[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"\"").contains("app_secret is empty"));
+        assert!(
+            err("[[apps]]\napp_id = \"nope\"\napp_secret = \"s\"").contains("appId must start")
+        );
+        assert!(
+            err("[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"\"")
+                .contains("app_secret is empty")
+        );
         assert!(err("[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"s\"\ndomains = [\"http://x\"]").contains("without scheme"));
         assert!(err("bogus = 1").contains("unknown field"));
         assert!(!format!("{:?}", demo_accounts()).contains(DEMO_APP_SECRET));

@@ -1,4 +1,43 @@
-//! The simulated WeChat platform.
+//! The simulated WeChat platform: the Official Account API of `platform.md` (tokens, stable
+//! tokens, tickets, quotas, media, OAuth) with its real codes, messages and lifetimes, and the
+//! control API under `/__sim/` (accounts, stats, clock, faults, reset).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use wxjs_sim::{Sim, SimConfig};
+//! let sim = Sim::new(&SimConfig::default(), None).expect("in memory");
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! wxjs_sim::run(listener, sim, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
 pub mod clock;
 pub mod config;
+pub mod persist;
+mod routes;
+pub mod serve;
+mod sim;
 pub mod state;
+
+use std::future::Future;
+
+pub use clock::SimClock;
+pub use config::{Account, AccountKind, SimConfig};
+pub use routes::reply::rid;
+pub use sim::Sim;
+
+/// The simulator's router.
+pub fn router(sim: Sim) -> axum::Router {
+    routes::router(sim)
+}
+
+/// Serves the simulator on `listener` until `shutdown`, then writes its state to disk.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    sim: Sim,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let result = serve::serve(listener, router(sim.clone()), shutdown).await;
+    sim.close();
+    result
+}

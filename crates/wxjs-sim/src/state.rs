@@ -46,13 +46,18 @@ impl Fail {
     /// The errmsg without its rid suffix.
     #[must_use]
     pub fn errmsg(&self) -> &str {
-        self.message.as_deref().unwrap_or_else(|| self.code.message())
+        self.message
+            .as_deref()
+            .unwrap_or_else(|| self.code.message())
     }
 }
 
 impl From<ErrCode> for Fail {
     fn from(code: ErrCode) -> Self {
-        Self { code, message: None }
+        Self {
+            code,
+            message: None,
+        }
     }
 }
 
@@ -229,7 +234,9 @@ pub struct Granted {
 
 impl std::fmt::Debug for Granted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Granted").field("expires_in", &self.expires_in).finish_non_exhaustive()
+        f.debug_struct("Granted")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
     }
 }
 
@@ -294,12 +301,19 @@ fn derived_id(prefix: &str, seed: &str) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut bytes = Sha1::digest(seed.as_bytes()).to_vec();
     bytes.extend(Sha1::digest(format!("{seed}#").as_bytes()));
-    let tail: String = bytes.iter().take(27).map(|b| char::from(ALPHABET[usize::from(b & 63)])).collect();
+    let tail: String = bytes
+        .iter()
+        .take(27)
+        .map(|b| char::from(ALPHABET[usize::from(b & 63)]))
+        .collect();
     format!("{prefix}{tail}")
 }
 
 fn token_like(s: &str) -> bool {
-    s.len() >= 32 && s.len() <= 512 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    s.len() >= 32
+        && s.len() <= 512
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl State {
@@ -312,7 +326,10 @@ impl State {
 
     /// Takes one use of the first fault set for `path`.
     pub fn take_fault(&mut self, path: &str) -> Option<Fault> {
-        let i = self.faults.iter().position(|f| f.path == path && f.count > 0)?;
+        let i = self
+            .faults
+            .iter()
+            .position(|f| f.path == path && f.count > 0)?;
         let fault = &mut self.faults[i];
         fault.count -= 1;
         let taken = fault.clone();
@@ -344,9 +361,12 @@ impl State {
             let end = t.invalid_at.map_or(t.expires_at, |i| i.min(t.expires_at));
             now < end + FORGET_AFTER_SECS
         });
-        self.codes.retain(|_, c| now < c.issued_at + CODE_LIFETIME_SECS + FORGET_AFTER_SECS);
-        self.user_tokens.retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
-        self.refresh_tokens.retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
+        self.codes
+            .retain(|_, c| now < c.issued_at + CODE_LIFETIME_SECS + FORGET_AFTER_SECS);
+        self.user_tokens
+            .retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
+        self.refresh_tokens
+            .retain(|_, t| now < t.expires_at + FORGET_AFTER_SECS);
         let expired: Vec<String> = self
             .media
             .iter()
@@ -389,7 +409,9 @@ impl State {
     /// Checks an access token: 41001 missing, 40014 malformed, 40001 unknown or superseded,
     /// 42001 expired. Gives the token's account.
     pub fn check_token(&self, token: Option<&str>, now: u64) -> R<String> {
-        let token = token.filter(|t| !t.is_empty()).ok_or(ErrCode::AccessTokenMissing)?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(ErrCode::AccessTokenMissing)?;
         if !token_like(token) {
             return Err(ErrCode::InvalidAccessToken.into());
         }
@@ -425,10 +447,16 @@ impl State {
         let creds = self.creds.entry(account.app_id.clone()).or_default();
         if let Some(old) = creds.basic.replace(value.clone()) {
             if let Some(rec) = self.tokens.get_mut(&old) {
-                rec.invalid_at = Some(rec.invalid_at.map_or(now + OVERLAP_SECS, |at| at.min(now + OVERLAP_SECS)));
+                rec.invalid_at = Some(
+                    rec.invalid_at
+                        .map_or(now + OVERLAP_SECS, |at| at.min(now + OVERLAP_SECS)),
+                );
             }
         }
-        Ok(Granted { value, expires_in: LIFETIME_SECS })
+        Ok(Granted {
+            value,
+            expires_in: LIFETIME_SECS,
+        })
     }
 
     /// `POST /cgi-bin/stable_token`, once the caller is authenticated.
@@ -443,7 +471,9 @@ impl State {
         }
         let force_allowed = force
             && creds.force_count < FORCE_REFRESH_PER_DAY
-            && creds.force_last.is_none_or(|t| now >= t + FORCE_REFRESH_SPACING_SECS);
+            && creds
+                .force_last
+                .is_none_or(|t| now >= t + FORCE_REFRESH_SPACING_SECS);
         let current = creds.stable.clone();
         if force_allowed {
             creds.force_count += 1;
@@ -455,14 +485,20 @@ impl State {
             if let Some(rec) = self.tokens.get(&cur) {
                 let valid = now < rec.expires_at && rec.invalid_at.is_none_or(|at| now < at);
                 if valid && now + STABLE_ROTATE_BEFORE_SECS < rec.expires_at {
-                    return Ok(Granted { value: cur, expires_in: rec.expires_at - now });
+                    return Ok(Granted {
+                        value: cur,
+                        expires_in: rec.expires_at - now,
+                    });
                 }
             }
         }
         // A new token; a rotated one keeps its own (at most 5-minute) remaining life.
         let value = self.issue_token(&app, TokenKind::Stable, now);
         self.creds.entry(app).or_default().stable = Some(value.clone());
-        Ok(Granted { value, expires_in: LIFETIME_SECS })
+        Ok(Granted {
+            value,
+            expires_in: LIFETIME_SECS,
+        })
     }
 
     // ---- tickets ----------------------------------------------------------------------------
@@ -475,7 +511,10 @@ impl State {
         let key = kind.as_str().to_owned();
         if let Some(t) = creds.tickets.get(&key) {
             if now < t.expires_at {
-                return Ok(Granted { value: t.value.clone(), expires_in: t.expires_at - now });
+                return Ok(Granted {
+                    value: t.value.clone(),
+                    expires_in: t.expires_at - now,
+                });
             }
         }
         let rec = TicketRec {
@@ -488,7 +527,10 @@ impl State {
             history.insert(0, old.value);
             history.truncate(TICKET_HISTORY);
         }
-        Ok(Granted { value: rec.value, expires_in: LIFETIME_SECS })
+        Ok(Granted {
+            value: rec.value,
+            expires_in: LIFETIME_SECS,
+        })
     }
 
     /// The account's current ticket of a type, if one is valid now: what the emulated client
@@ -525,7 +567,14 @@ impl State {
     // ---- media ------------------------------------------------------------------------------
 
     /// Stores a medium's metadata; returns its id.
-    pub fn add_media(&mut self, app: &str, media_type: MediaType, ext: &str, size: usize, now: u64) -> String {
+    pub fn add_media(
+        &mut self,
+        app: &str,
+        media_type: MediaType,
+        ext: &str,
+        size: usize,
+        now: u64,
+    ) -> String {
         let id = nonce_of_len(64);
         self.media.insert(
             id.clone(),
@@ -543,16 +592,29 @@ impl State {
 
     /// A medium of this account that has not expired: 41006 missing, 40007 otherwise.
     pub fn media(&self, app: &str, id: Option<&str>, now: u64) -> R<&MediaRec> {
-        let id = id.filter(|i| !i.is_empty()).ok_or(ErrCode::MediaIdMissing)?;
+        let id = id
+            .filter(|i| !i.is_empty())
+            .ok_or(ErrCode::MediaIdMissing)?;
         self.media
             .get(id)
             .filter(|m| m.app == app && now < m.created_at + wxjs_platform::media::LIFETIME_SECS)
             .ok_or_else(|| ErrCode::InvalidMediaId.into())
     }
 
+    /// Any account's medium that has not expired.
+    #[must_use]
+    pub fn media_any(&self, id: &str, now: u64) -> Option<&MediaRec> {
+        self.media
+            .get(id)
+            .filter(|m| now < m.created_at + wxjs_platform::media::LIFETIME_SECS)
+    }
+
     /// Attaches recognised text to a voice.
     pub fn set_media_text(&mut self, id: &str, text: String) -> bool {
-        self.media.get_mut(id).map(|m| m.text = Some(text)).is_some()
+        self.media
+            .get_mut(id)
+            .map(|m| m.text = Some(text))
+            .is_some()
     }
 
     // ---- OAuth ------------------------------------------------------------------------------
@@ -616,7 +678,14 @@ impl State {
         Ok(self.grant_user_token(app, &user, scope, refresh_token, now))
     }
 
-    fn grant_user_token(&mut self, app: &str, user: &str, scope: Scope, refresh_token: String, now: u64) -> UserGrant {
+    fn grant_user_token(
+        &mut self,
+        app: &str,
+        user: &str,
+        scope: Scope,
+        refresh_token: String,
+        now: u64,
+    ) -> UserGrant {
         let access_token = nonce_of_len(86);
         self.user_tokens.insert(
             access_token.clone(),
@@ -652,10 +721,22 @@ impl State {
 
     /// Checks a user token and its openid: 41001/41009 missing, 40001 unknown, 42001 expired,
     /// 40003 another user's openid. Gives `(app, user id, scope)`.
-    pub fn check_user_token(&self, token: Option<&str>, open_id: Option<&str>, now: u64) -> R<(String, String, Scope)> {
-        let token = token.filter(|t| !t.is_empty()).ok_or(ErrCode::AccessTokenMissing)?;
-        let open_id = open_id.filter(|o| !o.is_empty()).ok_or(ErrCode::OpenidMissing)?;
-        let rec = self.user_tokens.get(token).ok_or(ErrCode::InvalidCredential)?;
+    pub fn check_user_token(
+        &self,
+        token: Option<&str>,
+        open_id: Option<&str>,
+        now: u64,
+    ) -> R<(String, String, Scope)> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or(ErrCode::AccessTokenMissing)?;
+        let open_id = open_id
+            .filter(|o| !o.is_empty())
+            .ok_or(ErrCode::OpenidMissing)?;
+        let rec = self
+            .user_tokens
+            .get(token)
+            .ok_or(ErrCode::InvalidCredential)?;
         if now >= rec.expires_at {
             return Err(ErrCode::AccessTokenExpired.into());
         }
@@ -678,7 +759,9 @@ impl State {
 /// Finds a user by id or by openid within an account.
 #[must_use]
 pub fn find_user<'a>(users: &'a [User], app: &str, key: &str) -> Option<&'a User> {
-    users.iter().find(|u| u.id == key || openid(app, &u.id) == key)
+    users
+        .iter()
+        .find(|u| u.id == key || openid(app, &u.id) == key)
 }
 
 #[cfg(test)]
@@ -700,13 +783,38 @@ mod tests {
         assert_eq!(s.check_token(Some(&t1), T0), Ok(a.app_id.clone()));
         let t2 = s.grant_token(&a, T0 + 100).unwrap().value;
         assert_ne!(t1, t2);
-        assert!(s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS - 1).is_ok());
-        assert_eq!(s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS).unwrap_err().code, ErrCode::InvalidCredential);
-        assert!(s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS - 1).is_ok());
-        assert_eq!(s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS).unwrap_err().code, ErrCode::AccessTokenExpired);
-        assert_eq!(s.check_token(None, T0).unwrap_err().code, ErrCode::AccessTokenMissing);
-        assert_eq!(s.check_token(Some("short"), T0).unwrap_err().code, ErrCode::InvalidAccessToken);
-        assert_eq!(s.check_token(Some(&"x".repeat(64)), T0).unwrap_err().code, ErrCode::InvalidCredential);
+        assert!(
+            s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS - 1)
+                .is_ok()
+        );
+        assert_eq!(
+            s.check_token(Some(&t1), T0 + 100 + OVERLAP_SECS)
+                .unwrap_err()
+                .code,
+            ErrCode::InvalidCredential
+        );
+        assert!(
+            s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS - 1)
+                .is_ok()
+        );
+        assert_eq!(
+            s.check_token(Some(&t2), T0 + 100 + LIFETIME_SECS)
+                .unwrap_err()
+                .code,
+            ErrCode::AccessTokenExpired
+        );
+        assert_eq!(
+            s.check_token(None, T0).unwrap_err().code,
+            ErrCode::AccessTokenMissing
+        );
+        assert_eq!(
+            s.check_token(Some("short"), T0).unwrap_err().code,
+            ErrCode::InvalidAccessToken
+        );
+        assert_eq!(
+            s.check_token(Some(&"x".repeat(64)), T0).unwrap_err().code,
+            ErrCode::InvalidCredential
+        );
     }
 
     #[test]
@@ -729,7 +837,10 @@ mod tests {
             s.clear_quota(&a.app_id, next_day).unwrap();
         }
         assert!(s.grant_token(&a, next_day).is_ok());
-        assert_eq!(s.clear_quota(&a.app_id, next_day).unwrap_err().code, ErrCode::ClearQuotaLimit);
+        assert_eq!(
+            s.clear_quota(&a.app_id, next_day).unwrap_err().code,
+            ErrCode::ClearQuotaLimit
+        );
     }
 
     #[test]
@@ -742,9 +853,14 @@ mod tests {
         assert_eq!(g2.value, g1.value);
         assert_eq!(g2.expires_in, LIFETIME_SECS - 1000);
         // Inside the last five minutes: a new token; the old stays valid until its expiry.
-        let g3 = s.grant_stable_token(&a, false, T0 + LIFETIME_SECS - 200).unwrap();
+        let g3 = s
+            .grant_stable_token(&a, false, T0 + LIFETIME_SECS - 200)
+            .unwrap();
         assert_ne!(g3.value, g1.value);
-        assert!(s.check_token(Some(&g1.value), T0 + LIFETIME_SECS - 1).is_ok());
+        assert!(
+            s.check_token(Some(&g1.value), T0 + LIFETIME_SECS - 1)
+                .is_ok()
+        );
         assert!(s.check_token(Some(&g1.value), T0 + LIFETIME_SECS).is_err());
         // Forced refresh: the previous one stops at once; 30 s spacing; 20 a day.
         let t = T0 + LIFETIME_SECS;
@@ -759,7 +875,11 @@ mod tests {
             now += 31;
             distinct.insert(s.grant_stable_token(&a, true, now).unwrap().value);
         }
-        assert_eq!(distinct.len() + 1, FORCE_REFRESH_PER_DAY as usize, "20 forced refreshes a day, the first was f1");
+        assert_eq!(
+            distinct.len() + 1,
+            FORCE_REFRESH_PER_DAY as usize,
+            "20 forced refreshes a day, the first was f1"
+        );
         // Stable tokens and basic tokens do not invalidate each other.
         let b = s.grant_token(&a, now).unwrap();
         let st = s.grant_stable_token(&a, false, now).unwrap();
@@ -777,8 +897,16 @@ mod tests {
         let j2 = s.grant_ticket(&a, TicketType::Jsapi, T0 + 7000).unwrap();
         assert_eq!(j2.value, j1.value);
         assert_eq!(j2.expires_in, 200);
-        assert_eq!(s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7199).unwrap().value, j1.value);
-        assert!(s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7200).is_none());
+        assert_eq!(
+            s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7199)
+                .unwrap()
+                .value,
+            j1.value
+        );
+        assert!(
+            s.current_ticket(&a.app_id, TicketType::Jsapi, T0 + 7200)
+                .is_none()
+        );
         let j3 = s.grant_ticket(&a, TicketType::Jsapi, T0 + 7200).unwrap();
         assert_ne!(j3.value, j1.value);
         assert_eq!(s.previous_tickets(&a.app_id, TicketType::Jsapi), [j1.value]);
@@ -789,27 +917,75 @@ mod tests {
         let mut s = State::default();
         let app = "wxdemo000000000001";
         let code = s.issue_code(app, "alice", Scope::UserInfo, T0);
-        assert_eq!(s.redeem_code("wxother00000000001", &code, T0).unwrap_err().code, ErrCode::InvalidCode);
+        assert_eq!(
+            s.redeem_code("wxother00000000001", &code, T0)
+                .unwrap_err()
+                .code,
+            ErrCode::InvalidCode
+        );
         let g = s.redeem_code(app, &code, T0 + 10).unwrap();
         assert_eq!(g.openid, openid(app, "alice"));
         assert_eq!(g.openid.len(), 28);
         assert!(g.unionid.is_some());
-        assert_eq!(s.redeem_code(app, &code, T0 + 11).unwrap_err().code, ErrCode::CodeBeenUsed);
+        assert_eq!(
+            s.redeem_code(app, &code, T0 + 11).unwrap_err().code,
+            ErrCode::CodeBeenUsed
+        );
         let late = s.issue_code(app, "bob", Scope::Base, T0);
-        assert_eq!(s.redeem_code(app, &late, T0 + CODE_LIFETIME_SECS).unwrap_err().code, ErrCode::InvalidCode);
-        assert_eq!(s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 10).unwrap().1, "alice");
-        assert_eq!(s.check_user_token(Some(&g.access_token), Some("o123"), T0).unwrap_err().code, ErrCode::InvalidOpenid);
-        let r = s.refresh_user_token(app, &g.refresh_token, T0 + 8000).unwrap();
-        assert!(s.check_user_token(Some(&r.access_token), Some(&g.openid), T0 + 8000).is_ok());
-        assert_eq!(s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 8000).unwrap_err().code, ErrCode::AccessTokenExpired);
-        assert_eq!(s.refresh_user_token(app, &g.refresh_token, T0 + 10 + REFRESH_TOKEN_LIFETIME_SECS).unwrap_err().code, ErrCode::RefreshTokenExpired);
-        assert_eq!(s.refresh_user_token(app, "nope", T0).unwrap_err().code, ErrCode::InvalidRefreshToken);
+        assert_eq!(
+            s.redeem_code(app, &late, T0 + CODE_LIFETIME_SECS)
+                .unwrap_err()
+                .code,
+            ErrCode::InvalidCode
+        );
+        assert_eq!(
+            s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 10)
+                .unwrap()
+                .1,
+            "alice"
+        );
+        assert_eq!(
+            s.check_user_token(Some(&g.access_token), Some("o123"), T0)
+                .unwrap_err()
+                .code,
+            ErrCode::InvalidOpenid
+        );
+        let r = s
+            .refresh_user_token(app, &g.refresh_token, T0 + 8000)
+            .unwrap();
+        assert!(
+            s.check_user_token(Some(&r.access_token), Some(&g.openid), T0 + 8000)
+                .is_ok()
+        );
+        assert_eq!(
+            s.check_user_token(Some(&g.access_token), Some(&g.openid), T0 + 8000)
+                .unwrap_err()
+                .code,
+            ErrCode::AccessTokenExpired
+        );
+        assert_eq!(
+            s.refresh_user_token(app, &g.refresh_token, T0 + 10 + REFRESH_TOKEN_LIFETIME_SECS)
+                .unwrap_err()
+                .code,
+            ErrCode::RefreshTokenExpired
+        );
+        assert_eq!(
+            s.refresh_user_token(app, "nope", T0).unwrap_err().code,
+            ErrCode::InvalidRefreshToken
+        );
     }
 
     #[test]
     fn faults_are_used_up() {
         let mut s = State::default();
-        s.add_fault(Fault { path: "/a".into(), errcode: Some(-1), status: None, delay_ms: None, drop: false, count: 2 });
+        s.add_fault(Fault {
+            path: "/a".into(),
+            errcode: Some(-1),
+            status: None,
+            delay_ms: None,
+            drop: false,
+            count: 2,
+        });
         assert!(s.take_fault("/b").is_none());
         assert!(s.take_fault("/a").is_some());
         assert!(s.take_fault("/a").is_some());

@@ -1,3 +1,4 @@
 //! Integration tests of the `wxjs` binary.
 
 mod sign;
+mod sim;

@@ -1,0 +1,235 @@
+//! The control API under `/__sim/`: accounts, call stats, the clock, faults, reset, and helpers
+//! for automation (OAuth answers, current tickets, media downloads).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wxjs_platform::ticket::TicketType;
+
+use super::reply::control_error;
+use crate::sim::Sim;
+use crate::state::{Fault, OAuthAnswer};
+
+pub(super) fn router() -> Router<Sim> {
+    Router::new()
+        .route("/__sim/apps", get(apps))
+        .route("/__sim/stats", get(stats))
+        .route("/__sim/clock", get(clock))
+        .route("/__sim/clock/advance", post(advance))
+        .route(
+            "/__sim/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        )
+        .route("/__sim/reset", post(reset))
+        .route("/__sim/oauth/next", post(oauth_next))
+        .route("/__sim/tickets/{app_id}", get(tickets))
+        .route("/__sim/media/{id}", get(media))
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    control_error(StatusCode::BAD_REQUEST, "bad_request", message)
+}
+
+/// Parses a JSON body; the error is the message of a 400.
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+/// `GET /__sim/apps` → `[{"appId","appSecret","domains"}]`.
+async fn apps(State(sim): State<Sim>) -> Json<Value> {
+    Json(Value::Array(
+        sim.accounts()
+            .iter()
+            .map(|a| json!({ "appId": a.app_id, "appSecret": a.app_secret, "domains": a.domains }))
+            .collect(),
+    ))
+}
+
+/// `GET /__sim/stats` → `{"calls":{"<path>":N}}`.
+async fn stats(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!({ "calls": sim.read(|s, _| s.stats.clone()) }))
+}
+
+async fn clock(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!({ "now": sim.now(), "offset": sim.clock().offset() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: i64,
+}
+
+/// `POST /__sim/clock/advance {"seconds":N}`: forward only.
+async fn advance(State(sim): State<Sim>, body: Bytes) -> Response {
+    let a: Advance = match parse(&body) {
+        Ok(a) => a,
+        Err(m) => return bad_request(m),
+    };
+    let Ok(secs) = u64::try_from(a.seconds) else {
+        return bad_request("seconds must not be negative: the clock only moves forward");
+    };
+    if secs > 10 * 365 * 86_400 {
+        return bad_request("seconds must be at most ten years");
+    }
+    sim.clock().advance(secs);
+    // Persist the new offset (and let expired records go).
+    sim.update(|_, _| ());
+    Json(json!({ "now": sim.now(), "offset": sim.clock().offset() })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FaultBody {
+    path: String,
+    errcode: Option<i64>,
+    status: Option<u16>,
+    delay_ms: Option<u64>,
+    #[serde(default)]
+    drop: bool,
+    count: Option<u32>,
+}
+
+/// `POST /__sim/faults {"path","errcode"|"status"|"delayMs"|"drop","count"}`.
+async fn add_fault(State(sim): State<Sim>, body: Bytes) -> Response {
+    let f: FaultBody = match parse(&body) {
+        Ok(f) => f,
+        Err(m) => return bad_request(m),
+    };
+    if !f.path.starts_with('/') {
+        return bad_request("path must start with / (for example /cgi-bin/token)");
+    }
+    let outcomes =
+        usize::from(f.errcode.is_some()) + usize::from(f.status.is_some()) + usize::from(f.drop);
+    if outcomes > 1 {
+        return bad_request(
+            "give at most one of errcode, status and drop (delayMs may go with any)",
+        );
+    }
+    if outcomes == 0 && f.delay_ms.is_none() {
+        return bad_request("give one of errcode, status, delayMs or drop");
+    }
+    if f.status.is_some_and(|s| !(100..=599).contains(&s)) {
+        return bad_request("status must be an HTTP status from 100 to 599");
+    }
+    if f.errcode == Some(0) {
+        return bad_request("errcode 0 is not a fault");
+    }
+    if f.delay_ms.is_some_and(|d| d > 600_000) {
+        return bad_request("delayMs must be at most 600000");
+    }
+    let count = f.count.unwrap_or(1);
+    if count == 0 {
+        return bad_request("count must be at least 1");
+    }
+    let fault = Fault {
+        path: f.path,
+        errcode: f.errcode,
+        status: f.status,
+        delay_ms: f.delay_ms,
+        drop: f.drop,
+        count,
+    };
+    sim.update(|s, _| s.add_fault(fault.clone()));
+    (StatusCode::CREATED, Json(json!(fault))).into_response()
+}
+
+async fn list_faults(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!(sim.read(|s, _| s.faults().to_vec())))
+}
+
+async fn clear_faults(State(sim): State<Sim>) -> StatusCode {
+    sim.update(|s, _| s.clear_faults());
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /__sim/reset`.
+async fn reset(State(sim): State<Sim>) -> StatusCode {
+    sim.reset();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OAuthNext {
+    app_id: Option<String>,
+    action: String,
+    user: Option<String>,
+}
+
+/// `POST /__sim/oauth/next {"action":"approve"|"refuse","user"?,"appId"?}`: answers the next
+/// consent prompt without the page.
+async fn oauth_next(State(sim): State<Sim>, body: Bytes) -> Response {
+    let n: OAuthNext = match parse(&body) {
+        Ok(n) => n,
+        Err(m) => return bad_request(m),
+    };
+    let approve = match n.action.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        other => return bad_request(format!("action must be approve or refuse, not {other:?}")),
+    };
+    if let Some(app) = &n.app_id {
+        if sim.account(app).is_none() {
+            return control_error(
+                StatusCode::NOT_FOUND,
+                "unknown_app",
+                format!("no simulated account {app}"),
+            );
+        }
+    }
+    super::oauth::queue(
+        &sim,
+        OAuthAnswer {
+            app_id: n.app_id,
+            approve,
+            user: n.user,
+        },
+    );
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__sim/tickets/{appId}`: the current tickets, for tests that check signatures.
+async fn tickets(State(sim): State<Sim>, Path(app_id): Path<String>) -> Response {
+    if sim.account(&app_id).is_none() {
+        return control_error(
+            StatusCode::NOT_FOUND,
+            "unknown_app",
+            format!("no simulated account {app_id}"),
+        );
+    }
+    let one = |kind| {
+        sim.current_ticket(&app_id, kind).map(
+            |t| json!({ "ticket": t.value, "issuedAt": t.issued_at, "expiresAt": t.expires_at }),
+        )
+    };
+    Json(json!({
+        "jsapi": one(TicketType::Jsapi),
+        "wx_card": one(TicketType::WxCard),
+        "previous": {
+            "jsapi": sim.previous_tickets(&app_id, TicketType::Jsapi),
+            "wx_card": sim.previous_tickets(&app_id, TicketType::WxCard),
+        },
+    }))
+    .into_response()
+}
+
+/// `GET /__sim/media/{id}`: a medium's bytes (the `video_url` of videos).
+async fn media(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
+    let rec = sim.read(|s, now| s.media_any(&id, now).cloned());
+    match (rec, sim.media_bytes(&id)) {
+        (Some(rec), Some(bytes)) => {
+            ([(header::CONTENT_TYPE, rec.content_type())], bytes).into_response()
+        }
+        _ => control_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such media, or it expired",
+        ),
+    }
+}

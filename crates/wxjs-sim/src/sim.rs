@@ -1,0 +1,221 @@
+//! [`Sim`]: the simulated platform's shared handle — accounts, clock, state, media bytes and
+//! persistence — used by the HTTP routes and, in the same process, by the emulated client.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use wxjs_platform::ticket::TicketType;
+
+use crate::clock::SimClock;
+use crate::config::{Account, SimConfig, User};
+use crate::persist::{self, PersistError, Persister};
+use crate::state::{State, TicketRec};
+
+/// The simulated platform. Cheap to clone; clones share everything.
+#[derive(Clone, Debug)]
+pub struct Sim {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    clock: SimClock,
+    accounts: Vec<Account>,
+    users: Vec<User>,
+    state: Mutex<State>,
+    media: Mutex<HashMap<String, Bytes>>,
+    persister: Mutex<Option<Persister>>,
+}
+
+impl Sim {
+    /// A simulator for `config`, in memory only, or persisted under `data_dir` (restoring what is
+    /// stored there).
+    pub fn new(config: &SimConfig, data_dir: Option<&Path>) -> Result<Self, PersistError> {
+        let clock = SimClock::new();
+        let (persister, state, media) = match data_dir {
+            Some(dir) => {
+                let loaded = persist::load(dir)?;
+                (
+                    Some(loaded.persister),
+                    loaded.state.unwrap_or_default(),
+                    loaded.media,
+                )
+            }
+            None => (None, State::default(), HashMap::new()),
+        };
+        clock.set_offset(state.clock_offset);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                clock,
+                accounts: config.accounts(),
+                users: config.users(),
+                state: Mutex::new(state),
+                media: Mutex::new(media),
+                persister: Mutex::new(persister),
+            }),
+        })
+    }
+
+    /// The simulator's clock.
+    #[must_use]
+    pub fn clock(&self) -> &SimClock {
+        &self.inner.clock
+    }
+
+    /// Now, on the simulator's clock.
+    #[must_use]
+    pub fn now(&self) -> u64 {
+        self.inner.clock.now()
+    }
+
+    /// All accounts.
+    #[must_use]
+    pub fn accounts(&self) -> &[Account] {
+        &self.inner.accounts
+    }
+
+    /// One account.
+    #[must_use]
+    pub fn account(&self, app_id: &str) -> Option<&Account> {
+        self.inner.accounts.iter().find(|a| a.app_id == app_id)
+    }
+
+    /// The simulated users.
+    #[must_use]
+    pub fn users(&self) -> &[User] {
+        &self.inner.users
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the state as consistent as each step made it.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the state at the current time, then persists the result.
+    pub fn update<R>(&self, f: impl FnOnce(&mut State, u64) -> R) -> R {
+        let now = self.now();
+        let mut state = self.lock();
+        let result = f(&mut state, now);
+        let expired = state.prune(now);
+        state.clock_offset = self.inner.clock.offset();
+        let snapshot = self.persisting().then(|| serde_json::to_string(&*state));
+        drop(state);
+        if !expired.is_empty() {
+            let mut media = self
+                .inner
+                .media
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for id in &expired {
+                media.remove(id);
+            }
+        }
+        if let Some(p) = self
+            .inner
+            .persister
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            if let Some(Ok(json)) = snapshot {
+                p.snapshot(json);
+            }
+            p.delete_media(expired);
+        }
+        result
+    }
+
+    /// Reads the state at the current time.
+    pub fn read<R>(&self, f: impl FnOnce(&State, u64) -> R) -> R {
+        let now = self.now();
+        f(&self.lock(), now)
+    }
+
+    fn persisting(&self) -> bool {
+        self.inner
+            .persister
+            .lock()
+            .map(|p| p.is_some())
+            .unwrap_or(false)
+    }
+
+    /// The account's current ticket of a type, if one is valid now.
+    #[must_use]
+    pub fn current_ticket(&self, app_id: &str, kind: TicketType) -> Option<TicketRec> {
+        self.read(|s, now| s.current_ticket(app_id, kind, now).cloned())
+    }
+
+    /// The account's earlier tickets of a type, newest first.
+    #[must_use]
+    pub fn previous_tickets(&self, app_id: &str, kind: TicketType) -> Vec<String> {
+        self.read(|s, _| s.previous_tickets(app_id, kind).to_vec())
+    }
+
+    /// Stores a medium's bytes.
+    pub fn put_media_bytes(&self, id: &str, bytes: Bytes) {
+        self.inner
+            .media
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.to_owned(), bytes.clone());
+        if let Some(p) = self
+            .inner
+            .persister
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            p.put_media(id.to_owned(), bytes);
+        }
+    }
+
+    /// A medium's bytes.
+    #[must_use]
+    pub fn media_bytes(&self, id: &str) -> Option<Bytes> {
+        self.inner
+            .media
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Forgets everything: tokens, tickets, quotas, stats, faults, codes, media, and the clock's
+    /// offset.
+    pub fn reset(&self) {
+        self.inner.clock.set_offset(0);
+        self.inner
+            .media
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        if let Some(p) = self
+            .inner
+            .persister
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            p.clear_media();
+        }
+        self.update(|s, _| *s = State::default());
+    }
+
+    /// Writes everything queued to disk and stops persisting. Call once serving has stopped.
+    pub fn close(&self) {
+        if let Some(mut p) = self
+            .inner
+            .persister
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            p.close();
+        }
+    }
+}

@@ -20,7 +20,10 @@ fn sim(args: &[&str]) -> (std::process::Child, String) {
 }
 
 fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     child.wait().unwrap()
 }
 
@@ -38,8 +41,14 @@ fn sim_serves_the_platform_and_stops_on_sigint_keeping_its_state() {
     assert!(dir.path().join("sim.sqlite3").exists());
 
     let (mut child, base) = sim(&["--data", data]);
-    let stats: serde_json::Value = reqwest::blocking::get(format!("{base}/__sim/stats")).unwrap().json().unwrap();
-    assert_eq!(stats["calls"]["/cgi-bin/token"], 1, "state restored from --data");
+    let stats: serde_json::Value = reqwest::blocking::get(format!("{base}/__sim/stats"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        stats["calls"]["/cgi-bin/token"], 1,
+        "state restored from --data"
+    );
     assert!(interrupt(&mut child).success());
 }
 

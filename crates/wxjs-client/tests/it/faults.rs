@@ -1,0 +1,123 @@
+//! Faults injected through `/__sim/faults`: valid values keep being served, platform calls stay
+//! within the backoff budget, errors are never cached, and the cache recovers by itself.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wxjs_client::{CredentialError, Kind, MemoryStore};
+
+use crate::{APP, Platform, platform};
+
+/// Reads the token for `secs`, asserting every read gets `expected`; returns the token calls made.
+async fn read_through(
+    p: &Platform,
+    creds: &wxjs_client::Credentials,
+    expected: &str,
+    secs: f64,
+) -> u64 {
+    let before = p.token_calls().await;
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    while Instant::now() < end {
+        assert_eq!(
+            creds.access_token(APP).await.expect("still valid").secret(),
+            expected
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Let a background attempt in flight finish before counting.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    p.token_calls().await - before
+}
+
+async fn recovers(p: &Platform, creds: &wxjs_client::Credentials, old: &str) {
+    p.clear_faults().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let t = creds.access_token(APP).await.unwrap();
+        if t.secret() != old {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "did not recover after the fault cleared"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_back_off_keep_serving_and_recover() {
+    let p = platform().await;
+    for fault in [
+        json!({"path":"/cgi-bin/token","errcode":-1,"count":1000}),
+        json!({"path":"/cgi-bin/token","status":500,"count":1000}),
+        json!({"path":"/cgi-bin/token","drop":true,"count":1000}),
+        json!({"path":"/cgi-bin/token","delayMs":1500,"count":1000}),
+    ] {
+        // A client timeout shorter than the delay.
+        let creds = p.instance_with(
+            Arc::new(MemoryStore::new()),
+            Platform::options(),
+            Duration::from_millis(300),
+        );
+        let old = creds.access_token(APP).await.unwrap();
+        p.advance(6500).await; // due for refresh, still valid
+        p.fault(fault.clone()).await;
+        let calls = read_through(&p, &creds, old.secret(), 2.0).await;
+        // Backoff 50 ms doubling to 400 ms (with jitter down to half) over ~2.6 s, plus timeouts.
+        assert!((1..=14).contains(&calls), "{fault}: {calls} calls");
+        recovers(&p, &creds, old.secret()).await;
+        p.advance(7200).await;
+    }
+}
+
+#[tokio::test]
+async fn quota_errors_stop_calls_until_the_window_passes() {
+    let p = platform().await;
+    let creds = p.instance(Arc::new(MemoryStore::new()));
+    let old = creds.access_token(APP).await.unwrap();
+    p.advance(6500).await;
+    p.fault(json!({"path":"/cgi-bin/token","errcode":45009,"count":1000}))
+        .await;
+    let calls = read_through(&p, &creds, old.secret(), 1.0).await;
+    assert_eq!(calls, 1, "one call meets the quota, then none");
+    assert!(creds.metrics().quota_blocks >= 1);
+    p.clear_faults().await;
+    // Still inside the quota day: no calls even though the platform would answer now.
+    assert_eq!(read_through(&p, &creds, old.secret(), 0.3).await, 0);
+    // 45009 is a daily quota: the next Beijing day opens the window. The old token has expired by
+    // then, so the read refreshes in the foreground.
+    p.advance(86_400).await;
+    let fresh = creds.access_token(APP).await.unwrap();
+    assert_ne!(fresh, old);
+}
+
+#[tokio::test]
+async fn with_no_valid_value_a_failure_is_an_error_and_is_not_cached() {
+    let p = platform().await;
+    let creds = p.instance(Arc::new(MemoryStore::new()));
+    p.fault(json!({"path":"/cgi-bin/ticket/getticket","errcode":-1,"count":1}))
+        .await;
+    let err = creds.jsapi_ticket(APP).await.unwrap_err();
+    assert!(matches!(err, CredentialError::Platform { .. }), "{err}");
+    assert!(err.retry_after() >= 1);
+    // Within the backoff: answered from the gate, no platform call.
+    let calls = p.ticket_calls().await;
+    assert!(creds.jsapi_ticket(APP).await.is_err());
+    assert_eq!(p.ticket_calls().await, calls);
+    // After the backoff: a real value (the error was never stored).
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let t = creds.jsapi_ticket(APP).await.unwrap();
+    assert_eq!(t.secret(), p.current_jsapi_ticket());
+
+    // An empty or non-JSON answer is never cached either.
+    let p = platform().await;
+    let store = MemoryStore::new();
+    let creds = p.instance(Arc::new(store.clone()));
+    p.fault(json!({"path":"/cgi-bin/token","status":502,"count":1}))
+        .await;
+    assert!(creds.access_token(APP).await.is_err());
+    use wxjs_client::CredentialStore;
+    assert_eq!(store.get(APP, Kind::AccessToken).await.unwrap(), None);
+}

@@ -7,6 +7,7 @@
 pub mod clear_quota;
 mod errcode;
 mod error;
+pub mod jsapi;
 pub mod media;
 pub mod oauth;
 pub mod stable_token;

@@ -1,0 +1,173 @@
+//! The service's routes, its request log and metrics, and the OpenAPI document.
+
+mod backend;
+mod ops;
+mod page;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Request bodies are small JSON objects.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The service's router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/v1/{app_id}/jssdk/config",
+            get(page::config).options(page::preflight),
+        )
+        .route(
+            "/v1/{app_id}/jssdk/explain",
+            post(page::explain).options(page::preflight),
+        )
+        .route("/v1/{app_id}/cards/ext", post(backend::card_ext))
+        .route("/v1/{app_id}/cards/choose", post(backend::choose_card))
+        .route("/v1/{app_id}/pay/package", post(backend::pay_package))
+        .route("/v1/{app_id}/pay/prepay", post(backend::pay_prepay))
+        .route("/v1/{app_id}/address", post(backend::address))
+        .route("/v1/{app_id}/credentials/{kind}", get(backend::credential))
+        .route(
+            "/v1/{app_id}/credentials/access_token/refresh",
+            post(backend::refresh_token),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint (see /openapi.json)",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method (see /openapi.json)",
+    )
+}
+
+/// Counts and times every request, and logs it on one line: method, route, status, time,
+/// client — never the query or the body, which may carry tokens.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let start = Instant::now();
+    let res = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    state.0.http.record(&route, method.as_str(), status, secs);
+    tracing::info!(method = %method, route = %route, status, ms = secs * 1000.0, client = ?client, "request");
+    res
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+pub(crate) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.0.trust_forwarded_for {
+        if let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+/// A JSON body, or a 400/413 that says what is wrong with it.
+pub(crate) fn json_body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    match body {
+        Ok(axum::Json(v)) => Ok(v),
+        Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_json",
+            "the body must be JSON with Content-Type: application/json",
+        )),
+        Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(
+            "bad_json",
+            format!("the body is not valid JSON: {}", e.body_text()),
+        )),
+        Err(JsonRejection::JsonDataError(e)) => {
+            Err(ApiError::bad_request("bad_request", e.body_text()))
+        }
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body is larger than 64 KiB",
+        )),
+        Err(e) => Err(ApiError::bad_request("bad_json", e.body_text())),
+    }
+}
+
+/// The query, or a 400.
+pub(crate) fn query<T>(q: Result<axum::extract::Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(v)| v)
+        .map_err(|e| ApiError::bad_request("bad_request", e.body_text()))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "wxjs service", description = "wx.config signatures for pages; card, payment and address parameters and a central credential server for back ends."),
+    paths(
+        page::config, page::explain,
+        backend::card_ext, backend::choose_card, backend::pay_package, backend::pay_prepay, backend::address,
+        backend::credential, backend::refresh_token,
+        ops::healthz, ops::readyz, ops::metrics,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&ApiKeyScheme)
+)]
+struct ApiDoc;
+
+struct ApiKeyScheme;
+
+impl utoipa::Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub(crate) fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+pub(crate) fn json_response<T: serde::Serialize>(v: &T) -> Response {
+    axum::Json(v).into_response()
+}

@@ -1,0 +1,71 @@
+//! Operations: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use wxjs_client::Kind;
+
+use crate::state::AppState;
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "{\"status\":\"ok\"}")))]
+pub(crate) async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// The store answers and every account's jsapi ticket can be had.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, description = "Not ready, with the failing checks")))]
+pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
+    let creds = &state.0.creds;
+    let store = match creds.ping_store().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let mut apps = BTreeMap::new();
+    for id in creds.app_ids() {
+        let outcome = match creds.get(&id, Kind::JsapiTicket).await {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        apps.insert(id, outcome);
+    }
+    let ready = store == "ok" && apps.values().all(|v| v == "ok");
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "checks": { "store": store, "apps": apps },
+        })),
+    )
+        .into_response()
+}
+
+/// Prometheus text.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(&state.0.http, &state.0.creds),
+    )
+        .into_response()
+}
+
+/// This document.
+pub(crate) async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi_json(),
+    )
+        .into_response()
+}

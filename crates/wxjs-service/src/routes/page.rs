@@ -1,0 +1,288 @@
+//! Page endpoints: `GET /v1/{appId}/jssdk/config` and `POST /v1/{appId}/jssdk/explain`, with CORS
+//! for exactly the account's JS safe domains and a per-client rate limit.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wxjs_client::Kind;
+use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
+
+use super::{client_ip, json_body, query};
+use crate::config::AppConfig;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+/// Query of the config endpoint.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigQuery {
+    /// The page URL (`location.href`; a `#…` part is cut off before signing).
+    url: Option<String>,
+    /// Interfaces to list, comma-separated (the account's default list when absent).
+    js_api_list: Option<String>,
+}
+
+/// `wx.config` parameters.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConfigResponse {
+    app_id: String,
+    /// Seconds since the epoch.
+    timestamp: u64,
+    nonce_str: String,
+    /// SHA-1 over jsapi_ticket, noncestr, timestamp, url.
+    signature: String,
+    js_api_list: Vec<String>,
+    /// The signed URL: the page URL without `#…`.
+    url: String,
+}
+
+/// Adds CORS headers when the request's origin is on the account's JS safe domains.
+fn cors(app: Option<&AppConfig>, headers: &HeaderMap, res: &mut Response) {
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Origin"));
+    let (Some(app), Some(origin)) = (app, headers.get(header::ORIGIN)) else {
+        return;
+    };
+    let allowed = origin
+        .to_str()
+        .ok()
+        .and_then(|o| PageUrl::parse(o).ok())
+        .is_some_and(|u| domain_allowed(&app.domains, &u));
+    if allowed {
+        let h = res.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Content-Type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
+}
+
+fn page_url(app: &AppConfig, text: Option<&str>) -> Result<PageUrl, ApiError> {
+    let text = text
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("bad_url", "url is required"))?;
+    let page = PageUrl::parse(text).map_err(|e| ApiError::bad_request("bad_url", e.to_string()))?;
+    if !domain_allowed(&app.domains, &page) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "domain_not_allowed",
+            format!(
+                "{} is not among the JS safe domains of {}",
+                page.host(),
+                app.app_id
+            ),
+        ));
+    }
+    Ok(page)
+}
+
+/// `OPTIONS` preflight of the page endpoints.
+pub(crate) async fn preflight(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let app = match state.app(&app_id) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    cors(Some(app), &headers, &mut res);
+    res
+}
+
+/// `wx.config` parameters for a page.
+#[utoipa::path(get, path = "/v1/{appId}/jssdk/config", tag = "page",
+    params(("appId" = String, Path, description = "The account"), ConfigQuery),
+    responses(
+        (status = 200, description = "Ready for wx.config", body = ConfigResponse),
+        (status = 400, description = "Bad url or jsApiList", body = ErrorBody),
+        (status = 403, description = "URL host not among the JS safe domains", body = ErrorBody),
+        (status = 404, description = "Unknown app", body = ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "No valid ticket can be had (Retry-After)", body = ErrorBody),
+    ))]
+pub(crate) async fn config(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    q: Result<Query<ConfigQuery>, QueryRejection>,
+) -> Response {
+    let app = state.app(&app_id).ok();
+    let result = async {
+        let app = state.app(&app_id)?;
+        state.rate_limit(client_ip(&state, peer, &headers))?;
+        let q = query(q)?;
+        let page = page_url(app, q.url.as_deref())?;
+        let js_api_list = match q.js_api_list.as_deref() {
+            None | Some("") => app.js_api_list.clone(),
+            Some(list) => {
+                let names: Vec<String> = list.split(',').map(|n| n.trim().to_owned()).collect();
+                if let Some(bad) = names.iter().find(|n| !wxjs_platform::jsapi::is_known(n)) {
+                    return Err(ApiError::bad_request(
+                        "bad_js_api_list",
+                        format!("{bad:?} is not a JS-SDK interface"),
+                    ));
+                }
+                names
+            }
+        };
+        let ticket = state
+            .0
+            .creds
+            .get(&app_id, Kind::JsapiTicket)
+            .await
+            .map_err(|e| ApiError::unavailable("ticket_unavailable", &e))?;
+        state.remember_ticket(&app_id, &ticket.value);
+        let nonce = wxjs_sign::nonce_str();
+        let timestamp = wxjs_sign::timestamp_now();
+        let url = page.for_signing();
+        let signature =
+            wxjs_sign::sign_config(&JsapiTicket::new(ticket.value), &nonce, timestamp, url)
+                .into_parts()
+                .1;
+        state.remember_issued(&app_id, &nonce, timestamp);
+        Ok::<_, ApiError>(super::json_response(&ConfigResponse {
+            app_id: app_id.clone(),
+            timestamp,
+            nonce_str: nonce,
+            signature,
+            js_api_list,
+            url: url.to_owned(),
+        }))
+    }
+    .await;
+    let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    cors(app, &headers, &mut res);
+    res
+}
+
+/// A timestamp as a number or a string of digits, as pages pass it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Timestamp {
+    /// `1414587457`.
+    Number(u64),
+    /// `"1414587457"`.
+    Text(String),
+}
+
+/// What a page used.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ExplainRequest {
+    /// The URL that was signed.
+    url: String,
+    /// `timestamp` passed to wx.config.
+    timestamp: Timestamp,
+    /// `nonceStr` passed to wx.config.
+    nonce_str: String,
+    /// `signature` passed to wx.config.
+    signature: String,
+    /// The page's real URL, if it differs from `url` (`location.href`).
+    #[serde(default)]
+    page_url: Option<String>,
+}
+
+/// The diagnosis.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ExplainResponse {
+    /// Whether the client would accept the signature.
+    valid: bool,
+    /// The URL the client checks against.
+    checked_url: String,
+    /// Findings, most decisive first: `{code, message, …}`.
+    #[schema(value_type = Vec<Object>)]
+    findings: Vec<wxjs_sign::Finding>,
+    /// Age of the jsapi ticket in use, in seconds (the ticket itself is never shown).
+    ticket_age_secs: u64,
+    /// Seconds until that ticket expires.
+    ticket_expires_in_secs: u64,
+}
+
+/// Why a page's signature does or does not match.
+#[utoipa::path(post, path = "/v1/{appId}/jssdk/explain", tag = "page",
+    params(("appId" = String, Path, description = "The account")),
+    request_body = ExplainRequest,
+    responses(
+        (status = 200, description = "The diagnosis", body = ExplainResponse),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+    ))]
+pub(crate) async fn explain(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<axum::Json<ExplainRequest>, JsonRejection>,
+) -> Response {
+    let app = state.app(&app_id).ok();
+    let result = async {
+        let app = state.app(&app_id)?;
+        state.rate_limit(client_ip(&state, peer, &headers))?;
+        let req = json_body(body)?;
+        page_url(app, Some(&req.url))?;
+        if let Some(p) = &req.page_url {
+            page_url(app, Some(p))?;
+        }
+        let timestamp = match &req.timestamp {
+            Timestamp::Number(n) => n.to_string(),
+            Timestamp::Text(t) => t.clone(),
+        };
+        let ticket = state
+            .0
+            .creds
+            .get(&app_id, Kind::JsapiTicket)
+            .await
+            .map_err(|e| ApiError::unavailable("ticket_unavailable", &e))?;
+        state.remember_ticket(&app_id, &ticket.value);
+        let previous: Vec<JsapiTicket> = state
+            .previous_tickets(&app_id, &ticket.value)
+            .into_iter()
+            .map(JsapiTicket::new)
+            .collect();
+        let current = JsapiTicket::new(ticket.value.clone());
+        let issued = state.issued(&app_id, &req.nonce_str);
+        let diagnosis = wxjs_sign::diagnose(&DiagnoseInput {
+            used: UsedConfig {
+                url: &req.url,
+                timestamp: &timestamp,
+                nonce_str: &req.nonce_str,
+                signature: &req.signature,
+            },
+            page_url: req.page_url.as_deref(),
+            ticket: &current,
+            previous_tickets: &previous,
+            issued: issued.map(|t| (t, req.nonce_str.as_str())),
+        });
+        let now = state.0.creds.now();
+        Ok::<_, ApiError>(super::json_response(&ExplainResponse {
+            valid: diagnosis.valid,
+            checked_url: diagnosis.checked_url,
+            findings: diagnosis.findings,
+            ticket_age_secs: now.saturating_sub(ticket.fetched_at),
+            ticket_expires_in_secs: ticket.expires_at.saturating_sub(now),
+        }))
+    }
+    .await;
+    let mut res = result.unwrap_or_else(IntoResponse::into_response);
+    cors(app, &headers, &mut res);
+    res
+}

@@ -14,6 +14,7 @@
 pub mod clock;
 pub mod config;
 pub mod persist;
+pub mod phone;
 mod routes;
 pub mod serve;
 mod sim;

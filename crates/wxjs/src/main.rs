@@ -1,5 +1,8 @@
 //! `wxjs`: the command-line entry of the WeChat JS-SDK system, a thin shell over the crates.
 
+mod dev;
+mod explain;
+mod serve;
 mod sign;
 mod sim;
 
@@ -17,21 +20,32 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: phone, simulated platform and signing service in one process.
+    Dev(dev::DevArgs),
+    /// Run the signing and credential service.
+    Serve(serve::ServeArgs),
+    /// Ask a running service why a page's wx.config signature fails.
+    Explain(explain::ExplainArgs),
     /// Compute a signature of the JS-SDK document, showing the string that is signed (string1).
     Sign(sign::SignArgs),
     /// Run the simulated WeChat platform API and its control API.
     Sim(sim::SimArgs),
 }
 
-/// Logs to stderr, one line per event; `RUST_LOG` filters (default `info`).
-pub(crate) fn init_logging() {
+/// Logs to stderr, one line per event (JSON objects or text); `RUST_LOG` filters (default
+/// `info`).
+pub(crate) fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -59,6 +73,9 @@ pub(crate) async fn shutdown_signal() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Dev(args) => dev::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Sign(args) => sign::run(&args),
         Command::Sim(args) => sim::run(&args),
     };

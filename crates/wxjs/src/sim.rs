@@ -34,7 +34,7 @@ pub(crate) struct SimArgs {
 
 /// Runs `wxjs sim` until Ctrl-C.
 pub(crate) fn run(args: &SimArgs) -> Result<(), CliError> {
-    crate::init_logging();
+    crate::init_logging(false);
     let config = match &args.config {
         Some(path) => {
             SimConfig::from_file(path).map_err(|e| CliError::input(format!("--config: {e}")))?

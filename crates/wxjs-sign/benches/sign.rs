@@ -115,4 +115,16 @@ fn cards(c: &mut Criterion) {
 
 criterion_group!(benches, config, package, cards);
 
-criterion_main!(benches);
+criterion_main!(benches, urls);
+
+fn page_url(c: &mut Criterion) {
+    let mut g = c.benchmark_group("page_url");
+    g.bench_function("PageUrl::parse", |b| {
+        b.iter(|| black_box(PageUrl::parse(black_box("http://localhost/h5/page?a=1"))))
+    });
+    g.bench_function("url::Url::parse", |b| {
+        b.iter(|| black_box(url::Url::parse(black_box("http://localhost/h5/page?a=1"))))
+    });
+    g.finish();
+}
+criterion_group!(urls, page_url);

@@ -30,16 +30,18 @@ pub(crate) struct ConfigQuery {
 /// `wx.config` parameters.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ConfigResponse {
-    app_id: String,
+pub(crate) struct ConfigResponse<'a> {
+    app_id: &'a str,
     /// Seconds since the epoch.
     timestamp: u64,
     nonce_str: String,
     /// SHA-1 over jsapi_ticket, noncestr, timestamp, url.
     signature: String,
-    js_api_list: Vec<String>,
+    /// The interfaces to pass to `wx.config`.
+    #[schema(value_type = Vec<String>)]
+    js_api_list: &'a serde_json::value::RawValue,
     /// The signed URL: the page URL without `#…`.
-    url: String,
+    url: &'a str,
 }
 
 /// Adds CORS headers when the request's origin is on the account's JS safe domains.
@@ -110,7 +112,7 @@ pub(crate) async fn preflight(
 #[utoipa::path(get, path = "/v1/{appId}/jssdk/config", tag = "page",
     params(("appId" = String, Path, description = "The account"), ConfigQuery),
     responses(
-        (status = 200, description = "Ready for wx.config", body = ConfigResponse),
+        (status = 200, description = "Ready for wx.config", body = ConfigResponse<'_>),
         (status = 400, description = "Bad url or jsApiList", body = ErrorBody),
         (status = 403, description = "URL host not among the JS safe domains", body = ErrorBody),
         (status = 404, description = "Unknown app", body = ErrorBody),
@@ -130,17 +132,17 @@ pub(crate) async fn config(
         state.rate_limit(client_ip(&state, peer, &headers))?;
         let q = query(q)?;
         let page = page_url(app, q.url.as_deref())?;
-        let js_api_list = match q.js_api_list.as_deref() {
-            None | Some("") => app.js_api_list.clone(),
+        let asked = match q.js_api_list.as_deref() {
+            None | Some("") => None,
             Some(list) => {
-                let names: Vec<String> = list.split(',').map(|n| n.trim().to_owned()).collect();
+                let names: Vec<&str> = list.split(',').map(str::trim).collect();
                 if let Some(bad) = names.iter().find(|n| !wxjs_platform::jsapi::is_known(n)) {
                     return Err(ApiError::bad_request(
                         "bad_js_api_list",
                         format!("{bad:?} is not a JS-SDK interface"),
                     ));
                 }
-                names
+                serde_json::value::to_raw_value(&names).ok()
             }
         };
         let ticket = state
@@ -158,13 +160,22 @@ pub(crate) async fn config(
                 .into_parts()
                 .1;
         state.remember_issued(&app_id, &nonce, timestamp);
+        let js_api_list = match &asked {
+            Some(raw) => raw.as_ref(),
+            None => state
+                .0
+                .default_lists
+                .get(&app_id)
+                .map(AsRef::as_ref)
+                .ok_or_else(|| ApiError::unknown_app(&app_id))?,
+        };
         Ok::<_, ApiError>(super::json_response(&ConfigResponse {
-            app_id: app_id.clone(),
+            app_id: &app_id,
             timestamp,
             nonce_str: nonce,
             signature,
             js_api_list,
-            url: url.to_owned(),
+            url,
         }))
     }
     .await;

@@ -1,4 +1,5 @@
 //! Integration tests of the `wxjs` binary.
 
+mod dev;
 mod sign;
 mod sim;

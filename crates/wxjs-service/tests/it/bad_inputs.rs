@@ -1,0 +1,313 @@
+//! Every bad input gets the documented 4xx JSON error, and nothing changes: no platform call,
+//! no credential touched.
+
+use serde_json::{Value, json};
+
+use crate::{API_KEY, APP, assert_error, spawn};
+
+#[tokio::test]
+async fn bad_inputs_on_every_endpoint() {
+    let s = spawn().await;
+    // Warm the cache so that a bad input could only change things by calling the platform.
+    for kind in ["access_token", "jsapi_ticket", "card_ticket"] {
+        s.http
+            .get(s.url(&format!("/v1/{APP}/credentials/{kind}")))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap();
+    }
+    let before = s.platform_calls().await;
+    let token_before: Value = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/credentials/access_token")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let long = format!("http://localhost/{}", "a".repeat(10 * 1024));
+    let config = |q: &str| s.url(&format!("/v1/{APP}/jssdk/config{q}"));
+    let enc = |u: &str| url_encode(u);
+    let gets: Vec<(String, u16, &str)> = vec![
+        (config(""), 400, "bad_url"),
+        (config("?url="), 400, "bad_url"),
+        (
+            config(&format!("?url={}", enc("/relative/page"))),
+            400,
+            "bad_url",
+        ),
+        (
+            config(&format!("?url={}", enc("javascript:alert(1)"))),
+            400,
+            "bad_url",
+        ),
+        (
+            config(&format!("?url={}", enc("https://evil.com/"))),
+            403,
+            "domain_not_allowed",
+        ),
+        (config(&format!("?url={}", enc(&long))), 400, "bad_url"),
+        (
+            config(&format!("?url={}", enc("http://localhost/\u{1}x"))),
+            400,
+            "bad_url",
+        ),
+        (
+            config(&format!("?url={}&jsApiList=fly", enc("http://localhost/"))),
+            400,
+            "bad_js_api_list",
+        ),
+        (
+            s.url(&format!(
+                "/v1/wxnope000000000001/jssdk/config?url={}",
+                enc("http://localhost/")
+            )),
+            404,
+            "unknown_app",
+        ),
+        (s.url("/v2/nothing"), 404, "not_found"),
+    ];
+    for (url, status, code) in gets {
+        let res = s.http.get(&url).send().await.unwrap();
+        assert_error(res, status, code).await;
+    }
+    // Wrong methods.
+    let res = s
+        .http
+        .post(config("?url=http%3A%2F%2Flocalhost%2F"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 405, "method_not_allowed").await;
+    let res = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/cards/ext")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 405, "method_not_allowed").await;
+
+    // Explain.
+    let explain = s.url(&format!("/v1/{APP}/jssdk/explain"));
+    for (body, status, code) in [
+        ("{not json".to_owned(), 400, "bad_json"),
+        (json!({"url":"http://localhost/"}).to_string(), 400, "bad_request"),
+        (json!({"url":"ftp://localhost/","timestamp":1,"nonceStr":"n","signature":"s"}).to_string(), 400, "bad_url"),
+        (json!({"url":"https://evil.com/","timestamp":1,"nonceStr":"n","signature":"s"}).to_string(), 403, "domain_not_allowed"),
+        (json!({"url":"http://localhost/","timestamp":1,"nonceStr":"n","signature":"s","extra":1}).to_string(), 400, "bad_request"),
+    ] {
+        let res = s.http.post(&explain).header("content-type", "application/json").body(body).send().await.unwrap();
+        assert_error(res, status, code).await;
+    }
+    let res = s.http.post(&explain).body("{}").send().await.unwrap();
+    assert_error(res, 415, "bad_json").await;
+
+    // Back ends: missing and wrong keys, then bad bodies.
+    let backend_paths = [
+        "cards/ext",
+        "cards/choose",
+        "pay/package",
+        "pay/prepay",
+        "address",
+        "credentials/access_token/refresh",
+    ];
+    for p in backend_paths {
+        let res = s
+            .http
+            .post(s.url(&format!("/v1/{APP}/{p}")))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 401, "unauthorized").await;
+        let res = s
+            .http
+            .post(s.url(&format!("/v1/{APP}/{p}")))
+            .bearer_auth("wrong-key-0123456789")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 401, "unauthorized").await;
+        let res = s
+            .http
+            .post(s.url(&format!("/v1/{APP}/{p}")))
+            .bearer_auth(API_KEY)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 400, "bad_json").await;
+    }
+    let res = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/credentials/jsapi_ticket")))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 401, "unauthorized").await;
+    let res = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/credentials/password")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 400, "bad_request").await;
+    let res = s
+        .http
+        .get(s.url("/v1/wxnope000000000001/credentials/jsapi_ticket"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 404, "unknown_app").await;
+    let order = json!({"body":"b","out_trade_no":"o1","total_fee":"1","notify_url":"http://localhost/n","spbill_create_ip":"1.2.3.4"});
+    let with = |k: &str, v: Value| {
+        let mut o = order.clone();
+        o[k] = v;
+        o
+    };
+    for (path, body, status, code) in [
+        ("cards/ext", json!({"cards":[]}), 400, "bad_request"),
+        (
+            "cards/ext",
+            json!({"cards":[{"cardId":""}]}),
+            400,
+            "bad_request",
+        ),
+        (
+            "cards/ext",
+            json!({"cards":[{"cardId":"c"}],"form":"1999"}),
+            400,
+            "bad_request",
+        ),
+        ("cards/choose", json!({"shopId":5}), 400, "bad_request"),
+        (
+            "pay/package",
+            with("total_fee", json!("0")),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("total_fee", json!("1.5")),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("notify_url", json!("/relative")),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("spbill_create_ip", json!("::1")),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("out_trade_no", json!("x".repeat(33))),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("input_charset", json!("BIG5")),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/package",
+            with("body", json!("😀 not GBK"))
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("input_charset".into(), json!("GBK"));
+                    Value::Object(o)
+                })
+                .unwrap(),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/prepay",
+            json!({"prepayId":"","signType":"MD5"}),
+            400,
+            "bad_request",
+        ),
+        (
+            "pay/prepay",
+            json!({"prepayId":"wx1","signType":"SHA1"}),
+            400,
+            "bad_request",
+        ),
+        (
+            "address",
+            json!({"url":"https://evil.com/","accessToken":"t"}),
+            403,
+            "domain_not_allowed",
+        ),
+        (
+            "address",
+            json!({"url":"javascript:x","accessToken":"t"}),
+            400,
+            "bad_url",
+        ),
+        (
+            "address",
+            json!({"url":"http://localhost/","accessToken":""}),
+            400,
+            "bad_request",
+        ),
+        (
+            "credentials/access_token/refresh",
+            json!({"rejected":""}),
+            400,
+            "bad_request",
+        ),
+    ] {
+        let res = s.backend(&format!("/v1/{APP}/{path}"), body.clone()).await;
+        assert_error(res, status, code).await;
+    }
+    // An oversized body.
+    let res = s
+        .http
+        .post(s.url(&format!("/v1/{APP}/cards/choose")))
+        .bearer_auth(API_KEY)
+        .header("content-type", "application/json")
+        .body(format!("{{\"shopId\":\"{}\"}}", "x".repeat(70_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 413, "payload_too_large").await;
+
+    // Nothing changed.
+    assert_eq!(s.platform_calls().await, before, "no platform call");
+    let token_after: Value = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/credentials/access_token")))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token_after["value"], token_before["value"]);
+    s.assert_logs_clean().await;
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    wxjs_sign::encode_uri_component(s.as_bytes(), &mut out);
+    out
+}

@@ -1,0 +1,268 @@
+//! `wxjs dev`, `wxjs serve` and `wxjs explain` as a user runs them.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// Three consecutive free ports.
+fn free_base() -> u16 {
+    for _ in 0..50 {
+        let base = 20_000 + (std::process::id() as u16 % 1000) * 30 + (rand_u16() % 30);
+        if (base..base + 3).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports");
+}
+
+fn rand_u16() -> u16 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    (n % 65_521) as u16
+}
+
+/// Starts `wxjs dev`, waits for its banner, and returns it with its port.
+fn dev(args: &[&str]) -> (Child, u16, String) {
+    let port = free_base();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["dev", "--port", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut banner = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, port, banner)
+}
+
+fn interrupt(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap()
+}
+
+fn get(url: &str) -> Value {
+    reqwest::blocking::get(url).unwrap().json().unwrap()
+}
+
+#[test]
+fn dev_memory_serves_its_page_and_stops_on_sigint() {
+    let (mut child, p, banner) = dev(&["--memory"]);
+    for want in [
+        format!("http://localhost:{p}/"),
+        format!("http://localhost:{}", p + 1),
+        format!("http://localhost:{}", p + 2),
+        "wxdemo000000000001".to_owned(),
+    ] {
+        assert!(banner.contains(&want), "banner lacks {want}:\n{banner}");
+    }
+    let page = reqwest::blocking::get(format!("http://127.0.0.1:{p}/"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("wxjs demo") && page.contains(&format!("http://localhost:{}", p + 2)),
+        "{page}"
+    );
+    // What the page does: ask the service for its config.
+    let cfg = get(&format!(
+        "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%3A{p}%2F",
+        p + 2
+    ));
+    let tickets = get(&format!(
+        "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
+        p + 1
+    ));
+    let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
+    assert!(wxjs_sign::verify_config(
+        &ticket,
+        cfg["nonceStr"].as_str().unwrap(),
+        cfg["timestamp"].as_u64().unwrap(),
+        &format!("http://localhost:{p}/"),
+        cfg["signature"].as_str().unwrap()
+    ));
+    assert!(interrupt(&mut child).success());
+}
+
+#[test]
+fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (mut child, p, _) = dev(&["--data", data]);
+    let config_url = format!(
+        "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
+        p + 2
+    );
+    let first = get(&config_url);
+    assert!(interrupt(&mut child).success());
+
+    let (mut child, p, _) = dev(&["--data", data]);
+    let config_url = config_url.replace(
+        &format!(":{}/v1", first_port(&config_url)),
+        &format!(":{}/v1", p + 2),
+    );
+    get(&config_url);
+    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p + 1));
+    assert_eq!(stats["calls"]["/cgi-bin/token"], 1, "{stats}");
+    assert_eq!(stats["calls"]["/cgi-bin/ticket/getticket"], 1, "{stats}");
+    // Advancing the simulator's clock expires the service's cached values with it.
+    let client = reqwest::blocking::Client::new();
+    client
+        .post(format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1))
+        .json(&serde_json::json!({"seconds": 7200}))
+        .send()
+        .unwrap();
+    let after = get(&config_url);
+    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p + 1));
+    assert_eq!(stats["calls"]["/cgi-bin/ticket/getticket"], 2, "{stats}");
+    let tickets = get(&format!(
+        "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
+        p + 1
+    ));
+    let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
+    assert!(wxjs_sign::verify_config(
+        &ticket,
+        after["nonceStr"].as_str().unwrap(),
+        after["timestamp"].as_u64().unwrap(),
+        "http://localhost/",
+        after["signature"].as_str().unwrap()
+    ));
+    assert_ne!(first["signature"], after["signature"]);
+
+    // wxjs explain against the running service: a good signature, then a fragment signed.
+    let explain = |url: &str, sig: &str| {
+        Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args([
+                "explain",
+                "--service",
+                &format!("http://127.0.0.1:{}", p + 2),
+                "--app",
+                "wxdemo000000000001",
+                "--url",
+                url,
+            ])
+            .args([
+                "--timestamp",
+                &after["timestamp"].to_string(),
+                "--nonce",
+                after["nonceStr"].as_str().unwrap(),
+                "--signature",
+                sig,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = explain("http://localhost/", after["signature"].as_str().unwrap());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid"));
+    let bad = wxjs_sign::sign_config(
+        &ticket,
+        after["nonceStr"].as_str().unwrap(),
+        after["timestamp"].as_u64().unwrap(),
+        "http://localhost",
+    );
+    let out = explain("http://localhost", bad.signature());
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("invalid") && text.contains("[missing_root_slash]"),
+        "{text}"
+    );
+    assert!(interrupt(&mut child).success());
+}
+
+fn first_port(url: &str) -> u16 {
+    url.split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn serve_rejects_bad_configs_with_one_line_and_documents_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wxjs.toml");
+    for (text, want) in [
+        (
+            "[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"env:WXJS_TEST_NOT_SET_ANYWHERE\"\ndomains = [\"example.com\"]\n",
+            "apps[0].app_secret: environment variable WXJS_TEST_NOT_SET_ANYWHERE is not set",
+        ),
+        ("listen = 5\n", "invalid type"),
+        ("", "apps: at least one"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(["serve", "--config", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for key in [
+        "listen",
+        "platform_base_url",
+        "environment",
+        "token_mode",
+        "log_format",
+        "[store]",
+        "[rate_limit]",
+        "api_keys",
+        "[[apps]]",
+        "domains",
+        "js_api_list",
+        "[apps.merchant]",
+        "WXJS_APP_SECRET_",
+    ] {
+        assert!(help.contains(key), "--help lacks {key}");
+    }
+    // The documented example parses (its secrets come from the environment).
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/service.example.toml"
+    );
+    let env: std::collections::HashMap<String, String> = [
+        "WXJS_BACKEND_KEY",
+        "WX_APP_SECRET",
+        "WX_PARTNER_KEY",
+        "WX_PAY_SIGN_KEY",
+        "WX_PAY_API_KEY",
+    ]
+    .iter()
+    .map(|k| ((*k).to_owned(), "value-of-sixteen-chars".to_owned()))
+    .collect();
+    let text = std::fs::read_to_string(example)
+        .unwrap()
+        .replace("file:/etc/wxjs/apiclient_key.pem", "inline-pem");
+    wxjs_service::ServiceConfig::from_toml(&text, &env).unwrap();
+}

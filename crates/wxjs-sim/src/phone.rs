@@ -1,65 +1,354 @@
 //! The phone origin of `wxjs dev`: where the page lives. It serves the demo page at `/` (or the
-//! user's own files with `--static DIR`) and `/__wxjs/info`, which tells the page where the
-//! service and the platform are.
+//! user's files with `--static DIR`) with the emulated client injected as the first script of
+//! every HTML page, the `wx` library at `/jweixin-1.0.0.js`, and the emulated client's
+//! endpoints under `/__wxjs/`.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use axum::Router;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use serde::Serialize;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::client::{Client, InvokeRequest, Platform, UserAnswer};
+use crate::sim::Sim;
+
+/// The `wx` library (`web/jweixin-1.0.0.js`).
+pub const JWEIXIN_JS: &str = include_str!("../../../web/jweixin-1.0.0.js");
+/// The emulated client, browser half (`web/bridge.js`).
+const BRIDGE_JS: &str = include_str!("../../../web/bridge.js");
+/// The demo page (`web/demo.html`).
+const DEMO: &str = include_str!("../../../web/demo.html");
+/// The tag injected first into every HTML page.
+const BRIDGE_TAG: &str = "<script src=\"/__wxjs/bridge.js\"></script>";
 
 /// Where the phone's pages find the rest of the system.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneConfig {
-    /// The signing service (`http://127.0.0.1:8082`).
+    /// The signing service (`http://localhost:8082`).
     pub service_url: String,
-    /// The simulated platform (`http://127.0.0.1:8081`).
+    /// The simulated platform (`http://localhost:8081`).
     pub platform_url: String,
     /// The demo account.
     pub app_id: String,
     /// The user's pages, served instead of the demo.
     #[serde(skip)]
     pub static_dir: Option<PathBuf>,
+    /// Android or iOS.
+    pub platform: Platform,
+}
+
+#[derive(Debug, Clone)]
+struct Phone {
+    config: PhoneConfig,
+    client: Client,
 }
 
 /// The phone origin's router.
-pub fn phone_router(config: PhoneConfig) -> Router {
-    let static_dir = config.static_dir.clone();
-    let router = Router::new().route("/__wxjs/info", get(info));
-    let router = match static_dir {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
-        None => router.route("/", get(demo)),
+pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
+    let client = Client::new(sim, config.platform);
+    let router = Router::new()
+        .route("/__wxjs/info", get(info))
+        .route("/__wxjs/bridge.js", get(bridge_js))
+        .route("/jweixin-1.0.0.js", get(jweixin_js))
+        .route("/__wxjs/invoke", post(invoke))
+        .route("/__wxjs/result", post(result))
+        .route("/__wxjs/note", post(note))
+        .route("/__wxjs/events", get(events))
+        .route("/__wxjs/user/next", post(user_next))
+        .route("/__wxjs/user/tap", post(user_tap))
+        .route("/__wxjs/log", get(log))
+        .route("/__wxjs/settings", get(settings).post(set_settings));
+    let router = if config.static_dir.is_some() {
+        router.fallback(static_file)
+    } else {
+        router.route("/", get(demo))
     };
-    router.with_state(config)
+    router.with_state(Phone { config, client })
 }
 
 /// Serves the phone origin until `shutdown`.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: PhoneConfig,
+    sim: Sim,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        phone_router(config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        phone_router(config, sim).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
 }
 
-async fn info(State(config): State<PhoneConfig>) -> Response {
-    axum::Json(config).into_response()
+fn bad_request(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "error": { "code": "bad_request", "message": message.into() } })),
+    )
+        .into_response()
 }
 
-async fn demo(State(config): State<PhoneConfig>) -> Html<String> {
-    let info = serde_json::to_string(&config)
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+/// Puts the bridge's script tag first in the page: right after `<head …>`, else after
+/// `<html …>`, else at the very start.
+#[must_use]
+pub fn inject(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let after = |tag: &str| {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(tag) {
+            let at = from + i;
+            let next = lower.as_bytes().get(at + tag.len()).copied();
+            if matches!(next, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
+                return lower[at..].find('>').map(|j| at + j + 1);
+            }
+            from = at + tag.len();
+        }
+        None
+    };
+    let at = after("<head").or_else(|| after("<html")).unwrap_or(0);
+    let mut out = String::with_capacity(html.len() + BRIDGE_TAG.len());
+    out.push_str(&html[..at]);
+    out.push_str(BRIDGE_TAG);
+    out.push_str(&html[at..]);
+    out
+}
+
+async fn info(State(p): State<Phone>) -> Response {
+    axum::Json(&p.config).into_response()
+}
+
+async fn bridge_js(State(p): State<Phone>) -> Response {
+    let platform = p.client.platform();
+    let config = json!({ "platform": platform, "userAgent": platform.user_agent() });
+    let js = BRIDGE_JS.replacen(
+        "/*CONFIG*/ { platform: \"android\", userAgent: \"MicroMessenger/6.7.3 Android\" }",
+        &config.to_string(),
+        1,
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        js,
+    )
+        .into_response()
+}
+
+async fn jweixin_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JWEIXIN_JS,
+    )
+        .into_response()
+}
+
+async fn demo(State(p): State<Phone>) -> Html<String> {
+    let info = serde_json::to_string(&p.config)
         .unwrap_or_default()
         .replace('<', "\\u003c");
-    Html(DEMO.replace("/*INFO*/null", &info))
+    Html(inject(&DEMO.replace("/*INFO*/null", &info)))
 }
 
-/// The demo page (`web/demo.html`), embedded at build.
-const DEMO: &str = include_str!("../../../web/demo.html");
+async fn invoke(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<InvokeRequest>(&body) {
+        Ok(req) => axum::Json(p.client.invoke(req)).into_response(),
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+struct ResultBody {
+    id: u64,
+    result: Value,
+}
+
+async fn result(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<ResultBody>(&body) {
+        Ok(r) => {
+            if p.client.record_result(r.id, r.result) {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                bad_request("no open call with that id")
+            }
+        }
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    session: String,
+    api: String,
+    result: Value,
+}
+
+async fn note(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<NoteBody>(&body) {
+        Ok(n) => {
+            p.client.note(&n.session, &n.api, n.result);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    open: String,
+}
+
+async fn events(State(p): State<Phone>, Query(q): Query<EventsQuery>) -> Response {
+    let open: Vec<&str> = q.open.split(',').filter(|s| !s.is_empty()).collect();
+    axum::Json(p.client.events(&open)).into_response()
+}
+
+/// `POST /__wxjs/user/next {"api","action":"ok"|"cancel"|"fail","data"}`.
+async fn user_next(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<UserAnswer>(&body) {
+        Ok(a) => match p.client.push_answer(a) {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(m) => bad_request(m),
+        },
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TapBody {
+    menu: String,
+}
+
+/// `POST /__wxjs/user/tap {"menu":"share:timeline"|…}`.
+async fn user_tap(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<TapBody>(&body) {
+        Ok(t) => match p.client.tap(&t.menu) {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(m) => bad_request(m),
+        },
+        Err(m) => bad_request(m),
+    }
+}
+
+async fn log(State(p): State<Phone>) -> Response {
+    axum::Json(p.client.log()).into_response()
+}
+
+async fn settings(State(p): State<Phone>) -> Response {
+    axum::Json(p.client.settings()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SettingsBody {
+    platform: Option<String>,
+    network_type: Option<String>,
+}
+
+async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<SettingsBody>(&body) {
+        Ok(s) => match p
+            .client
+            .set(s.platform.as_deref(), s.network_type.as_deref())
+        {
+            Ok(()) => axum::Json(p.client.settings()).into_response(),
+            Err(m) => bad_request(m),
+        },
+        Err(m) => bad_request(m),
+    }
+}
+
+/// A file of `--static DIR`; HTML gets the bridge injected.
+async fn static_file(State(p): State<Phone>, uri: Uri) -> Response {
+    let Some(dir) = &p.config.static_dir else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let rel = percent_decode(uri.path().trim_start_matches('/'));
+    let rel = Path::new(&rel);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let mut path = dir.join(rel);
+    if path.is_dir() {
+        path = path.join("index.html");
+    }
+    let Ok(bytes) = tokio::fs::read(&path).await else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "html" || ext == "htm" {
+        return Html(inject(&String::from_utf8_lossy(&bytes))).into_response();
+    }
+    let ct = match ext.as_str() {
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 3 <= b.len() {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inject;
+
+    #[test]
+    fn the_bridge_goes_first() {
+        assert_eq!(
+            inject("<html><head><script src=a.js></script></head></html>"),
+            "<html><head><script src=\"/__wxjs/bridge.js\"></script><script src=a.js></script></head></html>"
+        );
+        assert_eq!(
+            inject("<!doctype html><HTML lang=zh><HEAD data-x=1><title>t</title>"),
+            "<!doctype html><HTML lang=zh><HEAD data-x=1><script src=\"/__wxjs/bridge.js\"></script><title>t</title>"
+        );
+        assert!(
+            inject("<header>x</header>")
+                .starts_with("<script src=\"/__wxjs/bridge.js\"></script><header>")
+        );
+        assert!(inject("<p>bare</p>").starts_with("<script"));
+    }
+}

@@ -38,9 +38,20 @@ pub(crate) struct DevArgs {
     /// Keep nothing on disk.
     #[arg(long)]
     memory: bool,
-    /// Serve the pages in DIR at the phone origin instead of the demo page.
+    /// Serve the pages in DIR at the phone origin instead of the demo page, with the emulated
+    /// client injected into every HTML page.
     #[arg(long = "static", value_name = "DIR")]
     static_dir: Option<PathBuf>,
+    /// The emulated client: Android (checks the current URL) or iOS (the URL first landed on).
+    #[arg(long, value_enum, default_value = "android")]
+    platform: PlatformArg,
+}
+
+/// `--platform`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PlatformArg {
+    Android,
+    Ios,
 }
 
 /// The cache follows the simulator's clock, so `/__sim/clock/advance` expires cached values
@@ -151,6 +162,10 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             platform_url: platform_url.clone(),
             app_id: config::DEMO_APP_ID.to_owned(),
             static_dir: args.static_dir.clone(),
+            platform: match args.platform {
+                PlatformArg::Android => wxjs_sim::client::Platform::Android,
+                PlatformArg::Ios => wxjs_sim::client::Platform::Ios,
+            },
         };
 
         eprintln!("wxjs dev — the WeChat JS-SDK system on this machine");
@@ -189,6 +204,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         let phone_task = tokio::spawn(wxjs_sim::phone::run(
             phone_l,
             phone,
+            sim.clone(),
             stopped(stop_rx.clone()),
         ));
         let platform_task = tokio::spawn(wxjs_sim::run(

@@ -61,6 +61,18 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The `wx` library.
+pub(crate) async fn jweixin() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../../../../web/jweixin-1.0.0.js"),
+    )
+        .into_response()
+}
+
 /// This document.
 pub(crate) async fn openapi() -> Response {
     (

@@ -1,0 +1,596 @@
+//! The emulated WeChat client, server half: verification of every bridge invoke like the real
+//! client, the automation queues (`/__wxjs/user/next`, `/__wxjs/user/tap`), the call log
+//! (`/__wxjs/log`) and the client's settings. The browser half is `web/bridge.js`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use wxjs_platform::ticket::TicketType;
+use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
+
+use crate::sim::Sim;
+
+/// Which client the page runs in: decides the user agent, which URL signatures are checked
+/// against, and which results arrive as JSON strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// Checks the current URL; some results are JSON strings.
+    #[default]
+    Android,
+    /// Checks the URL the web view first landed on.
+    Ios,
+}
+
+impl Platform {
+    /// Reads `android` or `ios`.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "android" => Some(Self::Android),
+            "ios" => Some(Self::Ios),
+            _ => None,
+        }
+    }
+
+    /// The web view's user agent.
+    #[must_use]
+    pub fn user_agent(self) -> &'static str {
+        match self {
+            Self::Android => {
+                "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 MMWEBSDK/20231202 MicroMessenger/6.7.3.1360(0x26070333) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+            }
+            Self::Ios => {
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/6.7.3(0x16070321) NetType/WIFI Language/zh_CN"
+            }
+        }
+    }
+}
+
+/// The network type the client reports.
+pub const NETWORK_TYPES: [&str; 5] = ["wifi", "2g", "3g", "4g", "offline"];
+
+/// The menus automation can tap, and the bridge events they fire.
+pub const MENUS: [(&str, &str); 5] = [
+    ("share:timeline", "menu:share:timeline"),
+    ("share:appMessage", "menu:share:appmessage"),
+    ("share:qq", "menu:share:qq"),
+    ("share:weiboApp", "menu:share:weiboApp"),
+    ("share:QZone", "menu:share:QZone"),
+];
+
+/// Share invokes and the wx interface (and menu event) they belong to.
+const SHARES: [(&str, &str, &str); 5] = [
+    (
+        "shareTimeline",
+        "onMenuShareTimeline",
+        "menu:share:timeline",
+    ),
+    (
+        "sendAppMessage",
+        "onMenuShareAppMessage",
+        "menu:share:appmessage",
+    ),
+    ("shareQQ", "onMenuShareQQ", "menu:share:qq"),
+    ("shareWeiboApp", "onMenuShareWeibo", "menu:share:weiboApp"),
+    ("shareQZone", "onMenuShareQZone", "menu:share:QZone"),
+];
+
+/// Bridge names that differ from the wx names.
+const BRIDGE_NAMES: [(&str, &str); 7] = [
+    ("preVerifyJSAPI", "config"),
+    ("imagePreview", "previewImage"),
+    ("geoLocation", "getLocation"),
+    ("openProductViewWithPid", "openProductSpecificView"),
+    ("batchAddCard", "addCard"),
+    ("batchViewCard", "openCard"),
+    ("getBrandWCPayRequest", "chooseWXPay"),
+];
+
+/// Interfaces this client carries out. The others answer `function not exist`, as a client
+/// without them does.
+pub const IMPLEMENTED: [&str; 16] = [
+    "checkJsApi",
+    "shareTimeline",
+    "sendAppMessage",
+    "shareQQ",
+    "shareWeiboApp",
+    "shareQZone",
+    "hideOptionMenu",
+    "showOptionMenu",
+    "hideMenuItems",
+    "showMenuItems",
+    "hideAllNonBaseMenuItem",
+    "showAllNonBaseMenuItem",
+    "closeWindow",
+    "getNetworkType",
+    "openProductViewWithPid",
+    "preVerifyJSAPI",
+];
+
+/// The wx interface of a bridge call (a share invoke counts as its `onMenuShare*`).
+#[must_use]
+pub fn wx_name(bridge: &str) -> &str {
+    if let Some((_, wx, _)) = SHARES.iter().find(|(b, _, _)| *b == bridge) {
+        return wx;
+    }
+    BRIDGE_NAMES
+        .iter()
+        .find(|(b, _)| *b == bridge)
+        .map_or(bridge, |(_, wx)| wx)
+}
+
+/// The name a wx interface goes by in `verifyJsApiList`.
+fn listed_name(bridge: &str) -> &str {
+    if let Some((_, _, menu)) = SHARES.iter().find(|(b, _, _)| *b == bridge) {
+        return menu;
+    }
+    bridge
+}
+
+/// What a page asks the client to do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeRequest {
+    /// The page instance.
+    pub session: String,
+    /// The URL the web view first landed on.
+    pub landing_url: String,
+    /// The URL now.
+    pub current_url: String,
+    /// The bridge call.
+    pub name: String,
+    /// Its parameters, with the verification fields.
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+/// The client's decision on an invoke.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeAnswer {
+    /// The log entry.
+    pub id: u64,
+    /// The final result, when the client decides without the person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// An automated answer to the prompt this call opens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<UserAnswer>,
+}
+
+/// An automated answer (`POST /__wxjs/user/next`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserAnswer {
+    /// The wx interface whose prompt it answers.
+    pub api: String,
+    /// `ok`, `cancel` or `fail`.
+    pub action: String,
+    /// Data the answer carries (for later interfaces: a file, a choice…).
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// One call in the log.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    /// Order of arrival.
+    pub id: u64,
+    /// The page instance.
+    pub session: String,
+    /// The wx interface.
+    pub api: String,
+    /// The bridge call.
+    pub name: String,
+    /// The parameters as sent.
+    pub params: Map<String, Value>,
+    /// `ok`, or why the client refused (`invalid signature`…).
+    pub verification: String,
+    /// The result given to the page.
+    pub result: Option<Value>,
+    /// For a refused config: what the client expected and the diagnosis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+struct Verified {
+    app_id: String,
+    fields: [Option<String>; 4],
+    list: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    platform: Platform,
+    network: String,
+    sessions: HashMap<String, Verified>,
+    log: Vec<LogEntry>,
+    answers: VecDeque<UserAnswer>,
+    taps: VecDeque<String>,
+}
+
+/// The emulated client's state. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    sim: Sim,
+    state: Arc<Mutex<State>>,
+}
+
+fn field(params: &Map<String, Value>, name: &str) -> Option<String> {
+    match params.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn fail(name: &str, suffix: &str) -> Value {
+    json!({ "err_msg": format!("{name}:{suffix}") })
+}
+
+impl Client {
+    /// A client of the simulated platform, as an Android or iOS WeChat.
+    #[must_use]
+    pub fn new(sim: Sim, platform: Platform) -> Self {
+        Self {
+            sim,
+            state: Arc::new(Mutex::new(State {
+                platform,
+                network: "wifi".into(),
+                ..State::default()
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The platform in force.
+    #[must_use]
+    pub fn platform(&self) -> Platform {
+        self.lock().platform
+    }
+
+    /// The settings: platform and network type.
+    #[must_use]
+    pub fn settings(&self) -> Value {
+        let s = self.lock();
+        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent() })
+    }
+
+    /// Changes settings; the error names the bad value.
+    pub fn set(&self, platform: Option<&str>, network: Option<&str>) -> Result<(), String> {
+        let platform = platform
+            .map(|p| {
+                Platform::parse(p)
+                    .ok_or_else(|| format!("platform must be android or ios, not {p:?}"))
+            })
+            .transpose()?;
+        if let Some(n) = network {
+            if !NETWORK_TYPES.contains(&n) {
+                return Err(format!(
+                    "networkType must be one of {}, not {n:?}",
+                    NETWORK_TYPES.join(", ")
+                ));
+            }
+        }
+        let mut s = self.lock();
+        if let Some(p) = platform {
+            s.platform = p;
+        }
+        if let Some(n) = network {
+            s.network = n.to_owned();
+        }
+        Ok(())
+    }
+
+    /// Queues an automated answer to the next prompt of `api`.
+    pub fn push_answer(&self, answer: UserAnswer) -> Result<(), String> {
+        if !matches!(answer.action.as_str(), "ok" | "cancel" | "fail") {
+            return Err(format!(
+                "action must be ok, cancel or fail, not {:?}",
+                answer.action
+            ));
+        }
+        if !wxjs_platform::jsapi::is_known(&answer.api) && wx_name(&answer.api) == answer.api {
+            return Err(format!("{:?} is not a JS-SDK interface", answer.api));
+        }
+        self.lock().answers.push_back(answer);
+        Ok(())
+    }
+
+    /// Queues a menu tap.
+    pub fn tap(&self, menu: &str) -> Result<(), String> {
+        let (_, event) = MENUS.iter().find(|(m, _)| *m == menu).ok_or_else(|| {
+            format!(
+                "menu must be one of {}, not {menu:?}",
+                MENUS.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        self.lock().taps.push_back((*event).to_owned());
+        Ok(())
+    }
+
+    /// Pending taps, and automated answers for the prompts a page has open (both consumed).
+    #[must_use]
+    pub fn events(&self, open: &[&str]) -> Value {
+        let mut s = self.lock();
+        let taps: Vec<String> = s.taps.drain(..).collect();
+        let mut answers = Vec::new();
+        for api in open {
+            if let Some(i) = s
+                .answers
+                .iter()
+                .position(|a| a.api == *api || a.api == wx_name(api))
+            {
+                answers.extend(s.answers.remove(i));
+            }
+        }
+        json!({ "taps": taps, "answers": answers })
+    }
+
+    /// The call log.
+    #[must_use]
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.lock().log.clone()
+    }
+
+    /// Records the final result of a call the page's UI carried out.
+    pub fn record_result(&self, id: u64, result: Value) -> bool {
+        let mut s = self.lock();
+        match s.log.iter_mut().find(|e| e.id == id) {
+            Some(e) if e.result.is_none() => {
+                e.result = Some(result);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a note (a menu tap, a closed window) in the log.
+    pub fn note(&self, session: &str, api: &str, result: Value) {
+        let mut s = self.lock();
+        let id = s.log.len() as u64 + 1;
+        s.log.push(LogEntry {
+            id,
+            session: session.to_owned(),
+            api: api.to_owned(),
+            name: api.to_owned(),
+            params: Map::new(),
+            verification: "n/a".into(),
+            result: Some(result),
+            reason: None,
+        });
+    }
+
+    /// Verifies and answers an invoke, as the real client does.
+    pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
+        let platform = self.platform();
+        let name = req.name.as_str();
+        let (verification, result, reason) = if name == "preVerifyJSAPI" {
+            let page = match platform {
+                Platform::Ios => &req.landing_url,
+                Platform::Android => &req.current_url,
+            };
+            match self.preverify(&req.params, page) {
+                Ok(verified) => {
+                    self.lock().sessions.insert(req.session.clone(), verified);
+                    (
+                        "ok".to_owned(),
+                        Some(json!({ "err_msg": "preVerifyJSAPI:ok" })),
+                        None,
+                    )
+                }
+                Err((suffix, why, reason)) => {
+                    self.lock().sessions.remove(&req.session);
+                    (why, Some(fail(name, suffix)), reason)
+                }
+            }
+        } else {
+            match self.check_call(&req) {
+                Err((suffix, why)) => (why, Some(fail(name, &suffix)), None),
+                Ok(()) => ("ok".to_owned(), self.client_result(name, &req.params), None),
+            }
+        };
+        let mut s = self.lock();
+        // A prompt this call opens may already have its automated answer.
+        let answer = if result.is_none() {
+            let wx = wx_name(name);
+            s.answers
+                .iter()
+                .position(|a| a.api == wx || a.api == name)
+                .and_then(|i| s.answers.remove(i))
+        } else {
+            None
+        };
+        let id = s.log.len() as u64 + 1;
+        s.log.push(LogEntry {
+            id,
+            session: req.session,
+            api: wx_name(name).to_owned(),
+            name: name.to_owned(),
+            params: req.params,
+            verification,
+            result: result.clone(),
+            reason,
+        });
+        InvokeAnswer { id, result, answer }
+    }
+
+    /// `preVerifyJSAPI`: appId, domain, signature. On failure: the err_msg suffix, the reason in
+    /// words, and for a bad signature what was expected.
+    #[allow(clippy::type_complexity)]
+    fn preverify(
+        &self,
+        p: &Map<String, Value>,
+        page: &str,
+    ) -> Result<Verified, (&'static str, String, Option<Value>)> {
+        let app_id = field(p, "appId").or_else(|| field(p, "verifyAppId"));
+        let (Some(app_id), Some(timestamp), Some(nonce), Some(signature)) = (
+            app_id,
+            field(p, "verifyTimestamp"),
+            field(p, "verifyNonceStr"),
+            field(p, "verifySignature"),
+        ) else {
+            return Err((
+                "fail",
+                "incomplete config: appId, timestamp, nonceStr and signature are required".into(),
+                None,
+            ));
+        };
+        let Some(account) = self.sim.account(&app_id) else {
+            return Err((
+                "fail_invalid_appid",
+                format!("invalid appid: {app_id} is not a simulated account"),
+                None,
+            ));
+        };
+        let domains = account.safe_domains();
+        let page_url = PageUrl::parse(page)
+            .ok()
+            .filter(|u| domain_allowed(&domains, u));
+        let Some(page_url) = page_url else {
+            return Err((
+                "fail_invalid_url_domain",
+                format!(
+                    "invalid url domain: the page is not on {}",
+                    account.domains.join(", ")
+                ),
+                None,
+            ));
+        };
+        let list: Vec<String> = match p.get("verifyJsApiList") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let Some(ticket) = self.sim.current_ticket(&app_id, TicketType::Jsapi) else {
+            return Err((
+                "fail_invalid_signature",
+                "invalid signature".into(),
+                Some(
+                    json!({ "why": "the account has no valid jsapi_ticket: none was fetched, or it expired" }),
+                ),
+            ));
+        };
+        let ticket = JsapiTicket::new(ticket.value);
+        let checked = page_url.for_signing();
+        let ts: Option<u64> = timestamp.parse().ok();
+        if ts.is_some_and(|t| wxjs_sign::verify_config(&ticket, &nonce, t, checked, &signature)) {
+            return Ok(Verified {
+                app_id,
+                fields: [Some(timestamp), Some(nonce), Some(signature), None],
+                list,
+            });
+        }
+        let expected = wxjs_sign::sign_config(&ticket, &nonce, ts.unwrap_or(0), checked);
+        let masked = expected
+            .string1()
+            .replacen(ticket.secret(), "[current jsapi_ticket]", 1);
+        let previous: Vec<JsapiTicket> = self
+            .sim
+            .previous_tickets(&app_id, TicketType::Jsapi)
+            .into_iter()
+            .map(JsapiTicket::new)
+            .collect();
+        let diagnosis = wxjs_sign::diagnose(&DiagnoseInput {
+            used: UsedConfig {
+                url: checked,
+                timestamp: &timestamp,
+                nonce_str: &nonce,
+                signature: &signature,
+            },
+            page_url: Some(checked),
+            ticket: &ticket,
+            previous_tickets: &previous,
+            issued: None,
+        });
+        Err((
+            "fail_invalid_signature",
+            "invalid signature".into(),
+            Some(
+                json!({ "checkedUrl": checked, "expectedString1": masked, "diagnosis": diagnosis }),
+            ),
+        ))
+    }
+
+    /// Every other call: verified config in this page, same verification fields, API listed and
+    /// permitted.
+    fn check_call(&self, req: &InvokeRequest) -> Result<(), (String, String)> {
+        let name = req.name.as_str();
+        let offline = || {
+            ("fail, the permission value is offline verifying".to_owned(), "not verified: config has not succeeded in this page, or the API is not in jsApiList".to_owned())
+        };
+        let s = self.lock();
+        let Some(v) = s.sessions.get(&req.session) else {
+            return Err(offline());
+        };
+        let p = &req.params;
+        let same = field(p, "appId")
+            .or_else(|| field(p, "verifyAppId"))
+            .as_deref()
+            == Some(v.app_id.as_str())
+            && field(p, "verifyTimestamp") == v.fields[0]
+            && field(p, "verifyNonceStr") == v.fields[1]
+            && field(p, "verifySignature") == v.fields[2];
+        if !same {
+            return Err(offline());
+        }
+        if name != "checkJsApi" && !v.list.iter().any(|l| l == listed_name(name)) {
+            return Err(offline());
+        }
+        let permitted = self
+            .sim
+            .account(&v.app_id)
+            .is_some_and(|a| a.permits(wx_name(name)));
+        if !permitted {
+            return Err((
+                "access_denied".into(),
+                "permission denied: the account may not use this API".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Results the client gives without the person; `None` when the page's UI carries it out.
+    fn client_result(&self, name: &str, params: &Map<String, Value>) -> Option<Value> {
+        let s = self.lock();
+        match name {
+            "checkJsApi" => {
+                let mut result = Map::new();
+                if let Some(Value::Array(list)) = params.get("jsApiList") {
+                    for api in list.iter().filter_map(Value::as_str) {
+                        let supported = IMPLEMENTED.contains(&api)
+                            || SHARES.iter().any(|(_, _, menu)| *menu == api);
+                        result.insert(api.to_owned(), Value::Bool(supported));
+                    }
+                }
+                let check = Value::Object(result);
+                let check = if s.platform == Platform::Android {
+                    Value::String(check.to_string())
+                } else {
+                    check
+                };
+                Some(json!({ "err_msg": "checkJsApi:ok", "checkResult": check }))
+            }
+            "getNetworkType" => Some(match s.network.as_str() {
+                "wifi" => json!({ "err_msg": "network_type:wifi" }),
+                "offline" => json!({ "err_msg": "network_type:fail" }),
+                sub => json!({ "err_msg": "network_type:wwan", "subtype": sub }),
+            }),
+            n if !IMPLEMENTED.contains(&n) => {
+                Some(json!({ "err_msg": format!("{n}:fail_function_not_exist") }))
+            }
+            _ => None,
+        }
+    }
+}

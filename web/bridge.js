@@ -1,0 +1,375 @@
+/*! wxjs — the emulated WeChat client, browser half (/__wxjs/bridge.js). Loaded before any other
+ * script, it makes the page a WeChat web view: the user agent, window.WeixinJSBridge, the
+ * WeixinJSBridgeReady event, and the client's UI (top bar, "…" menu, share sheet, panels, call
+ * log) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against
+ * the simulated platform like the real client; automation answers prompts and taps menus. */
+(function () {
+  "use strict";
+  var CONFIG = /*CONFIG*/ { platform: "android", userAgent: "MicroMessenger/6.7.3 Android" };
+  if (window.WeixinJSBridge) return;
+
+  // ---- the web view --------------------------------------------------------------------------
+  try {
+    Object.defineProperty(Navigator.prototype, "userAgent", {
+      get: function () {
+        return CONFIG.userAgent;
+      },
+      configurable: true
+    });
+  } catch (e) {
+    /* a browser that refuses: the page will see itself outside WeChat */
+  }
+  var session = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  var landingUrl = window.location.href;
+  var handlers = {};
+  var openPrompts = {}; // wx api → resolve(action)
+
+  function post(path, body) {
+    return window
+      .fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) {
+        return r.json();
+      });
+  }
+
+  // ---- menus (appendix 3) --------------------------------------------------------------------
+  var MENU = [
+    { id: "menuItem:share:appMessage", label: "发送给朋友", event: "menu:share:appmessage", tap: "share:appMessage", group: "share" },
+    { id: "menuItem:share:timeline", label: "分享到朋友圈", event: "menu:share:timeline", tap: "share:timeline", group: "share" },
+    { id: "menuItem:share:qq", label: "分享到QQ", event: "menu:share:qq", tap: "share:qq", group: "share" },
+    { id: "menuItem:share:weiboApp", label: "分享到Weibo", event: "menu:share:weiboApp", tap: "share:weiboApp", group: "share" },
+    { id: "menuItem:share:QZone", label: "分享到QQ空间", event: "menu:share:QZone", tap: "share:QZone", group: "share" },
+    { id: "menuItem:favorite", label: "收藏", group: "share" },
+    { id: "menuItem:share:facebook", label: "分享到FB", group: "share" },
+    { id: "menuItem:exposeArticle", label: "举报", group: "base" },
+    { id: "menuItem:setFont", label: "调整字体", group: "base" },
+    { id: "menuItem:dayMode", label: "日间模式", group: "base" },
+    { id: "menuItem:nightMode", label: "夜间模式", group: "base" },
+    { id: "menuItem:refresh", label: "刷新", group: "base" },
+    { id: "menuItem:profile", label: "查看公众号(已添加)", group: "base" },
+    { id: "menuItem:addContact", label: "查看公众号(未添加)", group: "base" },
+    { id: "menuItem:jsDebug", label: "调试", group: "protect" },
+    { id: "menuItem:editTag", label: "编辑标签", group: "protect" },
+    { id: "menuItem:delete", label: "删除", group: "protect" },
+    { id: "menuItem:copyUrl", label: "复制链接", group: "protect" },
+    { id: "menuItem:originPage", label: "原网页", group: "protect" },
+    { id: "menuItem:readMode", label: "阅读模式", group: "protect" },
+    { id: "menuItem:openWithQQBrowser", label: "在QQ浏览器中打开", group: "protect" },
+    { id: "menuItem:openWithSafari", label: "在Safari中打开", group: "protect" },
+    { id: "menuItem:share:email", label: "邮件", group: "protect" },
+    { id: "menuItem:share:brand", label: "一些特殊公众号", group: "protect" }
+  ];
+  var menuState = { optionHidden: false, hidden: {}, nonBaseHidden: false };
+
+  function itemVisible(item) {
+    if (menuState.optionHidden) return false;
+    if (menuState.hidden[item.id]) return false;
+    if (menuState.nonBaseHidden && item.group !== "base") return false;
+    return true;
+  }
+
+  // ---- UI --------------------------------------------------------------------------------------
+  var root = null;
+  var calls = [];
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "onclick") e.addEventListener("click", attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) {
+      if (c) e.appendChild(c);
+    });
+    return e;
+  }
+
+  var CSS =
+    ":host{all:initial}" +
+    ".bar{position:fixed;top:0;left:0;right:0;height:44px;background:#ededed;border-bottom:1px solid #d9d9d9;display:flex;align-items:center;font:16px -apple-system,'PingFang SC',sans-serif;color:#111;z-index:2147483000}" +
+    ".bar .title{flex:1;text-align:center;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;padding:0 8px}" +
+    ".bar button{background:none;border:0;font-size:20px;width:48px;height:44px;cursor:pointer}" +
+    ".bar .log{font-size:12px;color:#576b95}" +
+    ".mask{position:fixed;inset:0;background:rgba(0,0,0,.45);z-index:2147483001;display:flex;align-items:flex-end;justify-content:center}" +
+    ".sheet{background:#f7f7f7;width:100%;max-width:640px;border-radius:12px 12px 0 0;padding:16px;font:14px -apple-system,sans-serif;max-height:80vh;overflow:auto}" +
+    ".items{display:flex;flex-wrap:wrap;gap:8px}.items button{background:#fff;border:0;border-radius:8px;padding:10px;min-width:88px;font-size:12px;cursor:pointer}" +
+    ".card{background:#fff;border-radius:8px;padding:12px;margin:8px 0;display:flex;gap:12px}.card img{width:56px;height:56px;object-fit:cover;background:#eee}" +
+    ".card .t{font-weight:600}.card .d,.card .l{color:#888;font-size:12px;word-break:break-all}" +
+    ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
+    ".ok{background:#07c160;color:#fff}" +
+    ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;font:16px sans-serif;color:#888}" +
+    ".entry{background:#fff;border-radius:6px;padding:8px;margin:6px 0;font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}" +
+    ".entry.fail{border-left:3px solid #fa5151}.entry.ok{border-left:3px solid #07c160}";
+
+  function mount() {
+    if (root) return root;
+    var host = el("div", { id: "wxjs-client" });
+    document.documentElement.appendChild(host);
+    root = host.attachShadow({ mode: "open" });
+    root.appendChild(el("style", { text: CSS }));
+    var bar = el("div", { class: "bar", "data-bar": "" }, [
+      el("button", { title: "关闭", text: "✕", onclick: closeWindow }),
+      el("div", { class: "title", "data-title": "" }),
+      el("button", { class: "log", text: "日志", "data-log-button": "", onclick: showLog }),
+      el("button", { text: "…", "data-menu-button": "", onclick: showMenu })
+    ]);
+    root.appendChild(bar);
+    document.documentElement.style.paddingTop = "45px";
+    renderBar();
+    return root;
+  }
+
+  function renderBar() {
+    if (!root) return;
+    root.querySelector("[data-title]").textContent = document.title || "";
+    root.querySelector("[data-menu-button]").style.visibility = menuState.optionHidden ? "hidden" : "visible";
+  }
+
+  function overlay(content, onDismiss) {
+    mount();
+    var mask = el("div", { class: "mask" }, [content]);
+    mask.addEventListener("click", function (e) {
+      if (e.target === mask) {
+        mask.remove();
+        if (onDismiss) onDismiss();
+      }
+    });
+    root.appendChild(mask);
+    return mask;
+  }
+
+  function showMenu() {
+    var visible = MENU.filter(itemVisible);
+    var mask;
+    var items = visible.map(function (item) {
+      return el("button", {
+        text: item.label,
+        "data-item": item.id,
+        onclick: function () {
+          mask.remove();
+          if (item.event) fireMenu(item.event, "person");
+        }
+      });
+    });
+    mask = overlay(el("div", { class: "sheet", "data-menu": "" }, [el("div", { class: "items" }, items)]));
+  }
+
+  function fireMenu(event, who) {
+    var item = MENU.filter(function (i) {
+      return i.event === event;
+    })[0];
+    if (!item || !itemVisible(item)) {
+      post("/__wxjs/note", { session: session, api: "tap " + (item ? item.tap : event), result: { ignored: "the menu item is hidden" } });
+      return;
+    }
+    var handler = handlers[event];
+    if (handler) {
+      handler(event === "menu:share:appmessage" ? { scene: "friend" } : {});
+    } else {
+      // No page handler: WeChat shares the page itself.
+      shareSheet(event, { title: document.title, desc: "", link: window.location.href, img_url: "" }, null);
+    }
+    post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: !!handler } });
+  }
+
+  /** Shows what is being shared; resolves with ok/cancel (the person's or automation's). */
+  function shareSheet(api, content, automated) {
+    return new Promise(function (resolve) {
+      var mask;
+      var done = function (action) {
+        delete openPrompts[api];
+        if (mask) mask.remove();
+        resolve(action);
+      };
+      var card = el("div", { class: "card" }, [
+        content.img_url ? el("img", { src: content.img_url, alt: "" }) : null,
+        el("div", {}, [
+          el("div", { class: "t", text: content.title || "", "data-share-title": "" }),
+          el("div", { class: "d", text: content.desc || "", "data-share-desc": "" }),
+          el("div", { class: "l", text: content.link || "", "data-share-link": "" })
+        ])
+      ]);
+      var sheet = el("div", { class: "sheet", "data-share": api }, [
+        card,
+        el("div", { class: "actions" }, [
+          el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+          el("button", { class: "ok", text: "发送", "data-send": "", onclick: function () { done("ok"); } })
+        ])
+      ]);
+      mask = overlay(sheet, function () {
+        done("cancel");
+      });
+      if (automated) {
+        setTimeout(function () {
+          done(automated.action);
+        }, 50);
+      } else {
+        openPrompts[api] = done;
+      }
+    });
+  }
+
+  function closeWindow() {
+    mount();
+    root.appendChild(el("div", { class: "closed", "data-closed": "", text: "页面已关闭 (closed by the page)" }));
+  }
+
+  function productPanel(params) {
+    var mask = overlay(
+      el("div", { class: "sheet", "data-product": params.pid || "" }, [
+        el("div", { class: "card" }, [el("div", {}, [el("div", { class: "t", text: "微信小店商品 " + (params.pid || "") }), el("div", { class: "d", text: "viewType " + params.view_type })])]),
+        el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])
+      ])
+    );
+  }
+
+  function showLog() {
+    window
+      .fetch("/__wxjs/log")
+      .then(function (r) {
+        return r.json();
+      })
+      .then(function (entries) {
+        var mine = entries.filter(function (e) {
+          return e.session === session;
+        });
+        var rows = mine.map(function (e) {
+          var text = e.api + " (" + e.name + ")\nparams " + JSON.stringify(e.params) + "\nresult " + JSON.stringify(e.result);
+          if (e.verification !== "ok" && e.verification !== "n/a") text += "\nwhy " + e.verification;
+          if (e.reason) {
+            if (e.reason.expectedString1) text += "\nexpected string1 " + e.reason.expectedString1;
+            if (e.reason.diagnosis) {
+              e.reason.diagnosis.findings.forEach(function (f) {
+                text += "\n· " + f.message;
+              });
+            }
+            if (e.reason.why) text += "\n· " + e.reason.why;
+          }
+          var failed = e.result && JSON.stringify(e.result).indexOf(":ok") === -1 && JSON.stringify(e.result).indexOf(":confirm") === -1;
+          return el("div", { class: "entry " + (failed ? "fail" : "ok"), "data-entry": e.api, text: text });
+        });
+        overlay(el("div", { class: "sheet", "data-call-log": "" }, [el("b", { text: "调用日志 · call log (" + mine.length + ")" })].concat(rows)));
+      });
+  }
+
+  // ---- carrying out the calls the client decides with the person ------------------------------
+  var SHARE_APIS = {
+    shareTimeline: "onMenuShareTimeline",
+    sendAppMessage: "onMenuShareAppMessage",
+    shareQQ: "onMenuShareQQ",
+    shareWeiboApp: "onMenuShareWeibo",
+    shareQZone: "onMenuShareQZone"
+  };
+
+  function perform(name, params, answer) {
+    if (SHARE_APIS[name]) {
+      return shareSheet(SHARE_APIS[name], params, answer).then(function (action) {
+        return { err_msg: name + ":" + (action === "ok" ? "confirm" : action) };
+      });
+    }
+    var ok = { err_msg: name + ":ok" };
+    switch (name) {
+      case "hideOptionMenu":
+        menuState.optionHidden = true;
+        break;
+      case "showOptionMenu":
+        menuState.optionHidden = false;
+        break;
+      case "hideMenuItems":
+      case "showMenuItems":
+        (params.menuList || []).forEach(function (id) {
+          menuState.hidden[id] = name === "hideMenuItems";
+        });
+        break;
+      case "hideAllNonBaseMenuItem":
+        menuState.nonBaseHidden = true;
+        break;
+      case "showAllNonBaseMenuItem":
+        menuState.nonBaseHidden = false;
+        break;
+      case "closeWindow":
+        closeWindow();
+        break;
+      case "openProductViewWithPid":
+        productPanel(params);
+        break;
+      default:
+        return Promise.resolve({ err_msg: name + ":fail_function_not_exist" });
+    }
+    renderBar();
+    return Promise.resolve(ok);
+  }
+
+  // ---- the bridge --------------------------------------------------------------------------
+  var bridge = {
+    invoke: function (name, params, callback) {
+      params = params || {};
+      post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
+        .then(function (ans) {
+          if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
+          return perform(name, params, ans.answer).then(function (result) {
+            return { id: ans.id, result: result, recorded: false };
+          });
+        })
+        .then(function (r) {
+          calls.push({ name: name, result: r.result });
+          if (!r.recorded) post("/__wxjs/result", { id: r.id, result: r.result });
+          if (callback) callback(r.result);
+        })
+        .catch(function (e) {
+          if (callback) callback({ err_msg: name + ":fail_client " + e });
+        });
+    },
+    on: function (event, callback) {
+      handlers[event] = callback;
+    },
+    call: function (name) {
+      bridge.invoke(name, {}, null);
+    },
+    log: function (message) {
+      if (window.console) window.console.log("[WeixinJSBridge]", message);
+    }
+  };
+  window.WeixinJSBridge = bridge;
+  window.__wxjsClient = { session: session, landingUrl: landingUrl, calls: calls, menu: menuState, platform: CONFIG.platform };
+
+  // Taps and automated answers, from the phone origin.
+  function poll() {
+    var open = Object.keys(openPrompts).join(",");
+    window
+      .fetch("/__wxjs/events?session=" + session + "&open=" + encodeURIComponent(open))
+      .then(function (r) {
+        return r.json();
+      })
+      .then(function (ev) {
+        (ev.taps || []).forEach(function (event) {
+          fireMenu(event, "automation");
+        });
+        (ev.answers || []).forEach(function (a) {
+          var prompt = openPrompts[a.api];
+          if (prompt) prompt(a.action);
+        });
+        renderBar();
+      })
+      .catch(function () {
+        /* the phone origin went away */
+      })
+      .then(function () {
+        setTimeout(poll, 100);
+      });
+  }
+
+  function ready() {
+    mount();
+    var ev = document.createEvent("Event");
+    ev.initEvent("WeixinJSBridgeReady", true, true);
+    document.dispatchEvent(ev);
+    poll();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    setTimeout(ready, 0);
+  }
+})();

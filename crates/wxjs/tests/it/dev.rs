@@ -26,7 +26,7 @@ fn rand_u16() -> u16 {
 }
 
 /// Starts `wxjs dev`, waits for its banner, and returns it with its port.
-fn dev(args: &[&str]) -> (Child, u16, String) {
+pub(crate) fn dev(args: &[&str]) -> (Child, u16, String) {
     let port = free_base();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
         .args(["dev", "--port", &port.to_string()])
@@ -49,7 +49,7 @@ fn dev(args: &[&str]) -> (Child, u16, String) {
     (child, port, banner)
 }
 
-fn interrupt(child: &mut Child) -> std::process::ExitStatus {
+pub(crate) fn interrupt(child: &mut Child) -> std::process::ExitStatus {
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -1,5 +1,6 @@
 //! Integration tests of the `wxjs` binary.
 
+mod browser;
 mod dev;
 mod sign;
 mod sim;

@@ -1,0 +1,461 @@
+//! The page side in real headless Chromium (Debian's `chromium`, driven through `chromedriver`
+//! that `scripts/test` starts): wx.config outcomes, the iOS/Android URL rule, shares through the
+//! menu with automation and by a person's clicks, menu hiding, checkJsApi, getNetworkType,
+//! closeWindow, openProductSpecificView, calls outside jsApiList and before config.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+use crate::dev::{dev, interrupt};
+
+const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
+
+async fn browser() -> Client {
+    let url = std::env::var("WXJS_TEST_WEBDRIVER_URL")
+        .expect("WXJS_TEST_WEBDRIVER_URL is not set: run scripts/test (it installs chromium and starts chromedriver)");
+    let binary = std::env::var("WXJS_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile = std::env::temp_dir().join(format!(
+        "wxjs-chromium-{}-{}",
+        std::process::id(),
+        wxjs_sign::nonce_of_len(8)
+    ));
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--host-resolver-rules=MAP foreign.test 127.0.0.1",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&url)
+        .await
+        .expect("chromedriver session")
+}
+
+/// A page of the suite, loaded and finished.
+async fn scenario(c: &Client, base: &str, name: &str) -> Vec<Value> {
+    c.goto(&format!("{base}/suite.html?scenario={name}"))
+        .await
+        .unwrap();
+    wait_done(c).await
+}
+
+async fn wait_done(c: &Client) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let v = c
+            .execute("return window.__done ? window.__events : null", vec![])
+            .await
+            .unwrap();
+        if let Value::Array(events) = v {
+            return events;
+        }
+        assert!(Instant::now() < deadline, "the page never finished");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+async fn events(c: &Client) -> Vec<Value> {
+    c.execute("return window.__events", vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Waits until the page's events satisfy `pred`.
+async fn wait_events(c: &Client, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = events(c).await;
+        if pred(&e) {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "events never arrived: {e:?}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+async fn call_wx(c: &Client, name: &str, opts: Value) -> Value {
+    c.execute_async("var done = arguments[arguments.length - 1]; window.callWx(arguments[0], arguments[1]).then(done);", vec![json!(name), opts])
+        .await
+        .unwrap()
+}
+
+async fn post(url: String, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn shadow(c: &Client, selector: &str) -> bool {
+    c.execute("var r = document.getElementById('wxjs-client'); return !!(r && r.shadowRoot.querySelector(arguments[0]));", vec![json!(selector)])
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap()
+}
+
+fn kinds(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match e["errMsg"].as_str() {
+            Some(m) => format!("{}:{m}", e["t"].as_str().unwrap()),
+            None => e["t"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_succeeds_or_fails_with_the_exact_strings() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let c = browser().await;
+
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    assert_eq!(c.execute("return navigator.userAgent.indexOf('MicroMessenger/6.') !== -1 && wx.__client.isAndroid", vec![]).await.unwrap(), json!(true));
+    // error first, then the queued ready callbacks still run.
+    assert_eq!(
+        kinds(&scenario(&c, &base, "badsig").await),
+        ["error:config:invalid signature", "ready"]
+    );
+    assert_eq!(
+        kinds(&scenario(&c, &base, "missing").await),
+        ["error:config:fail", "ready"]
+    );
+
+    // A foreign host: the service refuses to sign, and the client refuses the domain.
+    c.goto(&format!(
+        "http://foreign.test:{p}/suite.html?scenario=foreign"
+    ))
+    .await
+    .unwrap();
+    let e = wait_done(&c).await;
+    assert_eq!(e[0], json!({"t": "service", "error": "blocked by CORS"}));
+    assert_eq!(kinds(&e[1..]), ["error:config:invalid url domain", "ready"]);
+
+    // A ticket that expired between signing and wx.config.
+    c.goto(&format!("{base}/suite.html?scenario=stale"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute("return !!window.__signed", vec![]).await.unwrap() != json!(true) {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    post(
+        format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1),
+        json!({"seconds": 7200}),
+    )
+    .await;
+    c.execute("window.__go = true", vec![]).await.unwrap();
+    assert_eq!(
+        kinds(&wait_done(&c).await),
+        ["error:config:invalid signature", "ready"]
+    );
+
+    // The call log says why, with the ticket masked.
+    let log: Vec<Value> = reqwest::get(format!("http://127.0.0.1:{p}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bad = log
+        .iter()
+        .find(|e| {
+            e["api"] == "config"
+                && e["verification"] == "invalid signature"
+                && e["reason"]["expectedString1"].is_string()
+        })
+        .unwrap();
+    let s1 = bad["reason"]["expectedString1"].as_str().unwrap();
+    assert!(
+        s1.starts_with("jsapi_ticket=[current jsapi_ticket]&noncestr="),
+        "{s1}"
+    );
+    assert!(bad["reason"]["diagnosis"]["findings"].is_array());
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ios_and_android_url_rules_differ_after_push_state() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let c = browser().await;
+    // Android checks the current URL.
+    assert_eq!(kinds(&scenario(&c, &base, "spa").await), ["ready"]);
+    assert_eq!(
+        kinds(&scenario(&c, &base, "spaLanding").await),
+        ["error:config:invalid signature", "ready"]
+    );
+    // iOS checks the URL the page first landed on.
+    let res = post(
+        format!("http://127.0.0.1:{p}/__wxjs/settings"),
+        json!({"platform": "ios"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        kinds(&scenario(&c, &base, "spa").await),
+        ["error:config:invalid signature", "ready"]
+    );
+    assert_eq!(kinds(&scenario(&c, &base, "spaLanding").await), ["ready"]);
+    assert_eq!(
+        c.execute("return wx.__client.isIOS", vec![]).await.unwrap(),
+        json!(true)
+    );
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_through_the_menu_and_menu_items() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    scenario(&c, &base, "shares").await;
+    let shares = [
+        ("share:timeline", "onMenuShareTimeline", "shareTimeline"),
+        (
+            "share:appMessage",
+            "onMenuShareAppMessage",
+            "sendAppMessage",
+        ),
+        ("share:qq", "onMenuShareQQ", "shareQQ"),
+        ("share:weiboApp", "onMenuShareWeibo", "shareWeiboApp"),
+        ("share:QZone", "onMenuShareQZone", "shareQZone"),
+    ];
+    for (menu, api, invoke) in shares {
+        for (action, outcome) in [("ok", "success"), ("cancel", "cancel")] {
+            let before = events(&c).await.len();
+            assert_eq!(
+                post(
+                    format!("{phone}/__wxjs/user/next"),
+                    json!({"api": api, "action": action})
+                )
+                .await
+                .status(),
+                204
+            );
+            assert_eq!(
+                post(format!("{phone}/__wxjs/user/tap"), json!({"menu": menu}))
+                    .await
+                    .status(),
+                204
+            );
+            let e = wait_events(&c, |e| e.len() >= before + 2).await;
+            assert_eq!(e[before], json!({"t": "trigger", "api": api}), "{menu}");
+            let suffix = if action == "ok" { "ok" } else { "cancel" };
+            assert_eq!(
+                e[before + 1],
+                json!({"t": outcome, "api": api, "errMsg": format!("{invoke}:{suffix}")}),
+                "{menu}"
+            );
+        }
+    }
+    // A person taps the menu and sends, in the client's UI.
+    let before = events(&c).await.len();
+    c.execute("document.getElementById('wxjs-client').shadowRoot.querySelector('[data-menu-button]').click()", vec![]).await.unwrap();
+    c.execute("document.getElementById('wxjs-client').shadowRoot.querySelector('[data-item=\"menuItem:share:qq\"]').click()", vec![]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !shadow(&c, "[data-share] [data-send]").await {
+        assert!(Instant::now() < deadline, "no share sheet");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let shown = c.execute("return document.getElementById('wxjs-client').shadowRoot.querySelector('[data-share-title]').textContent", vec![]).await.unwrap();
+    assert_eq!(shown, "title Q");
+    c.execute(
+        "document.getElementById('wxjs-client').shadowRoot.querySelector('[data-send]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let e = wait_events(&c, |e| e.len() >= before + 2).await;
+    assert_eq!(e[before + 1]["errMsg"], "shareQQ:ok");
+
+    // Hidden items cannot be tapped; shown again, they can.
+    let tap_fires = |menu: &'static str| {
+        let c = &c;
+        let phone = phone.clone();
+        async move {
+            let before = events(c).await.len();
+            post(
+                format!("{phone}/__wxjs/user/next"),
+                json!({"api": "onMenuShareTimeline", "action": "ok"}),
+            )
+            .await;
+            post(format!("{phone}/__wxjs/user/tap"), json!({"menu": menu})).await;
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            let fired = events(c).await.len() > before;
+            // Drop an unused automated answer.
+            reqwest::get(format!("{phone}/__wxjs/events?open=onMenuShareTimeline"))
+                .await
+                .unwrap();
+            fired
+        }
+    };
+    assert_eq!(
+        call_wx(
+            &c,
+            "hideMenuItems",
+            json!({"menuList": ["menuItem:share:timeline"]})
+        )
+        .await["res"]["errMsg"],
+        "hideMenuItems:ok"
+    );
+    assert!(!tap_fires("share:timeline").await);
+    call_wx(
+        &c,
+        "showMenuItems",
+        json!({"menuList": ["menuItem:share:timeline"]}),
+    )
+    .await;
+    assert!(tap_fires("share:timeline").await);
+    call_wx(&c, "hideAllNonBaseMenuItem", json!({})).await;
+    assert!(!tap_fires("share:timeline").await);
+    call_wx(&c, "showAllNonBaseMenuItem", json!({})).await;
+    call_wx(&c, "hideOptionMenu", json!({})).await;
+    assert!(!tap_fires("share:timeline").await);
+    call_wx(&c, "showOptionMenu", json!({})).await;
+    assert!(tap_fires("share:timeline").await);
+    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e["api"] == "tap share:timeline" && e["result"]["ignored"].is_string())
+    );
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interfaces_on_both_platforms() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    for platform in ["android", "ios"] {
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"platform": platform, "networkType": "wifi"}),
+        )
+        .await;
+        assert_eq!(
+            kinds(&scenario(&c, &base, "good").await),
+            ["ready"],
+            "{platform}"
+        );
+        // checkJsApi: Android sends checkResult as a JSON string; the library parses and maps it.
+        let r = call_wx(
+            &c,
+            "checkJsApi",
+            json!({"jsApiList": ["chooseImage", "onMenuShareTimeline", "getNetworkType"]}),
+        )
+        .await;
+        assert_eq!(r["cb"], "success");
+        assert_eq!(r["res"]["errMsg"], "checkJsApi:ok");
+        assert_eq!(
+            r["res"]["checkResult"],
+            json!({"chooseImage": false, "onMenuShareTimeline": true, "getNetworkType": true}),
+            "{platform}"
+        );
+        // getNetworkType for every setting.
+        for net in ["wifi", "2g", "3g", "4g"] {
+            post(
+                format!("{phone}/__wxjs/settings"),
+                json!({"networkType": net}),
+            )
+            .await;
+            let r = call_wx(&c, "getNetworkType", json!({})).await;
+            assert_eq!(
+                r["res"],
+                json!({"errMsg": "getNetworkType:ok", "networkType": net}),
+                "{platform} {net}"
+            );
+        }
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"networkType": "offline"}),
+        )
+        .await;
+        let r = call_wx(&c, "getNetworkType", json!({})).await;
+        assert_eq!(
+            (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+            (Some("fail"), Some("getNetworkType:fail"))
+        );
+        // A product panel; an interface whose device comes later fails as a client without it.
+        let r = call_wx(
+            &c,
+            "openProductSpecificView",
+            json!({"productId": "pid-42", "viewType": 1}),
+        )
+        .await;
+        assert_eq!(r["res"]["errMsg"], "openProductSpecificView:ok");
+        assert!(shadow(&c, "[data-product=\"pid-42\"]").await);
+        let r = call_wx(&c, "chooseImage", json!({})).await;
+        assert_eq!(
+            (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+            (Some("fail"), Some("chooseImage:function not exist"))
+        );
+        // closeWindow shows the page closed.
+        call_wx(&c, "closeWindow", json!({})).await;
+        assert!(shadow(&c, "[data-closed]").await);
+
+        // Outside jsApiList, and before config completed.
+        scenario(&c, &base, "narrow").await;
+        let r = call_wx(&c, "hideOptionMenu", json!({})).await;
+        assert_eq!(
+            (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+            (
+                Some("fail"),
+                Some("hideOptionMenu:fail, the permission value is offline verifying")
+            )
+        );
+        // getNetworkType's result transform turns any answer without a network type into
+        // "getNetworkType:fail", the permission failure included (bridge-protocol.md).
+        let r = call_wx(&c, "getNetworkType", json!({})).await;
+        assert_eq!(r["res"]["errMsg"], "getNetworkType:fail");
+        let r = call_wx(
+            &c,
+            "checkJsApi",
+            json!({"jsApiList": ["onMenuShareTimeline"]}),
+        )
+        .await;
+        assert_eq!(r["cb"], "success", "checkJsApi is a base interface");
+        let e = scenario(&c, &base, "early").await;
+        assert_eq!(
+            e[0]["r"]["res"]["errMsg"],
+            "hideOptionMenu:fail, the permission value is offline verifying"
+        );
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}

@@ -459,3 +459,332 @@ async fn interfaces_on_both_platforms() {
     c.close().await.unwrap();
     interrupt(&mut child);
 }
+
+/// What wxjs's library sends for each interface — bridge name, parameter mapping, defaults and
+/// the verification fields — read back from the client's call log and compared with the
+/// protocol table of bridge-protocol.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_interface_sends_what_the_protocol_table_says() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    scenario(&c, &base, "good").await;
+    let app = "wxdemo000000000001";
+    let table: Vec<(&str, Value, &str, Value)> = vec![
+        (
+            "checkJsApi",
+            json!({"jsApiList": ["chooseImage", "getLocation", "chooseWXPay"]}),
+            "checkJsApi",
+            json!({"jsApiList": ["chooseImage", "geoLocation", "getBrandWCPayRequest"]}),
+        ),
+        (
+            "chooseImage",
+            json!({}),
+            "chooseImage",
+            json!({"scene": "1|2", "count": 9, "sizeType": ["original", "compressed"], "sourceType": ["album", "camera"]}),
+        ),
+        (
+            "chooseImage",
+            json!({"count": 2, "sizeType": ["compressed"], "sourceType": ["camera"]}),
+            "chooseImage",
+            json!({"count": 2, "sizeType": ["compressed"], "sourceType": ["camera"]}),
+        ),
+        (
+            "previewImage",
+            json!({"current": "http://x/a.jpg", "urls": ["http://x/a.jpg"]}),
+            "imagePreview",
+            json!({"current": "http://x/a.jpg", "urls": ["http://x/a.jpg"]}),
+        ),
+        (
+            "uploadImage",
+            json!({"localId": "L1"}),
+            "uploadImage",
+            json!({"localId": "L1", "isShowProgressTips": 1}),
+        ),
+        (
+            "uploadImage",
+            json!({"localId": "L1", "isShowProgressTips": 0}),
+            "uploadImage",
+            json!({"isShowProgressTips": 0}),
+        ),
+        (
+            "downloadImage",
+            json!({"serverId": "S1"}),
+            "downloadImage",
+            json!({"serverId": "S1", "isShowProgressTips": 1}),
+        ),
+        ("startRecord", json!({}), "startRecord", json!({})),
+        ("stopRecord", json!({}), "stopRecord", json!({})),
+        (
+            "playVoice",
+            json!({"localId": "V"}),
+            "playVoice",
+            json!({"localId": "V"}),
+        ),
+        (
+            "pauseVoice",
+            json!({"localId": "V"}),
+            "pauseVoice",
+            json!({"localId": "V"}),
+        ),
+        (
+            "stopVoice",
+            json!({"localId": "V"}),
+            "stopVoice",
+            json!({"localId": "V"}),
+        ),
+        (
+            "uploadVoice",
+            json!({"localId": "V"}),
+            "uploadVoice",
+            json!({"localId": "V", "isShowProgressTips": 1}),
+        ),
+        (
+            "downloadVoice",
+            json!({"serverId": "S"}),
+            "downloadVoice",
+            json!({"serverId": "S", "isShowProgressTips": 1}),
+        ),
+        (
+            "translateVoice",
+            json!({"localId": "V"}),
+            "translateVoice",
+            json!({"localId": "V", "isShowProgressTips": 1}),
+        ),
+        ("getNetworkType", json!({}), "getNetworkType", json!({})),
+        (
+            "openLocation",
+            json!({"latitude": 22.5, "longitude": 114.1}),
+            "openLocation",
+            json!({"latitude": 22.5, "longitude": 114.1, "name": "", "address": "", "scale": 28, "infoUrl": ""}),
+        ),
+        (
+            "getLocation",
+            json!({}),
+            "geoLocation",
+            json!({"type": "wgs84"}),
+        ),
+        (
+            "getLocation",
+            json!({"type": "gcj02"}),
+            "geoLocation",
+            json!({"type": "gcj02"}),
+        ),
+        (
+            "hideMenuItems",
+            json!({"menuList": ["menuItem:copyUrl"]}),
+            "hideMenuItems",
+            json!({"menuList": ["menuItem:copyUrl"]}),
+        ),
+        (
+            "showMenuItems",
+            json!({"menuList": ["menuItem:copyUrl"]}),
+            "showMenuItems",
+            json!({"menuList": ["menuItem:copyUrl"]}),
+        ),
+        (
+            "hideAllNonBaseMenuItem",
+            json!({}),
+            "hideAllNonBaseMenuItem",
+            json!({}),
+        ),
+        (
+            "showAllNonBaseMenuItem",
+            json!({}),
+            "showAllNonBaseMenuItem",
+            json!({}),
+        ),
+        ("hideOptionMenu", json!({}), "hideOptionMenu", json!({})),
+        ("showOptionMenu", json!({}), "showOptionMenu", json!({})),
+        (
+            "scanQRCode",
+            json!({}),
+            "scanQRCode",
+            json!({"needResult": 0, "scanType": ["qrCode", "barCode"]}),
+        ),
+        (
+            "openProductSpecificView",
+            json!({"productId": "P1"}),
+            "openProductViewWithPid",
+            json!({"pid": "P1", "view_type": 0}),
+        ),
+        (
+            "addCard",
+            json!({"cardList": [{"cardId": "c1", "cardExt": "{}"}]}),
+            "batchAddCard",
+            json!({"card_list": [{"card_id": "c1", "card_ext": "{}"}]}),
+        ),
+        (
+            "chooseCard",
+            json!({"shopId": "5005", "cardType": "GROUPON", "cardId": "c1", "timestamp": 1417751808, "nonceStr": "n", "cardSign": "sig"}),
+            "chooseCard",
+            json!({"app_id": app, "location_id": "5005", "sign_type": "SHA1", "card_id": "c1", "card_type": "GROUPON", "card_sign": "sig", "time_stamp": "1417751808", "nonce_str": "n"}),
+        ),
+        (
+            "openCard",
+            json!({"cardList": [{"cardId": "c1", "code": "800"}]}),
+            "batchViewCard",
+            json!({"card_list": [{"card_id": "c1", "code": "800"}]}),
+        ),
+        (
+            "chooseWXPay",
+            json!({"timestamp": 1414587457, "nonceStr": "n", "package": "prepay_id=1", "paySign": "s"}),
+            "getBrandWCPayRequest",
+            json!({"timeStamp": "1414587457", "nonceStr": "n", "package": "prepay_id=1", "paySign": "s", "signType": "SHA1"}),
+        ),
+    ];
+    let config: Value = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e["name"] == "preVerifyJSAPI")
+        .unwrap();
+    for (api, opts, bridge, want) in &table {
+        let before = reqwest::get(format!("{phone}/__wxjs/log"))
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .len();
+        call_wx(&c, api, opts.clone()).await;
+        let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entry = &log[before];
+        assert_eq!(entry["name"], *bridge, "{api}");
+        for (k, v) in want.as_object().unwrap() {
+            assert_eq!(&entry["params"][k], v, "{api}: {k}");
+        }
+        // The verification fields of the last wx.config ride on every call.
+        for k in [
+            "appId",
+            "verifyAppId",
+            "verifyTimestamp",
+            "verifyNonceStr",
+            "verifySignature",
+        ] {
+            assert_eq!(entry["params"][k], config["params"][k], "{api}: {k}");
+        }
+        assert_eq!(entry["params"]["verifySignType"], "sha1");
+        assert!(
+            entry["params"]["verifyTimestamp"].is_string(),
+            "{api}: the timestamp travels as a string"
+        );
+    }
+
+    // A share's content and its defaults, sent after the menu tap.
+    c.execute("wx.onMenuShareTimeline({ title: 'Only a title' }); wx.onMenuShareAppMessage({ title: 'Msg' });", vec![]).await.unwrap();
+    for (menu, api) in [
+        ("share:timeline", "onMenuShareTimeline"),
+        ("share:appMessage", "onMenuShareAppMessage"),
+    ] {
+        post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": api, "action": "ok"}),
+        )
+        .await;
+        post(format!("{phone}/__wxjs/user/tap"), json!({"menu": menu})).await;
+    }
+    let page_url = c.current_url().await.unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (timeline, message) = loop {
+        let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let find = |n: &str| log.iter().find(|e| e["name"] == n).cloned();
+        if let (Some(t), Some(m)) = (find("shareTimeline"), find("sendAppMessage")) {
+            break (t, m);
+        }
+        assert!(Instant::now() < deadline, "shares never sent");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    };
+    for (k, v) in [
+        ("title", "Only a title"),
+        ("desc", "Only a title"),
+        ("img_url", ""),
+        ("link", page_url.as_str()),
+        ("type", "link"),
+        ("data_url", ""),
+    ] {
+        assert_eq!(timeline["params"][k], v, "shareTimeline {k}");
+    }
+    for (k, v) in [
+        ("title", "Msg"),
+        ("desc", ""),
+        ("img_url", ""),
+        ("link", page_url.as_str()),
+        ("type", "link"),
+        ("data_url", ""),
+    ] {
+        assert_eq!(message["params"][k], v, "sendAppMessage {k}");
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// The demo page: verified config, a button for each of the 35 interfaces, results shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_page_configures_and_runs_its_buttons() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory"]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = c
+            .execute(
+                "return document.getElementById('status').textContent",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if status
+            .as_str()
+            .is_some_and(|s| s.starts_with("wx.config verified"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "demo never verified: {status}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let buttons = c.execute("return Array.from(document.querySelectorAll('button[data-api]')).map(b => b.dataset.api)", vec![]).await.unwrap();
+    assert_eq!(
+        buttons.as_array().unwrap().len(),
+        36,
+        "checkJsApi and the 35 interfaces"
+    );
+    c.execute(
+        "document.querySelector('button[data-api=getNetworkType]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = c.execute("return document.querySelector('button[data-api=getNetworkType]').nextSibling.textContent", vec![]).await.unwrap();
+        if out
+            .as_str()
+            .is_some_and(|s| s.contains("\"networkType\":\"wifi\""))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no result shown: {out}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}

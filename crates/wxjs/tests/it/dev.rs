@@ -6,10 +6,23 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-/// Three consecutive free ports.
+/// Hands out port triples to the tests of this process: each test gets its own, so parallel
+/// tests never share a `wxjs dev`.
+static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// Three consecutive ports that are free now.
 fn free_base() -> u16 {
-    for _ in 0..50 {
-        let base = 20_000 + (std::process::id() as u16 % 1000) * 30 + (rand_u16() % 30);
+    if NEXT_PORT.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        let start = 20_000 + (rand_u16() % 2000) * 10;
+        let _ = NEXT_PORT.compare_exchange(
+            0,
+            start,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+    for _ in 0..200 {
+        let base = NEXT_PORT.fetch_add(3, std::sync::atomic::Ordering::SeqCst);
         if (base..base + 3).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
             return base;
         }
@@ -21,32 +34,42 @@ fn rand_u16() -> u16 {
     let n = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .subsec_nanos();
+        .subsec_nanos()
+        ^ std::process::id();
     (n % 65_521) as u16
 }
 
-/// Starts `wxjs dev`, waits for its banner, and returns it with its port.
+/// Starts `wxjs dev` on ports of its own, waits for its banner, and returns it with its port.
+/// Retries on other ports if another program took them in the meantime.
 pub(crate) fn dev(args: &[&str]) -> (Child, u16, String) {
-    let port = free_base();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
-        .args(["dev", "--port", &port.to_string()])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut banner = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        banner.push_str(&line);
-        banner.push('\n');
-        if line.starts_with("Ctrl-C") {
-            break;
+    for _ in 0..5 {
+        let port = free_base();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(["dev", "--port", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut banner = String::new();
+        let mut started = false;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("Ctrl-C") {
+                started = true;
+                break;
+            }
         }
+        if started {
+            std::thread::spawn(move || for _ in lines {});
+            return (child, port, banner);
+        }
+        let _ = child.wait();
     }
-    std::thread::spawn(move || for _ in lines {});
-    (child, port, banner)
+    panic!("wxjs dev did not start");
 }
 
 pub(crate) fn interrupt(child: &mut Child) -> std::process::ExitStatus {

@@ -134,6 +134,31 @@ async fn config_succeeds_or_fails_with_the_exact_strings() {
         kinds(&scenario(&c, &base, "badsig").await),
         ["error:config:invalid signature", "ready"]
     );
+    // The client's call log panel says why, in the page.
+    c.execute("document.getElementById('wxjs-client').shadowRoot.querySelector('[data-log-button]').click()", vec![])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let panel = loop {
+        let t = c
+            .execute("var p = document.getElementById('wxjs-client').shadowRoot.querySelector('[data-call-log]'); return p ? p.textContent : null", vec![])
+            .await
+            .unwrap();
+        if let Some(t) = t.as_str() {
+            break t.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no call log panel");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    };
+    assert!(panel.contains("why invalid signature"), "{panel}");
+    assert!(
+        panel.contains("expected string1 jsapi_ticket=[current jsapi_ticket]&noncestr="),
+        "{panel}"
+    );
+    assert!(
+        panel.contains("·"),
+        "the diagnosis findings are listed: {panel}"
+    );
     assert_eq!(
         kinds(&scenario(&c, &base, "missing").await),
         ["error:config:fail", "ready"]

@@ -145,10 +145,7 @@ impl PageUrl {
         }
         let port = match port_text {
             None => None,
-            Some(p) => match p.parse::<u16>() {
-                Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
-                _ => return Err(PageUrlError::Port(p.to_owned())),
-            },
+            Some(p) => Some(parse_port(p).ok_or_else(|| PageUrlError::Port(p.to_owned()))?),
         };
         let host = url::Host::parse(host_text)
             .map_err(|_| PageUrlError::Host(host_text.to_owned()))?
@@ -244,6 +241,11 @@ fn is_scheme(s: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
+/// A port from 1 to 65535, written in digits only.
+fn parse_port(p: &str) -> Option<u16> {
+    p.parse::<u16>().ok().filter(|n| *n > 0 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Splits `host[:port]`, leaving the colons of a bracketed IPv6 address alone.
 fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     let search_from = if authority.starts_with('[') {
@@ -297,10 +299,7 @@ impl SafeDomain {
         let (host_text, port_text) = split_host_port(text);
         let port = match port_text {
             None => None,
-            Some(p) => match p.parse::<u16>() {
-                Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
-                _ => return Err(SafeDomainError::Port(p.to_owned())),
-            },
+            Some(p) => Some(parse_port(p).ok_or_else(|| SafeDomainError::Port(p.to_owned()))?),
         };
         let host = url::Host::parse(host_text)
             .map_err(|_| SafeDomainError::NotAHost(text.to_owned()))?

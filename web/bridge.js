@@ -224,6 +224,103 @@
     );
   }
 
+  /** chooseImage: sample photos, files, or the (simulated) camera; count and sourceType honoured. */
+  function chooseImage(params, automated) {
+    var count = Math.max(1, Math.min(9, params.count || 9));
+    var sources = params.sourceType || ["album", "camera"];
+    var finish = function (ids) {
+      return { err_msg: "chooseImage:ok", localIds: CONFIG.platform === "android" ? JSON.stringify(ids) : ids };
+    };
+    var create = function (samples, files) {
+      samples = samples.slice(0, count);
+      files = files.slice(0, count - samples.length);
+      return post("/__wxjs/local", { samples: samples, files: files }).then(function (r) {
+        return r.localIds ? finish(r.localIds) : { err_msg: "chooseImage:fail_" + (r.error ? r.error.message : "no photo") };
+      });
+    };
+    var answered = function (action, answer) {
+      if (action !== "ok") return Promise.resolve({ err_msg: "chooseImage:" + action });
+      var d = (answer && answer.data) || {};
+      return create(d.samples || (d.files ? [] : [0]), d.files || []);
+    };
+    if (automated) return answered(automated.action, automated);
+    return new Promise(function (resolve) {
+      var picked = [];
+      var mask;
+      var done = function (promise) {
+        delete openPrompts.chooseImage;
+        if (mask) mask.remove();
+        promise.then(resolve);
+      };
+      var thumbs = [0, 1, 2].map(function (n) {
+        var img = el("img", { src: "/__wxjs/samples/" + n + ".png", alt: "sample " + n, "data-sample": String(n) });
+        img.style.cssText = "width:72px;height:48px;border:3px solid transparent;border-radius:4px;cursor:pointer";
+        img.addEventListener("click", function () {
+          var i = picked.indexOf(n);
+          if (i >= 0) picked.splice(i, 1);
+          else if (picked.length < count) picked.push(n);
+          img.style.borderColor = picked.indexOf(n) >= 0 ? "#07c160" : "transparent";
+        });
+        return img;
+      });
+      var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/gif", "data-file": "" });
+      if (count > 1) file.setAttribute("multiple", "");
+      file.addEventListener("change", function () {
+        var list = Array.prototype.slice.call(file.files, 0, count);
+        Promise.all(list.map(function (f) {
+          return new Promise(function (ok) {
+            var r = new FileReader();
+            r.onload = function () { ok({ name: f.name, base64: String(r.result).split(",")[1] }); };
+            r.readAsDataURL(f);
+          });
+        })).then(function (files) { done(create([], files)); });
+      });
+      var album = sources.indexOf("album") !== -1;
+      var camera = sources.indexOf("camera") !== -1;
+      mask = overlay(
+        el("div", { class: "sheet", "data-choose-image": String(count) }, [
+          el("b", { text: "选择照片 (at most " + count + ")" }),
+          album ? el("div", { class: "items" }, thumbs) : null,
+          album ? file : null,
+          el("div", { class: "actions" }, [
+            el("button", { text: "取消", "data-cancel": "", onclick: function () { done(Promise.resolve({ err_msg: "chooseImage:cancel" })); } }),
+            camera ? el("button", { text: "拍照", "data-camera": "", onclick: function () { done(create([0], [])); } }) : null,
+            album ? el("button", { class: "ok", text: "完成", "data-send": "", onclick: function () { done(picked.length ? create(picked, []) : Promise.resolve({ err_msg: "chooseImage:cancel" })); } }) : null
+          ])
+        ]),
+        function () { done(Promise.resolve({ err_msg: "chooseImage:cancel" })); }
+      );
+      openPrompts.chooseImage = function (action, answer) { done(answered(action, answer)); };
+    });
+  }
+
+  function previewPanel(params) {
+    var urls = params.urls || [];
+    var mask = overlay(
+      el("div", { class: "sheet", "data-preview": params.current || "" }, urls.map(function (u) {
+        var img = el("img", { src: u, alt: "" });
+        img.style.cssText = "max-width:100%;display:block;margin:4px auto;" + (u === params.current ? "outline:3px solid #07c160" : "opacity:.6");
+        return img;
+      }).concat([el("div", { class: "actions" }, [el("button", { text: "关闭", onclick: function () { mask.remove(); } })])]))
+    );
+  }
+
+  function locationPanel(params) {
+    var mask = overlay(
+      el("div", { class: "sheet", "data-location": params.name || "" }, [
+        el("div", { class: "card" }, [
+          el("div", {}, [
+            el("div", { class: "t", text: params.name || "(no name)" }),
+            el("div", { class: "d", text: params.address || "" }),
+            el("div", { class: "l", text: params.latitude + ", " + params.longitude + " · scale " + params.scale }),
+            params.infoUrl ? el("a", { href: params.infoUrl, text: params.infoUrl, target: "_blank" }) : null
+          ])
+        ]),
+        el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])
+      ])
+    );
+  }
+
   function showLog() {
     window
       .fetch("/__wxjs/log")
@@ -294,6 +391,14 @@
       case "openProductViewWithPid":
         productPanel(params);
         break;
+      case "chooseImage":
+        return chooseImage(params, answer);
+      case "imagePreview":
+        previewPanel(params);
+        break;
+      case "openLocation":
+        locationPanel(params);
+        break;
       default:
         return Promise.resolve({ err_msg: name + ":fail_function_not_exist" });
     }
@@ -348,7 +453,7 @@
         });
         (ev.answers || []).forEach(function (a) {
           var prompt = openPrompts[a.api];
-          if (prompt) prompt(a.action);
+          if (prompt) prompt(a.action, a);
         });
         renderBar();
       })

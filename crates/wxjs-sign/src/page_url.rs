@@ -243,7 +243,9 @@ fn is_scheme(s: &str) -> bool {
 
 /// A port from 1 to 65535, written in digits only.
 fn parse_port(p: &str) -> Option<u16> {
-    p.parse::<u16>().ok().filter(|n| *n > 0 && p.bytes().all(|b| b.is_ascii_digit()))
+    p.parse::<u16>()
+        .ok()
+        .filter(|n| *n > 0 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Splits `host[:port]`, leaving the colons of a bracketed IPv6 address alone.

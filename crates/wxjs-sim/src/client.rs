@@ -91,7 +91,13 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
 
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
-pub const IMPLEMENTED: [&str; 16] = [
+pub const IMPLEMENTED: [&str; 22] = [
+    "chooseImage",
+    "imagePreview",
+    "uploadImage",
+    "downloadImage",
+    "geoLocation",
+    "openLocation",
     "checkJsApi",
     "shareTimeline",
     "sendAppMessage",
@@ -203,10 +209,50 @@ struct Verified {
     list: Vec<String>,
 }
 
+/// A resource on the phone: a photo chosen or downloaded.
+#[derive(Debug, Clone)]
+pub struct Local {
+    /// The bytes.
+    pub bytes: bytes::Bytes,
+    /// Their content type.
+    pub content_type: &'static str,
+    /// The file extension.
+    pub ext: &'static str,
+}
+
+/// Where the phone is, in WGS-84.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// Accuracy in metres.
+    #[serde(default = "default_accuracy")]
+    pub accuracy: f64,
+    /// Speed in metres a second.
+    #[serde(default)]
+    pub speed: f64,
+}
+
+fn default_accuracy() -> f64 {
+    30.0
+}
+
+/// The default fix: Shenzhen's Civic Center.
+const SHENZHEN: Fix = Fix {
+    latitude: 22.543_096,
+    longitude: 114.057_865,
+    accuracy: 30.0,
+    speed: 0.0,
+};
+
 #[derive(Debug, Default)]
 struct State {
     platform: Platform,
     network: String,
+    location: Option<Fix>,
+    locals: HashMap<String, Local>,
     sessions: HashMap<String, Verified>,
     log: Vec<LogEntry>,
     answers: VecDeque<UserAnswer>,
@@ -262,7 +308,51 @@ impl Client {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent() })
+        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN) })
+    }
+
+    /// Checks a fix before anything is changed.
+    pub fn check_location(fix: &Fix) -> Result<(), String> {
+        if !(-90.0..=90.0).contains(&fix.latitude) || !(-180.0..=180.0).contains(&fix.longitude) {
+            return Err(
+                "location must have a latitude from -90 to 90 and a longitude from -180 to 180"
+                    .into(),
+            );
+        }
+        if fix.accuracy < 0.0 || fix.speed < 0.0 {
+            return Err("location accuracy and speed must not be negative".into());
+        }
+        Ok(())
+    }
+
+    /// Moves the phone.
+    pub fn set_location(&self, fix: Fix) -> Result<(), String> {
+        Self::check_location(&fix)?;
+        self.lock().location = Some(fix);
+        Ok(())
+    }
+
+    /// Keeps bytes as a local resource; gives its local id (a URL the page can load).
+    pub fn add_local(&self, bytes: bytes::Bytes) -> Result<String, String> {
+        let (content_type, ext) =
+            crate::device::image_kind(&bytes).ok_or("not a PNG, JPEG or GIF image")?;
+        let id = wxjs_sign::nonce_of_len(24);
+        self.lock().locals.insert(
+            id.clone(),
+            Local {
+                bytes,
+                content_type,
+                ext,
+            },
+        );
+        Ok(format!("/__wxjs/local/{id}"))
+    }
+
+    /// A local resource by its id or local id.
+    #[must_use]
+    pub fn local(&self, local_id: &str) -> Option<Local> {
+        let id = local_id.rsplit('/').next().unwrap_or(local_id);
+        self.lock().locals.get(id).cloned()
     }
 
     /// Changes settings; the error names the bad value.
@@ -396,7 +486,11 @@ impl Client {
         } else {
             match self.check_call(&req) {
                 Err((suffix, why)) => (why, Some(fail(name, &suffix)), None),
-                Ok(()) => ("ok".to_owned(), self.client_result(name, &req.params), None),
+                Ok(app_id) => (
+                    "ok".to_owned(),
+                    self.client_result(&app_id, name, &req.params),
+                    None,
+                ),
             }
         };
         let mut s = self.lock();
@@ -525,7 +619,7 @@ impl Client {
 
     /// Every other call: verified config in this page, same verification fields, API listed and
     /// permitted.
-    fn check_call(&self, req: &InvokeRequest) -> Result<(), (String, String)> {
+    fn check_call(&self, req: &InvokeRequest) -> Result<String, (String, String)> {
         let name = req.name.as_str();
         let offline = || {
             ("fail, the permission value is offline verifying".to_owned(), "not verified: config has not succeeded in this page, or the API is not in jsApiList".to_owned())
@@ -558,13 +652,36 @@ impl Client {
                 "permission denied: the account may not use this API".into(),
             ));
         }
-        Ok(())
+        Ok(v.app_id.clone())
     }
 
     /// Results the client gives without the person; `None` when the page's UI carries it out.
-    fn client_result(&self, name: &str, params: &Map<String, Value>) -> Option<Value> {
+    fn client_result(
+        &self,
+        app_id: &str,
+        name: &str,
+        params: &Map<String, Value>,
+    ) -> Option<Value> {
+        match name {
+            "uploadImage" => return Some(self.upload_image(app_id, params)),
+            "downloadImage" => return Some(self.download_image(app_id, params)),
+            _ => {}
+        }
         let s = self.lock();
         match name {
+            "geoLocation" => {
+                let fix = s.location.unwrap_or(SHENZHEN);
+                let (latitude, longitude) = match params.get("type").and_then(Value::as_str) {
+                    Some("gcj02") => crate::device::wgs84_to_gcj02(fix.latitude, fix.longitude),
+                    Some("wgs84") | None => (fix.latitude, fix.longitude),
+                    Some(_) => return Some(fail(name, "fail_invalid_type")),
+                };
+                Some(json!({
+                    "err_msg": "geo_location:ok",
+                    "type": params.get("type").cloned().unwrap_or(Value::from("wgs84")),
+                    "latitude": latitude, "longitude": longitude, "speed": fix.speed, "accuracy": fix.accuracy,
+                }))
+            }
             "checkJsApi" => {
                 let mut result = Map::new();
                 if let Some(Value::Array(list)) = params.get("jsApiList") {
@@ -591,6 +708,46 @@ impl Client {
                 Some(json!({ "err_msg": format!("{n}:fail_function_not_exist") }))
             }
             _ => None,
+        }
+    }
+
+    /// `uploadImage`: the local photo goes into the platform's media store; its `media_id` is the
+    /// `serverId`.
+    fn upload_image(&self, app_id: &str, params: &Map<String, Value>) -> Value {
+        let Some(local) = params
+            .get("localId")
+            .and_then(Value::as_str)
+            .and_then(|l| self.local(l))
+        else {
+            return fail("uploadImage", "fail_invalid_localid");
+        };
+        let size = local.bytes.len();
+        let media_id = self.sim.update(|s, now| {
+            s.add_media(
+                app_id,
+                wxjs_platform::media::MediaType::Image,
+                local.ext,
+                size,
+                now,
+            )
+        });
+        self.sim.put_media_bytes(&media_id, local.bytes);
+        json!({ "err_msg": "uploadImage:ok", "serverId": media_id })
+    }
+
+    /// `downloadImage`: a media id of this account becomes a local photo.
+    fn download_image(&self, app_id: &str, params: &Map<String, Value>) -> Value {
+        let id = params.get("serverId").and_then(Value::as_str).unwrap_or("");
+        let found = self
+            .sim
+            .read(|s, now| s.media(app_id, Some(id), now).map(|m| m.media_type).ok());
+        let bytes = match found {
+            Some(wxjs_platform::media::MediaType::Image) => self.sim.media_bytes(id),
+            _ => None,
+        };
+        match bytes.map(|b| self.add_local(b)) {
+            Some(Ok(local_id)) => json!({ "err_msg": "downloadImage:ok", "localId": local_id }),
+            _ => fail("downloadImage", "fail_invalid_serverid"),
         }
     }
 }

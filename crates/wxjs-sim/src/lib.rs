@@ -14,6 +14,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod device;
 pub mod persist;
 pub mod phone;
 mod routes;

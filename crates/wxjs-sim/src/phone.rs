@@ -63,7 +63,10 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/user/next", post(user_next))
         .route("/__wxjs/user/tap", post(user_tap))
         .route("/__wxjs/log", get(log))
-        .route("/__wxjs/settings", get(settings).post(set_settings));
+        .route("/__wxjs/settings", get(settings).post(set_settings))
+        .route("/__wxjs/local", post(add_locals))
+        .route("/__wxjs/local/{id}", get(local))
+        .route("/__wxjs/samples/{n}", get(sample));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -256,18 +259,100 @@ async fn settings(State(p): State<Phone>) -> Response {
 struct SettingsBody {
     platform: Option<String>,
     network_type: Option<String>,
+    location: Option<crate::client::Fix>,
 }
 
 async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
     match parse::<SettingsBody>(&body) {
-        Ok(s) => match p
-            .client
-            .set(s.platform.as_deref(), s.network_type.as_deref())
+        Ok(s) => match s
+            .location
+            .as_ref()
+            .map_or(Ok(()), Client::check_location)
+            .and_then(|()| {
+                p.client
+                    .set(s.platform.as_deref(), s.network_type.as_deref())
+            })
+            .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)))
         {
             Ok(()) => axum::Json(p.client.settings()).into_response(),
             Err(m) => bad_request(m),
         },
         Err(m) => bad_request(m),
+    }
+}
+
+/// Photos the person (or automation) chose.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LocalsBody {
+    #[serde(default)]
+    samples: Vec<usize>,
+    #[serde(default)]
+    files: Vec<FileBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBody {
+    #[serde(default)]
+    name: String,
+    base64: String,
+}
+
+/// `POST /__wxjs/local {"samples":[0],"files":[{"name","base64"}]}` → `{"localIds":[…]}`.
+async fn add_locals(State(p): State<Phone>, body: Bytes) -> Response {
+    use base64::Engine as _;
+    let b: LocalsBody = match parse(&body) {
+        Ok(b) => b,
+        Err(m) => return bad_request(m),
+    };
+    if b.samples.len() + b.files.len() > 9 {
+        return bad_request("at most 9 photos");
+    }
+    let mut ids = Vec::new();
+    for n in b.samples {
+        if n >= crate::device::SAMPLES {
+            return bad_request(format!(
+                "sample {n} does not exist; there are {}",
+                crate::device::SAMPLES
+            ));
+        }
+        match p.client.add_local(crate::device::sample_png(n).into()) {
+            Ok(id) => ids.push(id),
+            Err(m) => return bad_request(m),
+        }
+    }
+    for f in b.files {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(f.base64.as_bytes())
+        else {
+            return bad_request(format!("file {:?} is not base64", f.name));
+        };
+        match p.client.add_local(bytes.into()) {
+            Ok(id) => ids.push(id),
+            Err(m) => return bad_request(format!("file {:?}: {m}", f.name)),
+        }
+    }
+    axum::Json(json!({ "localIds": ids })).into_response()
+}
+
+async fn local(
+    State(p): State<Phone>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    match p.client.local(&id) {
+        Some(l) => ([(header::CONTENT_TYPE, l.content_type)], l.bytes).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such local resource").into_response(),
+    }
+}
+
+async fn sample(axum::extract::Path(n): axum::extract::Path<String>) -> Response {
+    match n.trim_end_matches(".png").parse::<usize>() {
+        Ok(n) if n < crate::device::SAMPLES => (
+            [(header::CONTENT_TYPE, "image/png")],
+            crate::device::sample_png(n),
+        )
+            .into_response(),
+        _ => (StatusCode::NOT_FOUND, "no such sample").into_response(),
     }
 }
 

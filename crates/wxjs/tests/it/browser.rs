@@ -402,14 +402,14 @@ async fn interfaces_on_both_platforms() {
         let r = call_wx(
             &c,
             "checkJsApi",
-            json!({"jsApiList": ["chooseImage", "onMenuShareTimeline", "getNetworkType"]}),
+            json!({"jsApiList": ["startRecord", "onMenuShareTimeline", "getNetworkType"]}),
         )
         .await;
         assert_eq!(r["cb"], "success");
         assert_eq!(r["res"]["errMsg"], "checkJsApi:ok");
         assert_eq!(
             r["res"]["checkResult"],
-            json!({"chooseImage": false, "onMenuShareTimeline": true, "getNetworkType": true}),
+            json!({"startRecord": false, "onMenuShareTimeline": true, "getNetworkType": true}),
             "{platform}"
         );
         // getNetworkType for every setting.
@@ -445,10 +445,10 @@ async fn interfaces_on_both_platforms() {
         .await;
         assert_eq!(r["res"]["errMsg"], "openProductSpecificView:ok");
         assert!(shadow(&c, "[data-product=\"pid-42\"]").await);
-        let r = call_wx(&c, "chooseImage", json!({})).await;
+        let r = call_wx(&c, "startRecord", json!({})).await;
         assert_eq!(
             (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
-            (Some("fail"), Some("chooseImage:function not exist"))
+            (Some("fail"), Some("startRecord:function not exist"))
         );
         // closeWindow shows the page closed.
         call_wx(&c, "closeWindow", json!({})).await;
@@ -678,6 +678,14 @@ async fn every_interface_sends_what_the_protocol_table_says() {
             .await
             .unwrap()
             .len();
+        if *api == "chooseImage" {
+            // The picker waits for a person: answer it.
+            post(
+                format!("{phone}/__wxjs/user/next"),
+                json!({"api": "chooseImage", "action": "cancel"}),
+            )
+            .await;
+        }
         call_wx(&c, api, opts.clone()).await;
         let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
             .await
@@ -810,6 +818,207 @@ async fn the_demo_page_configures_and_runs_its_buttons() {
         assert!(Instant::now() < deadline, "no result shown: {out}");
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// Images end to end: choose (automation, count, cancel, a person's clicks) → `<img src>` →
+/// upload into the platform's media store → a back end downloads identical bytes with the
+/// service's token; download → a local id that displays. Location in both datums.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_location_end_to_end() {
+    use base64::Engine as _;
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    let photo = wxjs_sim::device::sample_png(1);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
+    for platform in ["android", "ios"] {
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"platform": platform}),
+        )
+        .await;
+        assert_eq!(
+            kinds(&scenario(&c, &base, "good").await),
+            ["ready"],
+            "{platform}"
+        );
+        post(format!("{phone}/__wxjs/user/next"), json!({"api": "chooseImage", "action": "ok", "data": {"files": [{"name": "photo.png", "base64": b64}]}})).await;
+        let r = call_wx(&c, "chooseImage", json!({"count": 1})).await;
+        assert_eq!(r["res"]["errMsg"], "chooseImage:ok", "{platform}: {r}");
+        let local = r["res"]["localIds"][0]
+            .as_str()
+            .expect("localIds parsed into an array")
+            .to_owned();
+        // The local id works as <img src>.
+        let width = c
+            .execute_async("var done = arguments[1]; var i = new Image(); i.onload = function () { done(i.naturalWidth); }; i.onerror = function () { done(0); }; i.src = arguments[0];", vec![json!(local)])
+            .await
+            .unwrap();
+        assert_eq!(width, 96);
+        // Upload: the serverId is a media_id a back end downloads with the service's token.
+        let up = call_wx(&c, "uploadImage", json!({"localId": local})).await;
+        assert_eq!(up["res"]["errMsg"], "uploadImage:ok");
+        let server_id = up["res"]["serverId"].as_str().unwrap().to_owned();
+        let token: Value = reqwest::Client::new()
+            .get(format!(
+                "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
+                p + 2
+            ))
+            .header("X-Api-Key", "wxjs-dev-api-key-0000")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let media = reqwest::get(format!(
+            "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
+            p + 1,
+            token["value"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+        assert_eq!(media.headers()["content-type"], "image/png");
+        assert_eq!(
+            media.bytes().await.unwrap().to_vec(),
+            photo,
+            "identical bytes"
+        );
+        // Download: a new local id with the same bytes.
+        let down = call_wx(&c, "downloadImage", json!({"serverId": server_id})).await;
+        let local2 = down["res"]["localId"].as_str().unwrap();
+        assert_ne!(local2, local);
+        assert_eq!(
+            reqwest::get(format!("{phone}{local2}"))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec(),
+            photo
+        );
+        let bad = call_wx(&c, "downloadImage", json!({"serverId": "no-such-media"})).await;
+        assert_eq!(bad["cb"], "fail");
+    }
+    // count is honoured; cancel cancels; a person picks in the client's UI.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseImage", "action": "ok", "data": {"samples": [0, 1, 2]}}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseImage", json!({"count": 2})).await;
+    assert_eq!(r["res"]["localIds"].as_array().unwrap().len(), 2);
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseImage", "action": "cancel"}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseImage", json!({})).await;
+    assert_eq!(
+        (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+        (Some("cancel"), Some("chooseImage:cancel"))
+    );
+    c.execute("window.__picked = window.callWx('chooseImage', {count: 3}).then(function (r) { window.__pickedResult = r; });", vec![]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !shadow(&c, "[data-sample=\"2\"]").await {
+        assert!(Instant::now() < deadline, "no photo picker");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.execute("var r = document.getElementById('wxjs-client').shadowRoot; r.querySelector('[data-sample=\"2\"]').click(); r.querySelector('[data-choose-image] [data-send]').click();", vec![]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let picked = loop {
+        let v = c
+            .execute("return window.__pickedResult || null", vec![])
+            .await
+            .unwrap();
+        if !v.is_null() {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the person's choice never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let ids = picked["res"]["localIds"].as_array().unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        reqwest::get(format!("{phone}{}", ids[0].as_str().unwrap()))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+        wxjs_sim::device::sample_png(2)
+    );
+    // previewImage shows a gallery.
+    let r = call_wx(
+        &c,
+        "previewImage",
+        json!({"current": ids[0], "urls": [ids[0]]}),
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "previewImage:ok");
+    assert!(shadow(&c, "[data-preview]").await);
+
+    // Location: the setting in WGS-84, and its real GCJ-02 conversion.
+    let res = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"location": {"latitude": 39.915, "longitude": 116.404, "accuracy": 15.0}}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let r = call_wx(&c, "getLocation", json!({})).await;
+    let res = r["res"].as_object().unwrap();
+    let keys: Vec<&str> = res.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["accuracy", "errMsg", "latitude", "longitude", "speed"],
+        "type is deleted"
+    );
+    assert_eq!(res["errMsg"], "getLocation:ok");
+    for (k, v) in [
+        ("latitude", 39.915),
+        ("longitude", 116.404),
+        ("speed", 0.0),
+        ("accuracy", 15.0),
+    ] {
+        assert_eq!(res[k].as_f64(), Some(v), "{k}");
+    }
+    let r = call_wx(&c, "getLocation", json!({"type": "gcj02"})).await;
+    assert!(
+        (r["res"]["latitude"].as_f64().unwrap() - 39.916_404_281_501_64).abs() < 1e-9,
+        "{r}"
+    );
+    assert!(
+        (r["res"]["longitude"].as_f64().unwrap() - 116.410_244_499_169_38).abs() < 1e-9,
+        "{r}"
+    );
+    let r = call_wx(&c, "openLocation", json!({"latitude": 39.9163, "longitude": 116.3972, "name": "天安门", "address": "北京市东城区", "scale": 16, "infoUrl": "https://example.com/t"})).await;
+    assert_eq!(r["res"]["errMsg"], "openLocation:ok");
+    assert!(shadow(&c, "[data-location=\"天安门\"]").await);
+    // A bad setting changes nothing.
+    let res = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"platform": "android", "location": {"latitude": 95.0, "longitude": 0.0}}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let settings: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["platform"], "ios");
+    assert_eq!(settings["location"]["latitude"], 39.915);
     c.close().await.unwrap();
     interrupt(&mut child);
 }

@@ -359,7 +359,38 @@
     shareQZone: "onMenuShareQZone"
   };
 
-  function perform(name, params, answer) {
+  /** The order sheet of chooseWXPay: the person pays or cancels. */
+  function paySheet(order, automated) {
+    return new Promise(function (resolve) {
+      var mask;
+      var done = function (action) {
+        delete openPrompts.chooseWXPay;
+        if (mask) mask.remove();
+        resolve({ err_msg: "get_brand_wcpay_request:" + action });
+      };
+      mask = overlay(
+        el("div", { class: "sheet", "data-pay": order.outTradeNo || "" }, [
+          el("div", { class: "card" }, [
+            el("div", {}, [
+              el("div", { class: "t", text: order.body || "", "data-pay-body": "" }),
+              el("div", { class: "t", text: "¥" + (order.totalFee / 100).toFixed(2), "data-pay-amount": "" }),
+              el("div", { class: "d", text: "订单 " + (order.outTradeNo || "") })
+            ])
+          ]),
+          el("div", { class: "actions" }, [
+            el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+            el("button", { class: "ok", text: "支付", "data-send": "", onclick: function () { done("ok"); } })
+          ])
+        ]),
+        function () { done("cancel"); }
+      );
+      if (automated) setTimeout(function () { done(automated.action); }, 50);
+      else openPrompts.chooseWXPay = done;
+    });
+  }
+
+  function perform(name, params, answer, prompt) {
+    if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
     if (SHARE_APIS[name]) {
       return shareSheet(SHARE_APIS[name], params, answer).then(function (action) {
         return { err_msg: name + ":" + (action === "ok" ? "confirm" : action) };
@@ -413,7 +444,7 @@
       post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
-          return perform(name, params, ans.answer).then(function (result) {
+          return perform(name, params, ans.answer, ans.prompt).then(function (result) {
             return { id: ans.id, result: result, recorded: false };
           });
         })

@@ -57,7 +57,7 @@ pub use page_url::{
 };
 pub use pay::{
     PaySignType, RsaKeyError, pay_v3_public_key_pem, pay_v3_string1, sign_pay_v1, sign_pay_v2,
-    sign_pay_v3, verify_pay_v1, verify_pay_v2, verify_pay_v3,
+    sign_pay_v3, sign_v2_fields, verify_pay_v1, verify_pay_v2, verify_pay_v3, verify_v2_fields,
 };
 pub use secret::{
     AccessToken, AppSecret, CardTicket, JsapiTicket, PartnerKey, PayApiKey, PaySignKey,

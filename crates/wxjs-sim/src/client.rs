@@ -91,7 +91,8 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
 
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
-pub const IMPLEMENTED: [&str; 22] = [
+pub const IMPLEMENTED: [&str; 23] = [
+    "getBrandWCPayRequest",
     "chooseImage",
     "imagePreview",
     "uploadImage",
@@ -165,6 +166,9 @@ pub struct InvokeAnswer {
     /// An automated answer to the prompt this call opens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<UserAnswer>,
+    /// What the prompt shows (the order of a payment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Value>,
 }
 
 /// An automated answer (`POST /__wxjs/user/next`).
@@ -253,6 +257,7 @@ struct State {
     network: String,
     location: Option<Fix>,
     locals: HashMap<String, Local>,
+    pending_pays: HashMap<u64, crate::payment::PendingPay>,
     sessions: HashMap<String, Verified>,
     log: Vec<LogEntry>,
     answers: VecDeque<UserAnswer>,
@@ -432,8 +437,20 @@ impl Client {
         self.lock().log.clone()
     }
 
-    /// Records the final result of a call the page's UI carried out.
+    /// Records the final result of a call the page's UI carried out. A payment the person made
+    /// makes the platform notify the merchant.
     pub fn record_result(&self, id: u64, result: Value) -> bool {
+        let paid = result
+            .get("err_msg")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.ends_with(":ok"));
+        if let Some(pay) = self.lock().pending_pays.remove(&id) {
+            if paid {
+                if let Some(n) = crate::payment::notification(&self.sim, &pay, self.sim.now()) {
+                    self.sim.update(|s, now| s.add_notification(n, now));
+                }
+            }
+        }
         let mut s = self.lock();
         match s.log.iter_mut().find(|e| e.id == id) {
             Some(e) if e.result.is_none() => {
@@ -464,6 +481,7 @@ impl Client {
     pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
         let platform = self.platform();
         let name = req.name.as_str();
+        let mut pending_pay: Option<crate::payment::PendingPay> = None;
         let (verification, result, reason) = if name == "preVerifyJSAPI" {
             let page = match platform {
                 Platform::Ios => &req.landing_url,
@@ -486,6 +504,19 @@ impl Client {
         } else {
             match self.check_call(&req) {
                 Err((suffix, why)) => (why, Some(fail(name, &suffix)), None),
+                Ok(app_id) if name == "getBrandWCPayRequest" => {
+                    match crate::payment::verify(&self.sim, &app_id, &req.params) {
+                        Ok(pay) => {
+                            pending_pay = Some(pay);
+                            ("ok".to_owned(), None, None)
+                        }
+                        Err(why) => (
+                            format!("payment refused: {why}"),
+                            Some(fail(name, "fail")),
+                            None,
+                        ),
+                    }
+                }
                 Ok(app_id) => (
                     "ok".to_owned(),
                     self.client_result(&app_id, name, &req.params),
@@ -505,6 +536,10 @@ impl Client {
             None
         };
         let id = s.log.len() as u64 + 1;
+        let prompt = pending_pay.as_ref().map(|p| json!({ "body": p.order.body, "totalFee": p.order.total_fee, "outTradeNo": p.order.out_trade_no }));
+        if let Some(pay) = pending_pay {
+            s.pending_pays.insert(id, pay);
+        }
         s.log.push(LogEntry {
             id,
             session: req.session,
@@ -515,7 +550,12 @@ impl Client {
             result: result.clone(),
             reason,
         });
-        InvokeAnswer { id, result, answer }
+        InvokeAnswer {
+            id,
+            result,
+            answer,
+            prompt,
+        }
     }
 
     /// `preVerifyJSAPI`: appId, domain, signature. On failure: the err_msg suffix, the reason in

@@ -15,6 +15,8 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod device;
+mod notify;
+pub mod payment;
 pub mod persist;
 pub mod phone;
 mod routes;
@@ -34,13 +36,16 @@ pub fn router(sim: Sim) -> axum::Router {
     routes::router(sim)
 }
 
-/// Serves the simulator on `listener` until `shutdown`, then writes its state to disk.
+/// Serves the simulator on `listener` until `shutdown`, delivering payment notifications
+/// meanwhile, then writes its state to disk.
 pub async fn run(
     listener: tokio::net::TcpListener,
     sim: Sim,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let notifier = tokio::spawn(notify::deliver_forever(sim.clone()));
     let result = serve::serve(listener, router(sim.clone()), shutdown).await;
+    notifier.abort();
     sim.close();
     result
 }

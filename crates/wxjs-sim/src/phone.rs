@@ -43,10 +43,19 @@ pub struct PhoneConfig {
     pub platform: Platform,
 }
 
+/// What the demo back end received, and the failures still to answer per notify URL.
+#[derive(Debug, Default)]
+struct Received {
+    notifications: Vec<Value>,
+    failures: std::collections::HashMap<String, u32>,
+}
+
 #[derive(Debug, Clone)]
 struct Phone {
     config: PhoneConfig,
     client: Client,
+    /// The demo back end's payment notifications.
+    received: std::sync::Arc<std::sync::Mutex<Received>>,
 }
 
 /// The phone origin's router.
@@ -66,13 +75,21 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/settings", get(settings).post(set_settings))
         .route("/__wxjs/local", post(add_locals))
         .route("/__wxjs/local/{id}", get(local))
-        .route("/__wxjs/samples/{n}", get(sample));
+        .route("/__wxjs/samples/{n}", get(sample))
+        .route(
+            "/__wxjs/demo/notify",
+            post(demo_notify).get(demo_notifications),
+        );
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
         router.route("/", get(demo))
     };
-    router.with_state(Phone { config, client })
+    router.with_state(Phone {
+        config,
+        client,
+        received: std::sync::Arc::default(),
+    })
 }
 
 /// Serves the phone origin until `shutdown`.
@@ -279,6 +296,56 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
         },
         Err(m) => bad_request(m),
     }
+}
+
+#[derive(Deserialize)]
+struct NotifyQuery {
+    /// Answer this many deliveries with a failure first (to see the platform retry).
+    #[serde(default)]
+    failures: u32,
+}
+
+/// The demo back end's payment notification receiver: records what the platform sent and
+/// answers `success` (after `?failures=N` failed answers).
+async fn demo_notify(
+    State(p): State<Phone>,
+    uri: Uri,
+    Query(q): Query<NotifyQuery>,
+    body: Bytes,
+) -> Response {
+    let key = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| kv.starts_with("failures="))
+        .collect::<Vec<_>>()
+        .join("");
+    let mut r = p
+        .received
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let failed = r
+        .failures
+        .entry(format!("{key}|{}", q.failures))
+        .or_insert(0);
+    let answer_fail = *failed < q.failures;
+    if answer_fail {
+        *failed += 1;
+    }
+    r.notifications.push(json!({ "query": uri.query().unwrap_or(""), "body": String::from_utf8_lossy(&body), "answered": if answer_fail { "fail" } else { "success" } }));
+    if answer_fail {
+        (StatusCode::INTERNAL_SERVER_ERROR, "fail").into_response()
+    } else {
+        "success".into_response()
+    }
+}
+
+async fn demo_notifications(State(p): State<Phone>) -> Response {
+    let r = p
+        .received
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    axum::Json(&r.notifications).into_response()
 }
 
 /// Photos the person (or automation) chose.

@@ -205,6 +205,58 @@ pub fn content_type_of(ext: &str) -> &'static str {
     }
 }
 
+/// An order the platform knows: from a unified order (prepay id) or a 2014 package.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    /// The account.
+    pub app_id: String,
+    /// What is sold.
+    pub body: String,
+    /// The amount in fen.
+    pub total_fee: u64,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// Where the payment is notified.
+    pub notify_url: String,
+    /// Returned unchanged in the notification.
+    #[serde(default)]
+    pub attach: String,
+}
+
+/// A payment notification and its deliveries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// Its number.
+    pub id: u64,
+    /// `2014` (query string + XML) or `v2` (XML).
+    pub form: String,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// The amount in fen.
+    pub total_fee: u64,
+    /// The URL posted to (with the 2014 form's query).
+    pub url: String,
+    /// The XML body.
+    pub body: String,
+    /// Deliveries tried.
+    pub attempts: u32,
+    /// Whether the merchant answered success.
+    pub delivered: bool,
+    /// When the next delivery is due (simulator clock).
+    pub next_at: u64,
+    /// What the merchant answered last.
+    #[serde(default)]
+    pub last_response: Option<String>,
+}
+
+/// Seconds between deliveries of a notification the merchant did not acknowledge, as WeChat Pay
+/// documents them: 15 s, 15 s, 30 s, 3 min, 10 min, 20 min, 30 min ×3, 1 h, 3 h ×3, 6 h ×2.
+pub const NOTIFY_RETRIES: [u64; 15] = [
+    15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10_800, 10_800, 10_800, 21_600, 21_600,
+];
+
 /// The whole mutable state of the simulated platform. Serialized as one snapshot.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
@@ -221,6 +273,10 @@ pub struct State {
     refresh_tokens: HashMap<String, UserTokenRec>,
     oauth_next: VecDeque<OAuthAnswer>,
     media: HashMap<String, MediaRec>,
+    #[serde(default)]
+    orders: HashMap<String, Order>,
+    #[serde(default)]
+    notifications: Vec<Notification>,
 }
 
 /// A granted token or ticket: the value and the seconds it has left.
@@ -273,16 +329,35 @@ pub fn beijing_day(now: u64) -> u64 {
 /// The Beijing month as `year * 12 + month - 1`.
 #[must_use]
 pub fn beijing_month(now: u64) -> u64 {
-    // Howard Hinnant's civil-from-days.
-    let z = i64::try_from(beijing_day(now)).unwrap_or(0) + 719_468;
+    let (y, m, _) = civil(beijing_day(now));
+    u64::try_from(y * 12 + m - 1).unwrap_or(0)
+}
+
+/// Beijing time as `yyyyMMddHHmmss`, as payment notifications write it.
+#[must_use]
+pub fn beijing_datetime(now: u64) -> String {
+    let (y, m, d) = civil(beijing_day(now));
+    let secs = (now + 8 * 3600) % 86_400;
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Year, month, day of a day number (Howard Hinnant's civil-from-days).
+fn civil(day: u64) -> (i64, i64, i64) {
+    let z = i64::try_from(day).unwrap_or(0) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let d = doy - (153 * mp + 2) / 5 + 1;
     let y = yoe + era * 400 + i64::from(m <= 2);
-    u64::try_from(y * 12 + m - 1).unwrap_or(0)
+    (y, m, d)
 }
 
 /// An openid: stable per account and user, 28 characters like the platform's.
@@ -615,6 +690,62 @@ impl State {
             .get_mut(id)
             .map(|m| m.text = Some(text))
             .is_some()
+    }
+
+    // ---- payment ----------------------------------------------------------------------------
+
+    /// Records a unified order; gives its prepay id.
+    pub fn add_order(&mut self, order: Order) -> String {
+        let id = format!("wx{}", nonce_of_len(32).to_ascii_lowercase());
+        self.orders.insert(id.clone(), order);
+        id
+    }
+
+    /// A unified order by prepay id.
+    #[must_use]
+    pub fn order(&self, prepay_id: &str) -> Option<&Order> {
+        self.orders.get(prepay_id)
+    }
+
+    /// Queues a notification, due at once.
+    pub fn add_notification(&mut self, mut n: Notification, now: u64) {
+        n.id = self.notifications.len() as u64 + 1;
+        n.next_at = now;
+        self.notifications.push(n);
+    }
+
+    /// Notifications due now (not delivered, retries left).
+    #[must_use]
+    pub fn due_notifications(&self, now: u64) -> Vec<Notification> {
+        self.notifications
+            .iter()
+            .filter(|n| {
+                !n.delivered && n.next_at <= now && (n.attempts as usize) <= NOTIFY_RETRIES.len()
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Records a delivery: acknowledged, or due again after the next retry interval.
+    pub fn delivered(&mut self, id: u64, ok: bool, response: String, now: u64) {
+        if let Some(n) = self.notifications.iter_mut().find(|n| n.id == id) {
+            n.attempts += 1;
+            n.last_response = Some(response);
+            n.delivered = ok;
+            if !ok {
+                let wait = NOTIFY_RETRIES
+                    .get(n.attempts as usize - 1)
+                    .copied()
+                    .unwrap_or(u64::MAX / 2);
+                n.next_at = now.saturating_add(wait);
+            }
+        }
+    }
+
+    /// Every notification.
+    #[must_use]
+    pub fn notifications(&self) -> &[Notification] {
+        &self.notifications
     }
 
     // ---- OAuth ------------------------------------------------------------------------------
@@ -976,6 +1107,33 @@ mod tests {
     }
 
     #[test]
+    fn notifications_retry_on_the_documented_schedule() {
+        let mut s = State::default();
+        let n = Notification {
+            id: 0,
+            form: "v2".into(),
+            out_trade_no: "o".into(),
+            total_fee: 1,
+            url: "http://m/n".into(),
+            body: String::new(),
+            attempts: 0,
+            delivered: false,
+            next_at: 0,
+            last_response: None,
+        };
+        s.add_notification(n, T0);
+        assert_eq!(s.due_notifications(T0).len(), 1);
+        s.delivered(1, false, "fail".into(), T0);
+        assert!(s.due_notifications(T0 + 14).is_empty());
+        assert_eq!(s.due_notifications(T0 + 15).len(), 1);
+        s.delivered(1, false, "fail".into(), T0 + 15);
+        assert!(s.due_notifications(T0 + 29).is_empty());
+        s.delivered(1, true, "success".into(), T0 + 30);
+        assert!(s.due_notifications(T0 + 100_000).is_empty());
+        assert_eq!(s.notifications()[0].attempts, 3);
+    }
+
+    #[test]
     fn faults_are_used_up() {
         let mut s = State::default();
         s.add_fault(Fault {
@@ -1000,5 +1158,7 @@ mod tests {
         assert_eq!(beijing_day(T0), (T0 + 28_800) / 86_400);
         assert_eq!(beijing_month(1_704_038_400), 2024 * 12); // 2024-01-01 00:00 Beijing
         assert_eq!(beijing_month(1_704_038_399), 2023 * 12 + 11);
+        assert_eq!(beijing_datetime(1_704_038_400), "20240101000000");
+        assert_eq!(beijing_datetime(T0), "20231115061320");
     }
 }

@@ -129,7 +129,14 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                         .iter()
                         .map(|s| (*s).to_owned())
                         .collect(),
-                    merchant: None,
+                    merchant: a.merchant.as_ref().map(|m| wxjs_service::config::Merchant {
+                        partner_id: m.partner_id.clone(),
+                        partner_key: Some(wxjs_sign::PartnerKey::new(m.partner_key.clone())),
+                        pay_sign_key: Some(wxjs_sign::PaySignKey::new(m.pay_sign_key.clone())),
+                        api_key: (!m.api_key.is_empty())
+                            .then(|| wxjs_sign::PayApiKey::new(m.api_key.clone())),
+                        private_key: None,
+                    }),
                 })
             })
             .collect();

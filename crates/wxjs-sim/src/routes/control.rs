@@ -29,6 +29,8 @@ pub(super) fn router() -> Router<Sim> {
         .route("/__sim/oauth/next", post(oauth_next))
         .route("/__sim/tickets/{app_id}", get(tickets))
         .route("/__sim/media/{id}", get(media))
+        .route("/__sim/pay/prepay", post(prepay))
+        .route("/__sim/pay/notifications", get(notifications))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -232,4 +234,56 @@ async fn media(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
             "no such media, or it expired",
         ),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PrepayBody {
+    app_id: String,
+    body: String,
+    total_fee: u64,
+    out_trade_no: String,
+    notify_url: String,
+    #[serde(default)]
+    attach: String,
+}
+
+/// `POST /__sim/pay/prepay {"appId","body","totalFee","outTradeNo","notifyUrl"}` → a prepay id,
+/// as a unified order would give a merchant.
+async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
+    let b: PrepayBody = match parse(&body) {
+        Ok(b) => b,
+        Err(m) => return bad_request(m),
+    };
+    let Some(account) = sim.account(&b.app_id) else {
+        return control_error(
+            StatusCode::NOT_FOUND,
+            "unknown_app",
+            format!("no simulated account {}", b.app_id),
+        );
+    };
+    if account.merchant.is_none() {
+        return bad_request(format!("account {} has no merchant", b.app_id));
+    }
+    if b.total_fee == 0 || b.body.is_empty() || b.out_trade_no.is_empty() {
+        return bad_request("body, outTradeNo and a positive totalFee are required");
+    }
+    if wxjs_sign::PageUrl::parse(&b.notify_url).is_err() {
+        return bad_request("notifyUrl must be an absolute http or https URL");
+    }
+    let order = crate::state::Order {
+        app_id: b.app_id,
+        body: b.body,
+        total_fee: b.total_fee,
+        out_trade_no: b.out_trade_no,
+        notify_url: b.notify_url,
+        attach: b.attach,
+    };
+    let id = sim.update(|s, _| s.add_order(order));
+    Json(json!({ "prepayId": id })).into_response()
+}
+
+/// `GET /__sim/pay/notifications`: every payment notification and its deliveries.
+async fn notifications(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!(sim.read(|s, _| s.notifications().to_vec())))
 }

@@ -1022,3 +1022,299 @@ async fn images_and_location_end_to_end() {
     c.close().await.unwrap();
     interrupt(&mut child);
 }
+
+/// Extracts `<k><![CDATA[v]]></k>` (or `<k>v</k>`) pairs of a flat XML document.
+fn xml_fields(xml: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let inner = xml
+        .trim()
+        .trim_start_matches("<xml>")
+        .trim_end_matches("</xml>");
+    let mut rest = inner;
+    while let Some(open) = rest.find('<') {
+        let close = rest[open..].find('>').unwrap() + open;
+        let name = &rest[open + 1..close];
+        let end_tag = format!("</{name}>");
+        let end = rest.find(&end_tag).unwrap();
+        let value = &rest[close + 1..end];
+        let value = value
+            .strip_prefix("<![CDATA[")
+            .and_then(|v| v.strip_suffix("]]>"))
+            .unwrap_or(value);
+        out.insert(name.to_owned(), value.to_owned());
+        rest = &rest[end + end_tag.len()..];
+    }
+    out
+}
+
+/// chooseWXPay end to end: the client checks the signatures, shows the order, the person (or
+/// automation) pays or cancels, and the platform notifies the merchant, retrying until it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_end_to_end() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let platform = format!("http://127.0.0.1:{}", p + 1);
+    let service = format!("http://127.0.0.1:{}", p + 2);
+    let app = "wxdemo000000000001";
+    let merchant = wxjs_sim::config::demo_accounts()[0]
+        .merchant
+        .clone()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let c = browser().await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    let notify = format!("{phone}/__wxjs/demo/notify");
+    let pay_params = |order: &str, fee: &str| {
+        let http = http.clone();
+        let (service, notify, order, fee) = (
+            service.clone(),
+            notify.clone(),
+            order.to_owned(),
+            fee.to_owned(),
+        );
+        async move {
+            let v: Value = http
+                .post(format!("{service}/v1/{app}/pay/package"))
+                .bearer_auth("wxjs-dev-api-key-0000")
+                .json(&json!({"body": "测试商品", "out_trade_no": order, "total_fee": fee, "notify_url": notify, "spbill_create_ip": "127.0.0.1"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": v["signType"], "paySign": v["paySign"]})
+        }
+    };
+    let received = || async {
+        reqwest::get(format!("{phone}/__wxjs/demo/notify"))
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+    };
+
+    // Paid (2014 form): the merchant is notified with a package-signed query.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseWXPay", pay_params("o-2014-1", "123").await).await;
+    assert_eq!(
+        (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+        (Some("success"), Some("chooseWXPay:ok"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let got = loop {
+        let got = received().await;
+        if !got.is_empty() {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "no notification");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let query = got[0]["query"].as_str().unwrap();
+    assert!(
+        wxjs_sign::verify_package(
+            query,
+            &wxjs_sign::PartnerKey::new(merchant.partner_key.clone())
+        ),
+        "{query}"
+    );
+    let fields = wxjs_sign::parse_package(query).unwrap().fields;
+    assert_eq!(
+        (
+            fields["out_trade_no"].as_str(),
+            fields["total_fee"].as_str(),
+            fields["trade_state"].as_str()
+        ),
+        ("o-2014-1", "123", "0")
+    );
+    assert!(
+        got[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("<AppId><![CDATA[wxdemo000000000001]]></AppId>")
+    );
+
+    // Cancelled: no notification.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "cancel"}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseWXPay", pay_params("o-2014-2", "50").await).await;
+    assert_eq!(
+        (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+        (Some("cancel"), Some("chooseWXPay:cancel"))
+    );
+
+    // A package altered after signing, and a wrong paySign: the client refuses.
+    let mut tampered = pay_params("o-2014-3", "100").await;
+    tampered["package"] = json!(
+        tampered["package"]
+            .as_str()
+            .unwrap()
+            .replace("total_fee=100", "total_fee=1")
+    );
+    let r = call_wx(&c, "chooseWXPay", tampered).await;
+    assert_eq!(
+        (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+        (Some("fail"), Some("chooseWXPay:fail"))
+    );
+    let mut bad_sign = pay_params("o-2014-4", "100").await;
+    let sig = bad_sign["paySign"].as_str().unwrap().to_owned();
+    bad_sign["paySign"] = json!(format!(
+        "{}{}",
+        if sig.starts_with('a') { "b" } else { "a" },
+        &sig[1..]
+    ));
+    let r = call_wx(&c, "chooseWXPay", bad_sign).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail");
+    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refusals: Vec<&str> = log
+        .iter()
+        .filter(|e| e["name"] == "getBrandWCPayRequest")
+        .filter_map(|e| e["verification"].as_str())
+        .filter(|v| v.starts_with("payment refused"))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            "payment refused: package sign does not match the partner key",
+            "payment refused: paySign does not match the paySignKey"
+        ]
+    );
+
+    // v2: a prepay id the platform issued, signed with the API key; the merchant fails the first
+    // delivery, and the platform retries 15 s later on its clock.
+    let prepay: Value = http
+        .post(format!("{platform}/__sim/pay/prepay"))
+        .json(&json!({"appId": app, "body": "v2 商品", "totalFee": 500, "outTradeNo": "o-v2-1", "notifyUrl": format!("{notify}?failures=1")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v: Value = http
+        .post(format!("{service}/v1/{app}/pay/prepay"))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"prepayId": prepay["prepayId"], "signType": "MD5"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseWXPay", json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": "MD5", "paySign": v["paySign"]})).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:ok");
+    let notifications = || async {
+        reqwest::get(format!("{platform}/__sim/pay/notifications"))
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !notifications()
+        .await
+        .iter()
+        .any(|n| n["outTradeNo"] == "o-v2-1" && n["attempts"] == 1)
+    {
+        assert!(Instant::now() < deadline, "no first delivery");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    post(
+        format!("{platform}/__sim/clock/advance"),
+        json!({"seconds": 15}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let n = loop {
+        let all = notifications().await;
+        if let Some(n) = all
+            .into_iter()
+            .find(|n| n["outTradeNo"] == "o-v2-1" && n["delivered"] == true)
+        {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "no retry");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(n["attempts"], 2);
+    assert_eq!(n["form"], "v2");
+    let xml = received()
+        .await
+        .into_iter()
+        .rev()
+        .find(|r| r["body"].as_str().unwrap().contains("o-v2-1"))
+        .unwrap();
+    let fields = xml_fields(xml["body"].as_str().unwrap());
+    assert!(
+        wxjs_sign::verify_v2_fields(
+            &fields,
+            wxjs_sign::PaySignType::Md5,
+            &wxjs_sign::PayApiKey::new(merchant.api_key.clone())
+        ),
+        "{fields:?}"
+    );
+    assert_eq!(
+        (fields["total_fee"].as_str(), fields["result_code"].as_str()),
+        ("500", "SUCCESS")
+    );
+
+    // A prepay id the platform never issued.
+    let v: Value = http
+        .post(format!("{service}/v1/{app}/pay/prepay"))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"prepayId": "wxneverissued", "signType": "HMAC-SHA256"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = call_wx(&c, "chooseWXPay", json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": "HMAC-SHA256", "paySign": v["paySign"]})).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail");
+
+    // A person pays in the client's UI: the order and the amount in yuan are shown.
+    let params = pay_params("o-2014-5", "123").await;
+    c.execute("window.__paid = null; window.callWx('chooseWXPay', arguments[0]).then(function (r) { window.__paid = r; });", vec![params]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !shadow(&c, "[data-pay=\"o-2014-5\"] [data-send]").await {
+        assert!(Instant::now() < deadline, "no order sheet");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let amount = c.execute("return document.getElementById('wxjs-client').shadowRoot.querySelector('[data-pay-amount]').textContent", vec![]).await.unwrap();
+    assert_eq!(amount, "¥1.23");
+    c.execute("document.getElementById('wxjs-client').shadowRoot.querySelector('[data-pay] [data-send]').click()", vec![]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let v = c.execute("return window.__paid", vec![]).await.unwrap();
+        if !v.is_null() {
+            assert_eq!(v["res"]["errMsg"], "chooseWXPay:ok");
+            break;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}

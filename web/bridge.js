@@ -389,8 +389,81 @@
     });
   }
 
+  /** A sheet that waits for the person's (or automation's) answer under a wx api name. */
+  function promptSheet(api, attrs, body, okLabel, finish, automated) {
+    return new Promise(function (resolve) {
+      var mask;
+      var done = function (action, answer) {
+        delete openPrompts[api];
+        if (mask) mask.remove();
+        resolve(finish(action, answer));
+      };
+      mask = overlay(
+        el("div", attrs, body.concat([
+          el("div", { class: "actions" }, [
+            el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+            el("button", { class: "ok", text: okLabel, "data-send": "", onclick: function () { done("ok"); } })
+          ])
+        ])),
+        function () { done("cancel"); }
+      );
+      if (automated) setTimeout(function () { done(automated.action, automated); }, 50);
+      else openPrompts[api] = done;
+    });
+  }
+
+  function cardRow(c, extra) {
+    return el("div", { class: "card", "data-card": c.cardId }, [
+      el("div", {}, [el("div", { class: "t", text: c.title || c.cardId }), el("div", { class: "d", text: (c.cardType || "") + (extra ? " · " + extra : "") })])
+    ]);
+  }
+
+  function addCardSheet(prompt, automated) {
+    var cards = prompt.cards || [];
+    return promptSheet("addCard", { class: "sheet", "data-add-card": "" },
+      cards.map(function (c) { return cardRow(c, c.accepted ? "可领取" : "无效: " + c.why); }), "领取",
+      function (action) {
+        if (action !== "ok") return { err_msg: "batch_add_card:" + action };
+        return { err_msg: "batch_add_card:ok", card_list: JSON.stringify(cards.map(function (c) { return { card_id: c.cardId, card_ext: c.cardExt, is_succ: c.accepted ? 1 : 0 }; })) };
+      }, automated);
+  }
+
+  function chooseCardSheet(prompt, automated) {
+    var wallet = prompt.wallet || [];
+    var picked = wallet.length ? [0] : [];
+    var rows = wallet.map(function (c, i) {
+      var row = cardRow(c, c.code);
+      row.style.cursor = "pointer";
+      row.addEventListener("click", function () {
+        var at = picked.indexOf(i);
+        if (at >= 0) picked.splice(at, 1); else picked.push(i);
+        row.style.outline = picked.indexOf(i) >= 0 ? "2px solid #07c160" : "none";
+      });
+      if (i === 0) row.style.outline = "2px solid #07c160";
+      return row;
+    });
+    return promptSheet("chooseCard", { class: "sheet", "data-choose-card": "" }, rows.length ? rows : [el("div", { text: "卡包中没有可用的卡券" })], "确定",
+      function (action, answer) {
+        if (action !== "ok") return { err_msg: "choose_card:" + action };
+        var chosen = answer && answer.data && answer.data.cards ? answer.data.cards : picked;
+        return { err_msg: "choose_card:ok", choose_card_info: JSON.stringify(chosen.filter(function (i) { return wallet[i]; }).map(function (i) { return { card_id: wallet[i].cardId, encrypt_code: wallet[i].encryptCode }; })) };
+      }, automated);
+  }
+
+  function openCardPanel(prompt) {
+    var mask = overlay(el("div", { class: "sheet", "data-open-card": "" }, (prompt.cards || []).map(function (c) {
+      return cardRow(c, c.inWallet ? "卡包中 · " + c.code : "不在卡包中");
+    }).concat([el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])])));
+  }
+
   function perform(name, params, answer, prompt) {
     if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
+    if (name === "batchAddCard") return addCardSheet(prompt || {}, answer);
+    if (name === "chooseCard") return chooseCardSheet(prompt || {}, answer);
+    if (name === "batchViewCard") {
+      openCardPanel(prompt || {});
+      return Promise.resolve({ err_msg: "batch_view_card:ok" });
+    }
     if (SHARE_APIS[name]) {
       return shareSheet(SHARE_APIS[name], params, answer).then(function (action) {
         return { err_msg: name + ":" + (action === "ok" ? "confirm" : action) };

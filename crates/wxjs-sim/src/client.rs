@@ -91,7 +91,10 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
 
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
-pub const IMPLEMENTED: [&str; 23] = [
+pub const IMPLEMENTED: [&str; 26] = [
+    "batchAddCard",
+    "chooseCard",
+    "batchViewCard",
     "getBrandWCPayRequest",
     "chooseImage",
     "imagePreview",
@@ -258,6 +261,8 @@ struct State {
     location: Option<Fix>,
     locals: HashMap<String, Local>,
     pending_pays: HashMap<u64, crate::payment::PendingPay>,
+    pending_cards: HashMap<u64, Vec<crate::cards::CardOffer>>,
+    wallet: Vec<crate::cards::WalletCard>,
     sessions: HashMap<String, Verified>,
     log: Vec<LogEntry>,
     answers: VecDeque<UserAnswer>,
@@ -444,11 +449,22 @@ impl Client {
             .get("err_msg")
             .and_then(Value::as_str)
             .is_some_and(|m| m.ends_with(":ok"));
-        if let Some(pay) = self.lock().pending_pays.remove(&id) {
-            if paid {
-                if let Some(n) = crate::payment::notification(&self.sim, &pay, self.sim.now()) {
-                    self.sim.update(|s, now| s.add_notification(n, now));
-                }
+        // Take what waits on this call first: no guard may live into the blocks below.
+        let (offers, pay) = {
+            let mut s = self.lock();
+            (s.pending_cards.remove(&id), s.pending_pays.remove(&id))
+        };
+        if let (Some(offers), true) = (offers, paid) {
+            let accepted: Vec<_> = offers
+                .into_iter()
+                .filter(|o| o.accepted)
+                .filter_map(|o| o.card)
+                .collect();
+            self.lock().wallet.extend(accepted);
+        }
+        if let (Some(pay), true) = (pay, paid) {
+            if let Some(n) = crate::payment::notification(&self.sim, &pay, self.sim.now()) {
+                self.sim.update(|s, now| s.add_notification(n, now));
             }
         }
         let mut s = self.lock();
@@ -459,6 +475,12 @@ impl Client {
             }
             _ => false,
         }
+    }
+
+    /// The simulated user's wallet.
+    #[must_use]
+    pub fn wallet(&self) -> Vec<Value> {
+        self.lock().wallet.iter().map(crate::cards::shown).collect()
     }
 
     /// Records a note (a menu tap, a closed window) in the log.
@@ -482,6 +504,8 @@ impl Client {
         let platform = self.platform();
         let name = req.name.as_str();
         let mut pending_pay: Option<crate::payment::PendingPay> = None;
+        let mut pending_cards: Option<Vec<crate::cards::CardOffer>> = None;
+        let mut prompt: Option<Value> = None;
         let (verification, result, reason) = if name == "preVerifyJSAPI" {
             let page = match platform {
                 Platform::Ios => &req.landing_url,
@@ -504,6 +528,66 @@ impl Client {
         } else {
             match self.check_call(&req) {
                 Err((suffix, why)) => (why, Some(fail(name, &suffix)), None),
+                Ok(app_id) if name == "batchAddCard" => {
+                    let offers = crate::cards::check_add(&self.sim, &app_id, &req.params);
+                    prompt = Some(json!({ "cards": offers.iter().map(|o| json!({
+                        "cardId": o.card_id, "cardExt": o.card_ext, "accepted": o.accepted, "why": o.why,
+                        "title": o.card.as_ref().map(|c| c.title.clone()), "cardType": o.card.as_ref().map(|c| c.card_type.clone()),
+                    })).collect::<Vec<_>>() }));
+                    pending_cards = Some(offers);
+                    ("ok".to_owned(), None, None)
+                }
+                Ok(_) if name == "chooseCard" => {
+                    if crate::cards::check_choose(&self.sim, &req.params) {
+                        let p = |k: &str| {
+                            req.params
+                                .get(k)
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_owned()
+                        };
+                        let (want_id, want_type) = (p("card_id"), p("card_type"));
+                        let offered: Vec<Value> = self
+                            .lock()
+                            .wallet
+                            .iter()
+                            .filter(|c| {
+                                (want_id.is_empty() || c.card_id == want_id)
+                                    && (want_type.is_empty() || c.card_type == want_type)
+                            })
+                            .map(crate::cards::shown)
+                            .collect();
+                        prompt = Some(json!({ "wallet": offered }));
+                        ("ok".to_owned(), None, None)
+                    } else {
+                        // The real client answers an empty choice, not an error.
+                        (
+                            "cardSign does not match: an empty list".to_owned(),
+                            Some(json!({ "err_msg": "choose_card:ok", "choose_card_info": "[]" })),
+                            None,
+                        )
+                    }
+                }
+                Ok(_) if name == "batchViewCard" => {
+                    let list = req
+                        .params
+                        .get("card_list")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    let wallet = self.lock().wallet.clone();
+                    let cards: Vec<Value> = list
+                        .iter()
+                        .map(|c| {
+                            let id = c.get("card_id").and_then(Value::as_str).unwrap_or("");
+                            let code = c.get("code").and_then(Value::as_str).unwrap_or("");
+                            json!({ "cardId": id, "code": code, "inWallet": wallet.iter().any(|w| w.card_id == id && (code.is_empty() || w.code == code)),
+                                    "title": wallet.iter().find(|w| w.card_id == id).map(|w| w.title.clone()) })
+                        })
+                        .collect();
+                    prompt = Some(json!({ "cards": cards }));
+                    ("ok".to_owned(), None, None)
+                }
                 Ok(app_id) if name == "getBrandWCPayRequest" => {
                     match crate::payment::verify(&self.sim, &app_id, &req.params) {
                         Ok(pay) => {
@@ -536,7 +620,14 @@ impl Client {
             None
         };
         let id = s.log.len() as u64 + 1;
-        let prompt = pending_pay.as_ref().map(|p| json!({ "body": p.order.body, "totalFee": p.order.total_fee, "outTradeNo": p.order.out_trade_no }));
+        if let Some(p) = &pending_pay {
+            prompt = Some(
+                json!({ "body": p.order.body, "totalFee": p.order.total_fee, "outTradeNo": p.order.out_trade_no }),
+            );
+        }
+        if let Some(offers) = pending_cards {
+            s.pending_cards.insert(id, offers);
+        }
         if let Some(pay) = pending_pay {
             s.pending_pays.insert(id, pay);
         }

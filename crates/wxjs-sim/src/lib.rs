@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+pub mod cards;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -79,7 +79,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route(
             "/__wxjs/demo/notify",
             post(demo_notify).get(demo_notifications),
-        );
+        )
+        .route("/__wxjs/wallet", get(wallet));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -261,6 +262,11 @@ async fn user_tap(State(p): State<Phone>, body: Bytes) -> Response {
         },
         Err(m) => bad_request(m),
     }
+}
+
+/// The simulated user's card wallet.
+async fn wallet(State(p): State<Phone>) -> Response {
+    axum::Json(p.client.wallet()).into_response()
 }
 
 async fn log(State(p): State<Phone>) -> Response {

@@ -227,16 +227,26 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         crate::shutdown_signal().await;
         eprintln!("wxjs dev: stopping");
         let _ = stop_tx.send(true);
-        for (name, task) in [
-            ("phone", phone_task),
-            ("platform", platform_task),
-            ("service", service_task),
-        ] {
-            match task.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(listener = name, error = %e, "server error"),
-                Err(e) => tracing::error!(listener = name, error = %e, "server task failed"),
+        // In-flight requests get ten seconds to finish; a stuck one must not keep the process.
+        let all = async {
+            for (name, task) in [
+                ("phone", phone_task),
+                ("platform", platform_task),
+                ("service", service_task),
+            ] {
+                match task.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(listener = name, error = %e, "server error"),
+                    Err(e) => tracing::error!(listener = name, error = %e, "server task failed"),
+                }
             }
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(10), all)
+            .await
+            .is_err()
+        {
+            eprintln!("wxjs dev: requests still open after 10 s; stopping anyway");
+            sim.close();
         }
         Ok(())
     })

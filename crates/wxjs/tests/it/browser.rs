@@ -678,11 +678,11 @@ async fn every_interface_sends_what_the_protocol_table_says() {
             .await
             .unwrap()
             .len();
-        if *api == "chooseImage" {
-            // The picker waits for a person: answer it.
+        if matches!(*api, "chooseImage" | "addCard") {
+            // These wait for a person: answer them.
             post(
                 format!("{phone}/__wxjs/user/next"),
-                json!({"api": "chooseImage", "action": "cancel"}),
+                json!({"api": api, "action": "cancel"}),
             )
             .await;
         }
@@ -1315,6 +1315,143 @@ async fn payment_end_to_end() {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// Cards end to end: addCard with good and bad cardExt signatures fills the wallet with the
+/// accepted ones; chooseCard with a good cardSign offers the wallet, with a bad one yields an
+/// empty list; openCard shows the cards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_end_to_end() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let service = format!("http://127.0.0.1:{}", p + 2);
+    let app = "wxdemo000000000001";
+    let http = reqwest::Client::new();
+    let backend = |path: &'static str, body: Value| {
+        let http = http.clone();
+        let url = format!("{service}/v1/{app}/{path}");
+        async move {
+            http.post(url)
+                .bearer_auth("wxjs-dev-api-key-0000")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let c = browser().await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    let groupon = "pDemoGroupon00000000000000001";
+    let cash = "pDemoCash0000000000000000001";
+
+    // Two cards signed with the card ticket, one in the 2014 form, one tampered.
+    let signed = backend(
+        "cards/ext",
+        json!({"cards": [{"cardId": groupon, "code": "800800800800"}, {"cardId": cash}]}),
+    )
+    .await;
+    let legacy = backend(
+        "cards/ext",
+        json!({"cards": [{"cardId": "pDemoMember00000000000000001"}], "form": "2014"}),
+    )
+    .await;
+    let mut list: Vec<Value> = signed["cardList"].as_array().unwrap().clone();
+    list.extend(legacy["cardList"].as_array().unwrap().iter().cloned());
+    let mut tampered = list[1].clone();
+    tampered["cardExt"] = json!(
+        tampered["cardExt"]
+            .as_str()
+            .unwrap()
+            .replace("\"timestamp\":\"", "\"timestamp\":\"9")
+    );
+    list[1] = tampered;
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "addCard", "action": "ok"}),
+    )
+    .await;
+    let r = call_wx(&c, "addCard", json!({"cardList": list})).await;
+    assert_eq!(r["res"]["errMsg"], "addCard:ok", "{r}");
+    let added: Vec<(String, bool)> = r["res"]["cardList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["cardId"].as_str().unwrap().to_owned(),
+                c["isSuccess"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        added,
+        [
+            (groupon.to_owned(), true),
+            (cash.to_owned(), false),
+            ("pDemoMember00000000000000001".to_owned(), true)
+        ]
+    );
+    let wallet: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/wallet"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wallet.len(), 2);
+    assert_eq!(wallet[0]["code"], "800800800800");
+
+    // chooseCard with a good cardSign: the wallet's groupon; with a bad one: an empty list.
+    let choose = backend("cards/choose", json!({"cardType": "GROUPON"})).await;
+    let opts = json!({"cardType": "GROUPON", "timestamp": choose["timestamp"], "nonceStr": choose["nonceStr"], "cardSign": choose["cardSign"]});
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseCard", "action": "ok"}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseCard", opts.clone()).await;
+    assert_eq!(r["res"]["errMsg"], "chooseCard:ok");
+    let chosen: Vec<Value> = serde_json::from_str(
+        r["res"]["cardList"]
+            .as_str()
+            .expect("cardList stays a JSON string"),
+    )
+    .unwrap();
+    assert_eq!(chosen.len(), 1);
+    assert_eq!(chosen[0]["card_id"], groupon);
+    assert!(
+        chosen[0]["encrypt_code"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty() && !e.contains("800800800800"))
+    );
+    let mut bad = opts.clone();
+    bad["cardSign"] = json!("0".repeat(40));
+    let r = call_wx(&c, "chooseCard", bad).await;
+    assert_eq!(
+        (
+            r["cb"].as_str(),
+            r["res"]["errMsg"].as_str(),
+            r["res"]["cardList"].as_str()
+        ),
+        (Some("success"), Some("chooseCard:ok"), Some("[]"))
+    );
+
+    // openCard shows the chosen cards.
+    let r = call_wx(
+        &c,
+        "openCard",
+        json!({"cardList": [{"cardId": groupon, "code": "800800800800"}]}),
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "openCard:ok");
+    assert!(shadow(&c, "[data-open-card] [data-card]").await);
     c.close().await.unwrap();
     interrupt(&mut child);
 }

@@ -41,7 +41,7 @@ fn rand_u16() -> u16 {
 
 /// Starts `wxjs dev` on ports of its own, waits for its banner, and returns it with its port.
 /// Retries on other ports if another program took them in the meantime.
-pub(crate) fn dev(args: &[&str]) -> (Child, u16, String) {
+pub(crate) fn dev(args: &[&str]) -> (DevProcess, u16, String) {
     for _ in 0..5 {
         let port = free_base();
         let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
@@ -65,19 +65,32 @@ pub(crate) fn dev(args: &[&str]) -> (Child, u16, String) {
         }
         if started {
             std::thread::spawn(move || for _ in lines {});
-            return (child, port, banner);
+            return (DevProcess(child), port, banner);
         }
         let _ = child.wait();
     }
     panic!("wxjs dev did not start");
 }
 
-pub(crate) fn interrupt(child: &mut Child) -> std::process::ExitStatus {
+/// A running `wxjs dev`, killed when dropped, so a failing test leaves no process behind.
+#[derive(Debug)]
+pub(crate) struct DevProcess(Child);
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        // Harmless when it already stopped.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Stops `wxjs dev` as Ctrl-C does.
+pub(crate) fn interrupt(child: &mut DevProcess) -> std::process::ExitStatus {
     Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .unwrap();
-    child.wait().unwrap()
+    child.0.wait().unwrap()
 }
 
 fn get(url: &str) -> Value {

@@ -1,0 +1,116 @@
+//! Cards in the emulated client: `addCard` checks each `cardExt` signature (the card api_ticket
+//! form, or the 2014 appsecret form) and adds the accepted cards to the simulated user's wallet;
+//! `chooseCard` checks `cardSign` — a wrong one yields an empty list, not an error, as the real
+//! client does — and offers the wallet's matching cards; `openCard` shows cards.
+
+use serde_json::{Map, Value, json};
+use wxjs_platform::ticket::TicketType;
+use wxjs_sign::{AppSecret, CardTicket};
+
+use crate::sim::Sim;
+
+/// A card in the simulated user's wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletCard {
+    /// The card id.
+    pub card_id: String,
+    /// GROUPON, CASH…
+    pub card_type: String,
+    /// The title.
+    pub title: String,
+    /// The code.
+    pub code: String,
+}
+
+/// One card of an `addCard` call, checked.
+#[derive(Debug, Clone)]
+pub struct CardOffer {
+    /// The card id.
+    pub card_id: String,
+    /// The cardExt string as given.
+    pub card_ext: String,
+    /// Whether its signature and card are good.
+    pub accepted: bool,
+    /// Why not.
+    pub why: Option<String>,
+    /// The card as it would enter the wallet.
+    pub card: Option<WalletCard>,
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Checks the cards of a `batchAddCard`.
+#[must_use]
+pub fn check_add(sim: &Sim, app_id: &str, params: &Map<String, Value>) -> Vec<CardOffer> {
+    let account = sim.account(app_id);
+    let ticket = sim
+        .current_ticket(app_id, TicketType::WxCard)
+        .map(|t| CardTicket::new(t.value));
+    let list = params
+        .get("card_list")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    list.iter()
+        .map(|c| {
+            let card_id = s(c, "card_id").to_owned();
+            let card_ext = s(c, "card_ext").to_owned();
+            let def = account.and_then(|a| a.cards.iter().find(|d| d.id == card_id));
+            let ext: Option<Value> = serde_json::from_str(&card_ext).ok();
+            let verdict = match (def, &ext) {
+                (None, _) => Err("the account has no such card".to_owned()),
+                (_, None) => Err("cardExt is not a JSON object".to_owned()),
+                (Some(_), Some(e)) => {
+                    let (ts, code, openid, nonce, balance, sig) = (s(e, "timestamp"), s(e, "code"), s(e, "openid"), s(e, "nonce_str"), s(e, "balance"), s(e, "signature"));
+                    let later = ticket.as_ref().is_some_and(|t| wxjs_sign::verify_card_ext(t, ts, &card_id, code, openid, nonce, sig));
+                    let legacy = account.is_some_and(|a| wxjs_sign::verify_card_ext_2014(&AppSecret::new(a.app_secret.clone()), ts, &card_id, code, openid, balance, sig));
+                    if later || legacy { Ok(()) } else { Err("cardExt signature does not match the card ticket (or the 2014 appsecret form)".to_owned()) }
+                }
+            };
+            let card = def.map(|d| WalletCard {
+                card_id: d.id.clone(),
+                card_type: d.card_type.clone(),
+                title: d.title.clone(),
+                code: ext.as_ref().map(|e| s(e, "code")).filter(|c| !c.is_empty()).map_or_else(
+                    || wxjs_sign::nonce_of_len(12).bytes().map(|b| char::from(b'0' + b % 10)).collect(),
+                    str::to_owned,
+                ),
+            });
+            CardOffer { card_id, card_ext, accepted: verdict.is_ok(), why: verdict.err(), card }
+        })
+        .collect()
+}
+
+/// Checks a `chooseCard`'s `cardSign`.
+#[must_use]
+pub fn check_choose(sim: &Sim, params: &Map<String, Value>) -> bool {
+    let p = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or("");
+    let Some(ticket) = sim.current_ticket(p("app_id"), TicketType::WxCard) else {
+        return false;
+    };
+    wxjs_sign::verify_card_sign(
+        &CardTicket::new(ticket.value),
+        p("app_id"),
+        p("location_id"),
+        p("time_stamp"),
+        p("nonce_str"),
+        p("card_id"),
+        p("card_type"),
+        p("card_sign"),
+    )
+}
+
+/// A wallet card as the client's UI shows it, with the encrypted code `chooseCard` returns.
+#[must_use]
+pub fn shown(card: &WalletCard) -> Value {
+    use base64::Engine as _;
+    json!({
+        "cardId": card.card_id,
+        "cardType": card.card_type,
+        "title": card.title,
+        "code": card.code,
+        "encryptCode": base64::engine::general_purpose::STANDARD.encode(format!("wxjs:{}", card.code)),
+    })
+}

@@ -905,6 +905,42 @@ async fn images_and_location_end_to_end() {
         );
         let bad = call_wx(&c, "downloadImage", json!({"serverId": "no-such-media"})).await;
         assert_eq!(bad["cb"], "fail");
+        if platform == "ios" {
+            // Three simulated days later the medium is gone for the back end and for the page.
+            post(
+                format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1),
+                json!({"seconds": 3 * 86_400}),
+            )
+            .await;
+            let token: Value = reqwest::Client::new()
+                .get(format!(
+                    "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
+                    p + 2
+                ))
+                .header("X-Api-Key", "wxjs-dev-api-key-0000")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let gone: Value = reqwest::get(format!(
+                "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
+                p + 1,
+                token["value"].as_str().unwrap()
+            ))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            assert_eq!(gone["errcode"], 40007);
+            let r = call_wx(&c, "downloadImage", json!({"serverId": server_id})).await;
+            assert_eq!(
+                (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
+                (Some("fail"), Some("downloadImage:invalid serverid"))
+            );
+        }
     }
     // count is honoured; cancel cancels; a person picks in the client's UI.
     post(

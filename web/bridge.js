@@ -456,7 +456,50 @@
     }).concat([el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])])));
   }
 
-  function perform(name, params, answer, prompt) {
+  /** scanQRCode: the camera sees an image the person picks (or automation supplies). */
+  function scanSheet(id, params, automated) {
+    var scanWith = function (base64) {
+      return post("/__wxjs/scan", { id: id, base64: base64 }).then(function (r) {
+        if (!r.result) return { err_msg: "scanQRCode:fail_" + (r.error ? r.error.message : "no code") };
+        if (params.needResult !== 1 || r.result.err_msg !== "scanQRCode:ok") {
+          // WeChat handles the result itself: show it.
+          var mask = overlay(el("div", { class: "sheet", "data-scan-result": r.text }, [
+            el("div", { class: "card" }, [el("div", {}, [el("div", { class: "t", text: r.result.err_msg === "scanQRCode:ok" ? "扫描结果" : "未识别到二维码/条码" }), el("div", { class: "d", text: r.text })])]),
+            el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])
+          ]));
+        }
+        return r.result;
+      });
+    };
+    if (automated) {
+      if (automated.action !== "ok") return Promise.resolve({ err_msg: "scanQRCode:" + automated.action });
+      return scanWith((automated.data || {}).base64 || "");
+    }
+    return new Promise(function (resolve) {
+      var mask;
+      var done = function (promise) {
+        delete openPrompts.scanQRCode;
+        if (mask) mask.remove();
+        promise.then(resolve);
+      };
+      var file = el("input", { type: "file", accept: "image/png", "data-file": "" });
+      file.addEventListener("change", function () {
+        var r = new FileReader();
+        r.onload = function () { done(scanWith(String(r.result).split(",")[1])); };
+        r.readAsDataURL(file.files[0]);
+      });
+      mask = overlay(el("div", { class: "sheet", "data-scan": "" }, [
+        el("b", { text: "扫一扫: choose a picture of a QR code or bar code (PNG)" }), file,
+        el("div", { class: "actions" }, [el("button", { text: "取消", "data-cancel": "", onclick: function () { done(Promise.resolve({ err_msg: "scanQRCode:cancel" })); } })])
+      ]), function () { done(Promise.resolve({ err_msg: "scanQRCode:cancel" })); });
+      openPrompts.scanQRCode = function (action, answer) {
+        done(action === "ok" ? scanWith(((answer && answer.data) || {}).base64 || "") : Promise.resolve({ err_msg: "scanQRCode:" + action }));
+      };
+    });
+  }
+
+  function perform(name, params, answer, prompt, id) {
+    if (name === "scanQRCode") return scanSheet(id, params, answer);
     if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
     if (name === "batchAddCard") return addCardSheet(prompt || {}, answer);
     if (name === "chooseCard") return chooseCardSheet(prompt || {}, answer);
@@ -517,7 +560,7 @@
       post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
-          return perform(name, params, ans.answer, ans.prompt).then(function (result) {
+          return perform(name, params, ans.answer, ans.prompt, ans.id).then(function (result) {
             return { id: ans.id, result: result, recorded: false };
           });
         })

@@ -91,7 +91,8 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
 
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
-pub const IMPLEMENTED: [&str; 26] = [
+pub const IMPLEMENTED: [&str; 27] = [
+    "scanQRCode",
     "batchAddCard",
     "chooseCard",
     "batchViewCard",
@@ -263,6 +264,7 @@ struct State {
     pending_pays: HashMap<u64, crate::payment::PendingPay>,
     pending_cards: HashMap<u64, Vec<crate::cards::CardOffer>>,
     wallet: Vec<crate::cards::WalletCard>,
+    pending_scans: HashMap<u64, Map<String, Value>>,
     sessions: HashMap<String, Verified>,
     log: Vec<LogEntry>,
     answers: VecDeque<UserAnswer>,
@@ -452,6 +454,7 @@ impl Client {
         // Take what waits on this call first: no guard may live into the blocks below.
         let (offers, pay) = {
             let mut s = self.lock();
+            s.pending_scans.remove(&id);
             (s.pending_cards.remove(&id), s.pending_pays.remove(&id))
         };
         if let (Some(offers), true) = (offers, paid) {
@@ -475,6 +478,43 @@ impl Client {
             }
             _ => false,
         }
+    }
+
+    /// Scans an image for the open `scanQRCode` call `id`: the result as the client answers it
+    /// (iOS wraps `resultStr` in JSON), and the text for the client to show.
+    pub fn scan(&self, id: u64, png: &[u8]) -> Result<(Value, String), String> {
+        let (params, platform) = {
+            let s = self.lock();
+            (
+                s.pending_scans
+                    .get(&id)
+                    .cloned()
+                    .ok_or("no open scanQRCode call with that id")?,
+                s.platform,
+            )
+        };
+        let types: Vec<&str> = match params.get("scanType") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec!["qrCode", "barCode"],
+        };
+        let scanned = match crate::scan::decode_png(
+            png,
+            types.contains(&"qrCode"),
+            types.contains(&"barCode"),
+        ) {
+            Ok(s) => s,
+            Err(why) => return Ok((json!({ "err_msg": "scanQRCode:fail_no_code" }), why)),
+        };
+        let text = scanned.result_str();
+        let need_result = params.get("needResult").and_then(Value::as_u64) == Some(1);
+        let result = if !need_result {
+            json!({ "err_msg": "scanQRCode:ok" })
+        } else if platform == Platform::Ios {
+            json!({ "err_msg": "scanQRCode:ok", "resultStr": json!({ "scan_code": { "scan_result": text } }).to_string() })
+        } else {
+            json!({ "err_msg": "scanQRCode:ok", "resultStr": text })
+        };
+        Ok((result, text))
     }
 
     /// The simulated user's wallet.
@@ -505,6 +545,7 @@ impl Client {
         let name = req.name.as_str();
         let mut pending_pay: Option<crate::payment::PendingPay> = None;
         let mut pending_cards: Option<Vec<crate::cards::CardOffer>> = None;
+        let mut pending_scan: Option<Map<String, Value>> = None;
         let mut prompt: Option<Value> = None;
         let (verification, result, reason) = if name == "preVerifyJSAPI" {
             let page = match platform {
@@ -568,6 +609,10 @@ impl Client {
                         )
                     }
                 }
+                Ok(_) if name == "scanQRCode" => {
+                    pending_scan = Some(req.params.clone());
+                    ("ok".to_owned(), None, None)
+                }
                 Ok(_) if name == "batchViewCard" => {
                     let list = req
                         .params
@@ -627,6 +672,9 @@ impl Client {
         }
         if let Some(offers) = pending_cards {
             s.pending_cards.insert(id, offers);
+        }
+        if let Some(p) = pending_scan {
+            s.pending_scans.insert(id, p);
         }
         if let Some(pay) = pending_pay {
             s.pending_pays.insert(id, pay);

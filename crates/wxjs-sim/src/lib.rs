@@ -21,6 +21,7 @@ pub mod payment;
 pub mod persist;
 pub mod phone;
 mod routes;
+pub mod scan;
 pub mod serve;
 mod sim;
 pub mod state;

@@ -80,7 +80,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
             "/__wxjs/demo/notify",
             post(demo_notify).get(demo_notifications),
         )
-        .route("/__wxjs/wallet", get(wallet));
+        .route("/__wxjs/wallet", get(wallet))
+        .route("/__wxjs/scan", post(scan));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -260,6 +261,29 @@ async fn user_tap(State(p): State<Phone>, body: Bytes) -> Response {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(m) => bad_request(m),
         },
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanBody {
+    id: u64,
+    base64: String,
+}
+
+/// `POST /__wxjs/scan {"id","base64"}`: what the camera of an open scanQRCode call sees.
+async fn scan(State(p): State<Phone>, body: Bytes) -> Response {
+    use base64::Engine as _;
+    let b: ScanBody = match parse(&body) {
+        Ok(b) => b,
+        Err(m) => return bad_request(m),
+    };
+    let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b.base64.as_bytes()) else {
+        return bad_request("base64 is not base64");
+    };
+    match p.client.scan(b.id, &png) {
+        Ok((result, text)) => axum::Json(json!({ "result": result, "text": text })).into_response(),
         Err(m) => bad_request(m),
     }
 }

@@ -678,7 +678,7 @@ async fn every_interface_sends_what_the_protocol_table_says() {
             .await
             .unwrap()
             .len();
-        if matches!(*api, "chooseImage" | "addCard") {
+        if matches!(*api, "chooseImage" | "addCard" | "scanQRCode") {
             // These wait for a person: answer them.
             post(
                 format!("{phone}/__wxjs/user/next"),
@@ -1488,6 +1488,77 @@ async fn cards_end_to_end() {
     .await;
     assert_eq!(r["res"]["errMsg"], "openCard:ok");
     assert!(shadow(&c, "[data-open-card] [data-card]").await);
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// scanQRCode: generated QR and EAN-13 images decoded in Rust, in both needResult modes, scanType
+/// honoured, on both platforms (iOS wraps resultStr in JSON; the library unwraps it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_qr_codes_and_bar_codes() {
+    use base64::Engine as _;
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    let b64 = |png: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(png);
+    let qr = b64(wxjs_sim::scan::encode_png("https://example.com/活动?id=7", "QR_CODE").unwrap());
+    let ean = b64(wxjs_sim::scan::encode_png("6901234567892", "EAN_13").unwrap());
+    for platform in ["android", "ios"] {
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"platform": platform}),
+        )
+        .await;
+        assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+        for (image, want) in [
+            (&qr, "https://example.com/活动?id=7"),
+            (&ean, "EAN_13,6901234567892"),
+        ] {
+            post(
+                format!("{phone}/__wxjs/user/next"),
+                json!({"api": "scanQRCode", "action": "ok", "data": {"base64": image}}),
+            )
+            .await;
+            let r = call_wx(&c, "scanQRCode", json!({"needResult": 1})).await;
+            assert_eq!(
+                r["res"],
+                json!({"errMsg": "scanQRCode:ok", "resultStr": want}),
+                "{platform}"
+            );
+        }
+    }
+    // needResult 0: WeChat shows the result itself and the page gets none.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "scanQRCode", "action": "ok", "data": {"base64": qr}}),
+    )
+    .await;
+    let r = call_wx(&c, "scanQRCode", json!({})).await;
+    assert_eq!(r["res"], json!({"errMsg": "scanQRCode:ok"}));
+    assert!(shadow(&c, "[data-scan-result=\"https://example.com/活动?id=7\"]").await);
+    // scanType: a bar code where only QR codes are asked for fails; cancel cancels.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "scanQRCode", "action": "ok", "data": {"base64": ean}}),
+    )
+    .await;
+    let r = call_wx(
+        &c,
+        "scanQRCode",
+        json!({"needResult": 1, "scanType": ["qrCode"]}),
+    )
+    .await;
+    assert_eq!(r["cb"], "fail");
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "scanQRCode", "action": "cancel"}),
+    )
+    .await;
+    let r = call_wx(&c, "scanQRCode", json!({"needResult": 1})).await;
+    assert_eq!(r["res"]["errMsg"], "scanQRCode:cancel");
     c.close().await.unwrap();
     interrupt(&mut child);
 }

@@ -498,7 +498,104 @@
     });
   }
 
+  // ---- voice: a generated tone stands in for the microphone, so runs are reproducible ---------
+  var recording = null;
+  var voices = {};
+
+  /** A WAV of a 440 Hz tone, 8 kHz 16-bit mono, as base64. */
+  function toneWav(ms) {
+    var rate = 8000;
+    var n = Math.max(1, Math.round(rate * ms / 1000));
+    var buf = new ArrayBuffer(44 + n * 2);
+    var v = new DataView(buf);
+    var str = function (at, t) { for (var i = 0; i < t.length; i++) v.setUint8(at + i, t.charCodeAt(i)); };
+    str(0, "RIFF"); v.setUint32(4, 36 + n * 2, true); str(8, "WAVE"); str(12, "fmt ");
+    v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true); v.setUint32(24, rate, true);
+    v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true); str(36, "data"); v.setUint32(40, n * 2, true);
+    for (var i = 0; i < n; i++) v.setInt16(44 + i * 2, Math.round(Math.sin(2 * Math.PI * 440 * i / rate) * 9000), true);
+    var bytes = new Uint8Array(buf);
+    var bin = "";
+    for (var j = 0; j < bytes.length; j += 8192) bin += String.fromCharCode.apply(null, bytes.subarray(j, j + 8192));
+    return btoa(bin);
+  }
+
+  function finishRecording() {
+    var r = recording;
+    recording = null;
+    clearTimeout(r.timer);
+    var ms = Math.min(Date.now() - r.start, CONFIG.recordLimitMs || 60000);
+    return post("/__wxjs/voice", { base64: toneWav(ms) }).then(function (res) { return res.localId; });
+  }
+
+  function voice(localId) {
+    if (!voices[localId]) {
+      var audio = new Audio(localId);
+      audio.addEventListener("ended", function () {
+        if (handlers.onVoicePlayEnd) handlers.onVoicePlayEnd({ localId: localId });
+      });
+      voices[localId] = audio;
+    }
+    return voices[localId];
+  }
+
+  function translateSheet(automated) {
+    return new Promise(function (resolve) {
+      var done = function (text) {
+        delete openPrompts.translateVoice;
+        if (mask) mask.remove();
+        resolve(text === null ? { err_msg: "translateVoice:cancel" } : { err_msg: "translateVoice:ok", translateResult: text });
+      };
+      if (automated) {
+        resolve(automated.action === "ok" ? { err_msg: "translateVoice:ok", translateResult: String((automated.data || {}).text || "") } : { err_msg: "translateVoice:" + automated.action });
+        return;
+      }
+      var input = el("input", { type: "text", placeholder: "what the voice says", "data-text": "" });
+      var mask = overlay(el("div", { class: "sheet", "data-translate": "" }, [
+        el("b", { text: "识别语音: type what was said" }), input,
+        el("div", { class: "actions" }, [
+          el("button", { text: "取消", "data-cancel": "", onclick: function () { done(null); } }),
+          el("button", { class: "ok", text: "确定", "data-send": "", onclick: function () { done(input.value); } })
+        ])
+      ]), function () { done(null); });
+      openPrompts.translateVoice = function (action, answer) { done(action === "ok" ? String(((answer && answer.data) || {}).text || "") : null); };
+    });
+  }
+
   function perform(name, params, answer, prompt, id) {
+    switch (name) {
+      case "startRecord":
+        if (recording) return Promise.resolve({ err_msg: "startRecord:fail_recording" });
+        recording = { start: Date.now() };
+        recording.timer = setTimeout(function () {
+          // WeChat stops a recording at 60 s and tells the page.
+          finishRecording().then(function (localId) {
+            if (handlers.onVoiceRecordEnd) handlers.onVoiceRecordEnd({ localId: localId });
+          });
+        }, CONFIG.recordLimitMs || 60000);
+        return Promise.resolve({ err_msg: "startRecord:ok" });
+      case "stopRecord":
+        if (!recording) return Promise.resolve({ err_msg: "stopRecord:fail_not_recording" });
+        return finishRecording().then(function (localId) { return { err_msg: "stopRecord:ok", localId: localId }; });
+      case "playVoice": {
+        var a = voice(params.localId);
+        a.play().catch(function () {
+          // No autoplay: pretend the sound played for its length.
+          setTimeout(function () { a.dispatchEvent(new Event("ended")); }, (a.duration || 1) * 1000);
+        });
+        return Promise.resolve({ err_msg: "playVoice:ok" });
+      }
+      case "pauseVoice":
+        voice(params.localId).pause();
+        return Promise.resolve({ err_msg: "pauseVoice:ok" });
+      case "stopVoice": {
+        var s = voice(params.localId);
+        s.pause();
+        s.currentTime = 0;
+        return Promise.resolve({ err_msg: "stopVoice:ok" });
+      }
+      case "translateVoice":
+        return translateSheet(answer);
+    }
     if (name === "scanQRCode") return scanSheet(id, params, answer);
     if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
     if (name === "batchAddCard") return addCardSheet(prompt || {}, answer);

@@ -91,7 +91,15 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
 
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
-pub const IMPLEMENTED: [&str; 27] = [
+pub const IMPLEMENTED: [&str; 35] = [
+    "startRecord",
+    "stopRecord",
+    "playVoice",
+    "pauseVoice",
+    "stopVoice",
+    "uploadVoice",
+    "downloadVoice",
+    "translateVoice",
     "scanQRCode",
     "batchAddCard",
     "chooseCard",
@@ -259,6 +267,8 @@ const SHENZHEN: Fix = Fix {
 struct State {
     platform: Platform,
     network: String,
+    /// Recordings stop by themselves after this long (60 s, as WeChat's).
+    record_limit_ms: Option<u64>,
     location: Option<Fix>,
     locals: HashMap<String, Local>,
     pending_pays: HashMap<u64, crate::payment::PendingPay>,
@@ -320,7 +330,16 @@ impl Client {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN) })
+        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000) })
+    }
+
+    /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
+    pub fn set_record_limit(&self, ms: u64) -> Result<(), String> {
+        if !(100..=60_000).contains(&ms) {
+            return Err("recordLimitMs must be from 100 to 60000".into());
+        }
+        self.lock().record_limit_ms = Some(ms);
+        Ok(())
     }
 
     /// Checks a fix before anything is changed.
@@ -342,6 +361,26 @@ impl Client {
         Self::check_location(&fix)?;
         self.lock().location = Some(fix);
         Ok(())
+    }
+
+    /// Keeps a recording (WAV) as a local resource; gives its local id.
+    pub fn add_local_voice(&self, bytes: bytes::Bytes) -> Result<String, String> {
+        if !(bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE")) {
+            return Err("a recording must be a WAV file".into());
+        }
+        if bytes.len() > wxjs_platform::media::MediaType::Voice.max_bytes() {
+            return Err("a recording is at most 2 MB".into());
+        }
+        let id = wxjs_sign::nonce_of_len(24);
+        self.lock().locals.insert(
+            id.clone(),
+            Local {
+                bytes,
+                content_type: "audio/wav",
+                ext: "wav",
+            },
+        );
+        Ok(format!("/__wxjs/local/{id}"))
     }
 
     /// Keeps bytes as a local resource; gives its local id (a URL the page can load).
@@ -842,8 +881,38 @@ impl Client {
         params: &Map<String, Value>,
     ) -> Option<Value> {
         match name {
-            "uploadImage" => return Some(self.upload_image(app_id, params)),
-            "downloadImage" => return Some(self.download_image(app_id, params)),
+            "uploadImage" => {
+                return Some(self.upload(
+                    app_id,
+                    params,
+                    wxjs_platform::media::MediaType::Image,
+                    "uploadImage",
+                ));
+            }
+            "uploadVoice" => {
+                return Some(self.upload(
+                    app_id,
+                    params,
+                    wxjs_platform::media::MediaType::Voice,
+                    "uploadVoice",
+                ));
+            }
+            "downloadImage" => {
+                return Some(self.download(
+                    app_id,
+                    params,
+                    wxjs_platform::media::MediaType::Image,
+                    "downloadImage",
+                ));
+            }
+            "downloadVoice" => {
+                return Some(self.download(
+                    app_id,
+                    params,
+                    wxjs_platform::media::MediaType::Voice,
+                    "downloadVoice",
+                ));
+            }
             _ => {}
         }
         let s = self.lock();
@@ -890,43 +959,61 @@ impl Client {
         }
     }
 
-    /// `uploadImage`: the local photo goes into the platform's media store; its `media_id` is the
-    /// `serverId`.
-    fn upload_image(&self, app_id: &str, params: &Map<String, Value>) -> Value {
+    /// `uploadImage`/`uploadVoice`: the local resource goes into the platform's media store; its
+    /// `media_id` is the `serverId`.
+    fn upload(
+        &self,
+        app_id: &str,
+        params: &Map<String, Value>,
+        kind: wxjs_platform::media::MediaType,
+        api: &str,
+    ) -> Value {
         let Some(local) = params
             .get("localId")
             .and_then(Value::as_str)
             .and_then(|l| self.local(l))
         else {
-            return fail("uploadImage", "fail_invalid_localid");
+            return fail(api, "fail_invalid_localid");
         };
+        let is_voice = local.content_type.starts_with("audio/");
+        if is_voice != (kind == wxjs_platform::media::MediaType::Voice) {
+            return fail(api, "fail_invalid_localid");
+        }
         let size = local.bytes.len();
-        let media_id = self.sim.update(|s, now| {
-            s.add_media(
-                app_id,
-                wxjs_platform::media::MediaType::Image,
-                local.ext,
-                size,
-                now,
-            )
-        });
+        let media_id = self
+            .sim
+            .update(|s, now| s.add_media(app_id, kind, local.ext, size, now));
         self.sim.put_media_bytes(&media_id, local.bytes);
-        json!({ "err_msg": "uploadImage:ok", "serverId": media_id })
+        json!({ "err_msg": format!("{api}:ok"), "serverId": media_id })
     }
 
-    /// `downloadImage`: a media id of this account becomes a local photo.
-    fn download_image(&self, app_id: &str, params: &Map<String, Value>) -> Value {
+    /// `downloadImage`/`downloadVoice`: a media id of this account becomes a local resource.
+    fn download(
+        &self,
+        app_id: &str,
+        params: &Map<String, Value>,
+        kind: wxjs_platform::media::MediaType,
+        api: &str,
+    ) -> Value {
         let id = params.get("serverId").and_then(Value::as_str).unwrap_or("");
         let found = self
             .sim
             .read(|s, now| s.media(app_id, Some(id), now).map(|m| m.media_type).ok());
-        let bytes = match found {
-            Some(wxjs_platform::media::MediaType::Image) => self.sim.media_bytes(id),
-            _ => None,
+        let bytes = if found == Some(kind) {
+            self.sim.media_bytes(id)
+        } else {
+            None
         };
-        match bytes.map(|b| self.add_local(b)) {
-            Some(Ok(local_id)) => json!({ "err_msg": "downloadImage:ok", "localId": local_id }),
-            _ => fail("downloadImage", "fail_invalid_serverid"),
+        let local = bytes.map(|b| {
+            if kind == wxjs_platform::media::MediaType::Voice {
+                self.add_local_voice(b)
+            } else {
+                self.add_local(b)
+            }
+        });
+        match local {
+            Some(Ok(local_id)) => json!({ "err_msg": format!("{api}:ok"), "localId": local_id }),
+            _ => fail(api, "fail_invalid_serverid"),
         }
     }
 }

@@ -81,7 +81,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
             post(demo_notify).get(demo_notifications),
         )
         .route("/__wxjs/wallet", get(wallet))
-        .route("/__wxjs/scan", post(scan));
+        .route("/__wxjs/scan", post(scan))
+        .route("/__wxjs/voice", post(add_voice));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -152,7 +153,9 @@ async fn info(State(p): State<Phone>) -> Response {
 
 async fn bridge_js(State(p): State<Phone>) -> Response {
     let platform = p.client.platform();
-    let config = json!({ "platform": platform, "userAgent": platform.user_agent() });
+    let limit = p.client.settings()["recordLimitMs"].clone();
+    let config =
+        json!({ "platform": platform, "userAgent": platform.user_agent(), "recordLimitMs": limit });
     let js = BRIDGE_JS.replacen(
         "/*CONFIG*/ { platform: \"android\", userAgent: \"MicroMessenger/6.7.3 Android\" }",
         &config.to_string(),
@@ -267,6 +270,28 @@ async fn user_tap(State(p): State<Phone>, body: Bytes) -> Response {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct VoiceBody {
+    base64: String,
+}
+
+/// `POST /__wxjs/voice {"base64"}`: a recording the page's microphone (or tone) made.
+async fn add_voice(State(p): State<Phone>, body: Bytes) -> Response {
+    use base64::Engine as _;
+    let b: VoiceBody = match parse(&body) {
+        Ok(b) => b,
+        Err(m) => return bad_request(m),
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b.base64.as_bytes()) else {
+        return bad_request("base64 is not base64");
+    };
+    match p.client.add_local_voice(bytes.into()) {
+        Ok(id) => axum::Json(json!({ "localId": id })).into_response(),
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ScanBody {
     id: u64,
     base64: String,
@@ -307,6 +332,7 @@ struct SettingsBody {
     platform: Option<String>,
     network_type: Option<String>,
     location: Option<crate::client::Fix>,
+    record_limit_ms: Option<u64>,
 }
 
 async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
@@ -318,6 +344,20 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
             .and_then(|()| {
                 p.client
                     .set(s.platform.as_deref(), s.network_type.as_deref())
+            })
+            .and_then(|()| match s.record_limit_ms {
+                Some(ms) if !(100..=60_000).contains(&ms) => {
+                    Err("recordLimitMs must be from 100 to 60000".to_owned())
+                }
+                _ => Ok(()),
+            })
+            .and_then(|()| {
+                p.client
+                    .set(s.platform.as_deref(), s.network_type.as_deref())
+            })
+            .and_then(|()| {
+                s.record_limit_ms
+                    .map_or(Ok(()), |ms| p.client.set_record_limit(ms))
             })
             .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)))
         {

@@ -201,6 +201,7 @@ pub fn content_type_of(ext: &str) -> &'static str {
         "amr" => "audio/amr",
         "mp3" => "audio/mpeg",
         "mp4" => "video/mp4",
+        "wav" => "audio/wav",
         _ => "application/octet-stream",
     }
 }

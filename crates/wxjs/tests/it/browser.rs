@@ -29,6 +29,7 @@ async fn browser() -> Client {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--host-resolver-rules=MAP foreign.test 127.0.0.1",
+                "--autoplay-policy=no-user-gesture-required", "--mute-audio",
                 format!("--user-data-dir={}", profile.display()),
             ]
         }
@@ -402,14 +403,14 @@ async fn interfaces_on_both_platforms() {
         let r = call_wx(
             &c,
             "checkJsApi",
-            json!({"jsApiList": ["startRecord", "onMenuShareTimeline", "getNetworkType"]}),
+            json!({"jsApiList": ["openEnterpriseChat", "onMenuShareTimeline", "getNetworkType"]}),
         )
         .await;
         assert_eq!(r["cb"], "success");
         assert_eq!(r["res"]["errMsg"], "checkJsApi:ok");
         assert_eq!(
             r["res"]["checkResult"],
-            json!({"startRecord": false, "onMenuShareTimeline": true, "getNetworkType": true}),
+            json!({"openEnterpriseChat": false, "onMenuShareTimeline": true, "getNetworkType": true}),
             "{platform}"
         );
         // getNetworkType for every setting.
@@ -445,11 +446,6 @@ async fn interfaces_on_both_platforms() {
         .await;
         assert_eq!(r["res"]["errMsg"], "openProductSpecificView:ok");
         assert!(shadow(&c, "[data-product=\"pid-42\"]").await);
-        let r = call_wx(&c, "startRecord", json!({})).await;
-        assert_eq!(
-            (r["cb"].as_str(), r["res"]["errMsg"].as_str()),
-            (Some("fail"), Some("startRecord:function not exist"))
-        );
         // closeWindow shows the page closed.
         call_wx(&c, "closeWindow", json!({})).await;
         assert!(shadow(&c, "[data-closed]").await);
@@ -678,7 +674,10 @@ async fn every_interface_sends_what_the_protocol_table_says() {
             .await
             .unwrap()
             .len();
-        if matches!(*api, "chooseImage" | "addCard" | "scanQRCode") {
+        if matches!(
+            *api,
+            "chooseImage" | "addCard" | "scanQRCode" | "translateVoice"
+        ) {
             // These wait for a person: answer them.
             post(
                 format!("{phone}/__wxjs/user/next"),
@@ -1559,6 +1558,141 @@ async fn scan_qr_codes_and_bar_codes() {
     .await;
     let r = call_wx(&c, "scanQRCode", json!({"needResult": 1})).await;
     assert_eq!(r["res"]["errMsg"], "scanQRCode:cancel");
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// Voice end to end: record (a generated tone) → upload → the back end downloads identical bytes
+/// (and the high-quality one) → download → play → onVoicePlayEnd; onVoiceRecordEnd at the
+/// recording limit; translateVoice gives the attached text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_end_to_end() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    // A short limit, so the automatic stop happens within the test.
+    assert_eq!(
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"recordLimitMs": 600})
+        )
+        .await
+        .status(),
+        200
+    );
+    let c = browser().await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    c.execute("window.__voice = []; wx.onVoiceRecordEnd({ complete: function (r) { window.__voice.push({ t: 'recordEnd', r: r }); } }); wx.onVoicePlayEnd({ success: function (r) { window.__voice.push({ t: 'playEnd', r: r }); } });", vec![]).await.unwrap();
+    assert_eq!(
+        call_wx(&c, "startRecord", json!({})).await["res"]["errMsg"],
+        "startRecord:ok"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let r = call_wx(&c, "stopRecord", json!({})).await;
+    assert_eq!(r["res"]["errMsg"], "stopRecord:ok");
+    let local = r["res"]["localId"].as_str().unwrap().to_owned();
+    let wav = reqwest::get(format!("{phone}{local}"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert!(
+        wav.starts_with(b"RIFF") && wav.len() > 44 + 2 * 8000 / 10,
+        "a quarter second of tone: {} bytes",
+        wav.len()
+    );
+
+    let up = call_wx(&c, "uploadVoice", json!({"localId": local})).await;
+    assert_eq!(up["res"]["errMsg"], "uploadVoice:ok");
+    let server_id = up["res"]["serverId"].as_str().unwrap().to_owned();
+    let token: Value = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
+            p + 2
+        ))
+        .header("X-Api-Key", "wxjs-dev-api-key-0000")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = token["value"].as_str().unwrap();
+    let plain = reqwest::get(format!(
+        "http://127.0.0.1:{}/cgi-bin/media/get?access_token={t}&media_id={server_id}",
+        p + 1
+    ))
+    .await
+    .unwrap();
+    assert_eq!(plain.headers()["content-type"], "audio/wav");
+    assert_eq!(plain.bytes().await.unwrap().to_vec(), wav);
+    let hq = reqwest::get(format!(
+        "http://127.0.0.1:{}/cgi-bin/media/get/jssdk?access_token={t}&media_id={server_id}",
+        p + 1
+    ))
+    .await
+    .unwrap();
+    assert_eq!(hq.headers()["content-type"], "voice/speex");
+    assert_eq!(hq.bytes().await.unwrap().to_vec(), wav);
+
+    let down = call_wx(&c, "downloadVoice", json!({"serverId": server_id})).await;
+    let local2 = down["res"]["localId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call_wx(&c, "playVoice", json!({"localId": local2})).await["res"]["errMsg"],
+        "playVoice:ok"
+    );
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        let v = c.execute("return window.__voice", vec![]).await.unwrap();
+        if let Some(e) = v.as_array().unwrap().iter().find(|e| e["t"] == "playEnd") {
+            assert_eq!(
+                e["r"],
+                json!({"errMsg": "onVoicePlayEnd:ok", "localId": local2})
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no onVoicePlayEnd: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A recording left running stops at the limit and tells the page.
+    call_wx(&c, "startRecord", json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        let v = c.execute("return window.__voice", vec![]).await.unwrap();
+        if let Some(e) = v.as_array().unwrap().iter().find(|e| e["t"] == "recordEnd") {
+            assert_eq!(e["r"]["errMsg"], "onVoiceRecordEnd:ok");
+            assert!(
+                e["r"]["localId"]
+                    .as_str()
+                    .is_some_and(|l| l.starts_with("/__wxjs/local/"))
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no onVoiceRecordEnd: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        call_wx(&c, "stopRecord", json!({})).await["cb"],
+        "fail",
+        "already stopped"
+    );
+
+    // translateVoice: the text the person (here automation) attaches.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "translateVoice", "action": "ok", "data": {"text": "你好 wxjs"}}),
+    )
+    .await;
+    let r = call_wx(&c, "translateVoice", json!({"localId": local})).await;
+    assert_eq!(
+        r["res"],
+        json!({"errMsg": "translateVoice:ok", "translateResult": "你好 wxjs"})
+    );
     c.close().await.unwrap();
     interrupt(&mut child);
 }

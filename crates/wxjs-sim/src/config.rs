@@ -53,6 +53,10 @@ pub struct Merchant {
     /// The WeChat Pay v2 API key.
     #[serde(default)]
     pub api_key: String,
+    /// The merchant's WeChat Pay v3 private key (PEM). The platform verifies with its public half;
+    /// the simulator keeps the whole key so that `wxjs dev` can hand it to the service.
+    #[serde(default)]
+    pub v3_private_key: String,
 }
 
 impl std::fmt::Debug for Merchant {
@@ -176,6 +180,10 @@ fn yes() -> bool {
 pub const DEMO_APP_ID: &str = "wxdemo000000000001";
 /// The built-in demo account's AppSecret (public: it is a demo).
 pub const DEMO_APP_SECRET: &str = "5f1c8a2e9b7d4c6a3e0f1b2d8c7a9e4f";
+/// The demo merchant's WeChat Pay v3 key: the published test key of the signature vectors.
+/// It signs nothing real.
+pub const DEMO_V3_PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCgKbHvn/zTOMu3\nEdERX21x/LMIgdDoFt9sIR0ebYgD77PZWxaA/eQxOkoDLOU+ceDYmIOs+9BwVLqP\nP3TEzT/Mq0PfwPvlQktxWBVN4wOlEPhlcz2jRovOVMw/HFB3Q+D4jFjFrOH+XorY\nmLoQkOSg3rAe1grRUp0CZB28p9UYJ9Plw/pegDs7pOxyb7bLbxkPYFqsGXhuYNxw\nKIdzl1gRI6Ad0AAul2Wg/ELa2tnVxdgZQ0+aswfkSSCvwvrwLIC5cwbcuegd/2pE\nsAaW99zXgNuzCtdCAFGD/OxN9cAE+5W0LWMZNwoGq50U5e7aqjOzVI7YgAY12KoX\nRKN2pTLRAgMBAAECggEAJTTabaC8cnMQvAQLDd6dxaufCZxio+/gUjW1FoL6ZHO0\nU4t6BFg2wQrZ87fjv2hkA90WRcKvztCYEDv9C9Tke87TczDZM459iSSdulzA1YFG\nOwcU7A+w3atMUWLp/HLL2eF8o9tAGr/qwFtmaf/G5OomfttZYvwulkYctF1Gvxfv\nUBUBu7LTv8+MrORPNxFYlPuCIq47QlquZfwToOX7pDUSyB2o2LamS0OQXH9h4aHb\n8wvagc0w/0pVWe0EAMUv27kQvvjSBP3KPVkYhQghK7+MKnwvpWiyne/t4/zPUnN7\nKch4IhW0N0KiVJw/f/DL3pNN9JjGIVbXRtzsRxHH+wKBgQDT54Y2/ICTWRd4Db1C\nK1sq5dQ2cb7iubd4X7E3bPMTC9+w1gtHOp0DEcmGDRDZfLZBoLj6OWtyfKeiPaaN\nebEY94pO6Lds944T4pvdWtvblNOw0YPrNyXvbhzro4Ko1VbFeUyCfRaG+1+jQOqf\nPHZkUko19EpK0c2xF5L6LWWMAwKBgQDBfdHY/rrzWS+PVyLUE+YIAF2wJptbcLaY\nRakmfkl1o1B6luadHjEzp8aU0RbQd4i2mPaHXCf3ZQCL+BQSXNx3vdug7KTDRds5\n3NBw3VRBkCXbztB+bqTx04OKME94n+mX3r0HehIp5D8YFSFNerNwayKI++giplpy\nYgQv21HPmwKBgCWUzynbWFZJm67wCNu+YrnV7vAE9kyxkUdo+T4SNX3wQijTnUZx\nr70Gn44FrTJVOuGixouiOVshnn1Yn7xBk9YQuNfL0BQkR29hZjE41vs3ht+6GMJT\nkofHKJvl8NtOksgM/jO6SY+A73I9ph69k2WxbnXpMG/ai7dXrfpuqK7PAoGBAIJr\nWlzXJhAM11/YreMhHnXaOUwYWbNCv/DXU3JcwQsH76ERwZO53BQjTFjWrngJeh8J\n73HBjjbU3494wZ629OvJDxbjKxNsLJ5N1jmdFcOzc7E7L5Fo5skRdqJYedimgP8a\n5XL6tu+Bp32GEJJ22Cg4LmkC0q84TdK3enb/b59tAoGASmhrq5yuMQTkmJVXyfVf\nhRgb4Qo/hZ8OGFMikhDG3C+PFBuG4NeH1wSnKOzvlGHinLFhG7x9XlMc6LfkLyG4\nDGvbt5XR30s4xO2Dg/W9o0Q3AOWGVtx9UfZM9YfBK6LYvLJ5bLjTOn3z0Kq7+TKT\ncYIn9C8MffKoAAMdJb01RYs=\n-----END PRIVATE KEY-----\n";
+
 /// The built-in test account's appId.
 pub const DEMO_TEST_APP_ID: &str = "wxtest000000000001";
 
@@ -333,6 +341,7 @@ pub fn demo_accounts() -> Vec<Account> {
                 partner_key: "8934e7d15453e97507ef794cf7b0519d".into(),
                 pay_sign_key: "2Wozy2aksie1puXUBpWPqHGs4bK1sEdlCDJMQ2s1IqLr3nI5MavhRqBZWvTEUFsJwTiX0aiVVaSVhYDzcsILlhbxWqfBHPk4Eo45ZZ2brlddqxCcaBzEwd9FGVvV9X1c".into(),
                 api_key: "qazwsxedcrfvtgbyhnujmikolp111111".into(),
+                v3_private_key: DEMO_V3_PRIVATE_KEY.into(),
             }),
         },
         Account {

@@ -105,8 +105,32 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
                 order,
             })
         }
+        "RSA" => {
+            let prepay = package
+                .strip_prefix("prepay_id=")
+                .ok_or("package must be prepay_id=…")?;
+            let order = sim
+                .read(|s, _| s.order(prepay).cloned())
+                .filter(|o| o.app_id == app_id)
+                .ok_or("the prepay_id was not issued by the platform for this account")?;
+            let public = wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
+                merchant.v3_private_key.clone(),
+            ))
+            .map_err(|_| "the merchant has no v3 key")?;
+            if !wxjs_sign::verify_pay_v3(app_id, ts, nonce, package, &public, pay_sign)
+                .unwrap_or(false)
+            {
+                return Err("paySign does not verify with the merchant's v3 public key".into());
+            }
+            // The notification keeps the v2 XML form: v3's encrypted JSON is not simulated.
+            Ok(PendingPay {
+                app_id: app_id.to_owned(),
+                v2: Some(PaySignType::Md5),
+                order,
+            })
+        }
         other => Err(format!(
-            "signType {other:?} is not simulated (SHA1, MD5 and HMAC-SHA256 are)"
+            "signType {other:?} is not one of SHA1, MD5, HMAC-SHA256, RSA"
         )),
     }
 }

@@ -135,7 +135,8 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                         pay_sign_key: Some(wxjs_sign::PaySignKey::new(m.pay_sign_key.clone())),
                         api_key: (!m.api_key.is_empty())
                             .then(|| wxjs_sign::PayApiKey::new(m.api_key.clone())),
-                        private_key: None,
+                        private_key: (!m.v3_private_key.is_empty())
+                            .then(|| wxjs_sign::PrivateKeyPem::new(m.v3_private_key.clone())),
                     }),
                 })
             })

@@ -1315,6 +1315,50 @@ async fn payment_end_to_end() {
         ("500", "SUCCESS")
     );
 
+    // v3: the same flow signed with RSA.
+    let prepay: Value = http
+        .post(format!("{platform}/__sim/pay/prepay"))
+        .json(&json!({"appId": app, "body": "v3 商品", "totalFee": 800, "outTradeNo": "o-v3-1", "notifyUrl": notify}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v: Value = http
+        .post(format!("{service}/v1/{app}/pay/prepay"))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"prepayId": prepay["prepayId"], "signType": "RSA"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    let rsa = json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": "RSA", "paySign": v["paySign"]});
+    let r = call_wx(&c, "chooseWXPay", rsa.clone()).await;
+    let why: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let why = why
+        .iter()
+        .rev()
+        .find(|e| e["name"] == "getBrandWCPayRequest")
+        .map(|e| e["verification"].clone());
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:ok", "{r} {why:?}");
+    let mut forged = rsa;
+    forged["timestamp"] = json!("1");
+    let r = call_wx(&c, "chooseWXPay", forged).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail");
+
     // A prepay id the platform never issued.
     let v: Value = http
         .post(format!("{service}/v1/{app}/pay/prepay"))

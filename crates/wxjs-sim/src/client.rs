@@ -881,37 +881,18 @@ impl Client {
         params: &Map<String, Value>,
     ) -> Option<Value> {
         match name {
-            "uploadImage" => {
-                return Some(self.upload(
-                    app_id,
-                    params,
-                    wxjs_platform::media::MediaType::Image,
-                    "uploadImage",
-                ));
-            }
-            "uploadVoice" => {
-                return Some(self.upload(
-                    app_id,
-                    params,
-                    wxjs_platform::media::MediaType::Voice,
-                    "uploadVoice",
-                ));
-            }
-            "downloadImage" => {
-                return Some(self.download(
-                    app_id,
-                    params,
-                    wxjs_platform::media::MediaType::Image,
-                    "downloadImage",
-                ));
-            }
-            "downloadVoice" => {
-                return Some(self.download(
-                    app_id,
-                    params,
-                    wxjs_platform::media::MediaType::Voice,
-                    "downloadVoice",
-                ));
+            "uploadImage" | "uploadVoice" | "downloadImage" | "downloadVoice" => {
+                use wxjs_platform::media::MediaType;
+                let kind = if name.ends_with("Voice") {
+                    MediaType::Voice
+                } else {
+                    MediaType::Image
+                };
+                return Some(if name.starts_with("upload") {
+                    self.upload(app_id, params, kind, name)
+                } else {
+                    self.download(app_id, params, kind, name)
+                });
             }
             _ => {}
         }

@@ -41,6 +41,9 @@ pub struct PhoneConfig {
     pub static_dir: Option<PathBuf>,
     /// Android or iOS.
     pub platform: Platform,
+    /// The back-end API key of the service, for the demo back end's own calls.
+    #[serde(skip)]
+    pub api_key: Option<String>,
 }
 
 /// What the demo back end received, and the failures still to answer per notify URL.
@@ -82,7 +85,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         )
         .route("/__wxjs/wallet", get(wallet))
         .route("/__wxjs/scan", post(scan))
-        .route("/__wxjs/voice", post(add_voice));
+        .route("/__wxjs/voice", post(add_voice))
+        .route("/__wxjs/demo/media/{server_id}", get(demo_media));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -310,6 +314,54 @@ async fn scan(State(p): State<Phone>, body: Bytes) -> Response {
     match p.client.scan(b.id, &png) {
         Ok((result, text)) => axum::Json(json!({ "result": result, "text": text })).into_response(),
         Err(m) => bad_request(m),
+    }
+}
+
+/// The demo back end downloads an uploaded medium the way a real back end does: the current access
+/// token from the service's credential server, then `/cgi-bin/media/get` on the platform.
+async fn demo_media(
+    State(p): State<Phone>,
+    axum::extract::Path(server_id): axum::extract::Path<String>,
+) -> Response {
+    let http = reqwest::Client::new();
+    let token_url = format!(
+        "{}/v1/{}/credentials/access_token",
+        p.config.service_url, p.config.app_id
+    );
+    let mut req = http.get(token_url);
+    if let Some(key) = &p.config.api_key {
+        req = req.bearer_auth(key);
+    }
+    let token = match req.send().await {
+        Ok(r) => r
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v["value"].as_str().map(str::to_owned)),
+        Err(_) => None,
+    };
+    let Some(token) = token else {
+        return (StatusCode::BAD_GATEWAY, axum::Json(json!({ "error": { "code": "no_token", "message": "the service gave no access token" } }))).into_response();
+    };
+    let media = http
+        .get(format!("{}/cgi-bin/media/get", p.config.platform_url))
+        .query(&[
+            ("access_token", token.as_str()),
+            ("media_id", server_id.as_str()),
+        ])
+        .send()
+        .await;
+    match media {
+        Ok(r) => {
+            let ct = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let body = r.bytes().await.unwrap_or_default();
+            if ct.starts_with("application/json") {
+                // The platform's error answer, as is.
+                return axum::Json(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)).into_response();
+            }
+            axum::Json(json!({ "mediaId": server_id, "contentType": ct, "size": body.len() })).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, axum::Json(json!({ "error": { "code": "platform_unreachable", "message": e.without_url().to_string() } }))).into_response(),
     }
 }
 

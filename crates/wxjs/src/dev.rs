@@ -170,6 +170,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             platform_url: platform_url.clone(),
             app_id: config::DEMO_APP_ID.to_owned(),
             static_dir: args.static_dir.clone(),
+            api_key: Some(DEV_API_KEY.to_owned()),
             platform: match args.platform {
                 PlatformArg::Android => wxjs_sim::client::Platform::Android,
                 PlatformArg::Ios => wxjs_sim::client::Platform::Ios,

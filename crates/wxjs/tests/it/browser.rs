@@ -888,6 +888,17 @@ async fn images_and_location_end_to_end() {
             photo,
             "identical bytes"
         );
+        // The demo's own back end does the same through the service's credential server.
+        let demo: Value = reqwest::get(format!("{phone}/__wxjs/demo/media/{server_id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            demo,
+            json!({"mediaId": server_id, "contentType": "image/png", "size": photo.len()})
+        );
         // Download: a new local id with the same bytes.
         let down = call_wx(&c, "downloadImage", json!({"serverId": server_id})).await;
         let local2 = down["res"]["localId"].as_str().unwrap();

@@ -595,6 +595,15 @@
       }
       case "translateVoice":
         return translateSheet(answer);
+      case "geoLocation":
+        // The location setting says "browser": ask the browser, let the client convert.
+        return new Promise(function (resolve) {
+          if (!navigator.geolocation) return resolve({ err_msg: "geo_location:fail_no_geolocation" });
+          navigator.geolocation.getCurrentPosition(function (pos) {
+            post("/__wxjs/geo", { id: id, latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy || 0, speed: pos.coords.speed || 0 })
+              .then(function (r) { resolve(r.result || { err_msg: "geo_location:fail" }); });
+          }, function () { resolve({ err_msg: "geo_location:fail_permission_denied" }); });
+        });
     }
     if (name === "scanQRCode") return scanSheet(id, params, answer);
     if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);

@@ -255,6 +255,16 @@ fn default_accuracy() -> f64 {
     30.0
 }
 
+/// `getLocation`'s answer for a WGS-84 fix, in the datum the call asked for.
+fn geo_result(kind: &str, fix: Fix) -> Value {
+    let (latitude, longitude) = if kind == "gcj02" {
+        crate::device::wgs84_to_gcj02(fix.latitude, fix.longitude)
+    } else {
+        (fix.latitude, fix.longitude)
+    };
+    json!({ "err_msg": "geo_location:ok", "type": kind, "latitude": latitude, "longitude": longitude, "speed": fix.speed, "accuracy": fix.accuracy })
+}
+
 /// The default fix: Shenzhen's Civic Center.
 const SHENZHEN: Fix = Fix {
     latitude: 22.543_096,
@@ -269,6 +279,9 @@ struct State {
     network: String,
     /// Recordings stop by themselves after this long (60 s, as WeChat's).
     record_limit_ms: Option<u64>,
+    /// Take `getLocation` from the browser's geolocation instead of the `location` setting.
+    browser_location: bool,
+    pending_geo: HashMap<u64, String>,
     location: Option<Fix>,
     locals: HashMap<String, Local>,
     pending_pays: HashMap<u64, crate::payment::PendingPay>,
@@ -330,7 +343,7 @@ impl Client {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000) })
+        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" } })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -340,6 +353,32 @@ impl Client {
         }
         self.lock().record_limit_ms = Some(ms);
         Ok(())
+    }
+
+    /// Takes `getLocation` from the browser (`"browser"`) or the `location` setting (`"setting"`).
+    pub fn set_location_source(&self, source: &str) -> Result<(), String> {
+        let browser = match source {
+            "browser" => true,
+            "setting" => false,
+            other => {
+                return Err(format!(
+                    "locationSource must be browser or setting, not {other:?}"
+                ));
+            }
+        };
+        self.lock().browser_location = browser;
+        Ok(())
+    }
+
+    /// Answers an open `getLocation` with the browser's WGS-84 fix, converted as the call asked.
+    pub fn browser_fix(&self, id: u64, fix: Fix) -> Result<Value, String> {
+        Self::check_location(&fix)?;
+        let kind = self
+            .lock()
+            .pending_geo
+            .remove(&id)
+            .ok_or("no open getLocation call with that id")?;
+        Ok(geo_result(&kind, fix))
     }
 
     /// Checks a fix before anything is changed.
@@ -715,6 +754,15 @@ impl Client {
         if let Some(p) = pending_scan {
             s.pending_scans.insert(id, p);
         }
+        if name == "geoLocation" && result.is_none() {
+            let kind = req
+                .params
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("wgs84")
+                .to_owned();
+            s.pending_geo.insert(id, kind);
+        }
         if let Some(pay) = pending_pay {
             s.pending_pays.insert(id, pay);
         }
@@ -899,17 +947,18 @@ impl Client {
         let s = self.lock();
         match name {
             "geoLocation" => {
-                let fix = s.location.unwrap_or(SHENZHEN);
-                let (latitude, longitude) = match params.get("type").and_then(Value::as_str) {
-                    Some("gcj02") => crate::device::wgs84_to_gcj02(fix.latitude, fix.longitude),
-                    Some("wgs84") | None => (fix.latitude, fix.longitude),
-                    Some(_) => return Some(fail(name, "fail_invalid_type")),
-                };
-                Some(json!({
-                    "err_msg": "geo_location:ok",
-                    "type": params.get("type").cloned().unwrap_or(Value::from("wgs84")),
-                    "latitude": latitude, "longitude": longitude, "speed": fix.speed, "accuracy": fix.accuracy,
-                }))
+                let kind = params
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("wgs84");
+                if kind != "wgs84" && kind != "gcj02" {
+                    return Some(fail(name, "fail_invalid_type"));
+                }
+                if s.browser_location {
+                    // The page's UI asks the browser; the answer comes back through browser_fix.
+                    return None;
+                }
+                Some(geo_result(kind, s.location.unwrap_or(SHENZHEN)))
             }
             "checkJsApi" => {
                 let mut result = Map::new();

@@ -86,7 +86,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/wallet", get(wallet))
         .route("/__wxjs/scan", post(scan))
         .route("/__wxjs/voice", post(add_voice))
-        .route("/__wxjs/demo/media/{server_id}", get(demo_media));
+        .route("/__wxjs/demo/media/{server_id}", get(demo_media))
+        .route("/__wxjs/geo", post(geo));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -365,6 +366,23 @@ async fn demo_media(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeoBody {
+    id: u64,
+    #[serde(flatten)]
+    fix: crate::client::Fix,
+}
+
+/// `POST /__wxjs/geo {"id","latitude","longitude","accuracy","speed"}`: the browser's fix for an
+/// open getLocation call.
+async fn geo(State(p): State<Phone>, body: Bytes) -> Response {
+    match parse::<GeoBody>(&body).and_then(|g| p.client.browser_fix(g.id, g.fix)) {
+        Ok(result) => axum::Json(json!({ "result": result })).into_response(),
+        Err(m) => bad_request(m),
+    }
+}
+
 /// The simulated user's card wallet.
 async fn wallet(State(p): State<Phone>) -> Response {
     axum::Json(p.client.wallet()).into_response()
@@ -385,37 +403,62 @@ struct SettingsBody {
     network_type: Option<String>,
     location: Option<crate::client::Fix>,
     record_limit_ms: Option<u64>,
+    location_source: Option<String>,
 }
 
 async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
-    match parse::<SettingsBody>(&body) {
-        Ok(s) => match s
-            .location
-            .as_ref()
-            .map_or(Ok(()), Client::check_location)
-            .and_then(|()| {
-                p.client
-                    .set(s.platform.as_deref(), s.network_type.as_deref())
-            })
-            .and_then(|()| match s.record_limit_ms {
-                Some(ms) if !(100..=60_000).contains(&ms) => {
-                    Err("recordLimitMs must be from 100 to 60000".to_owned())
-                }
-                _ => Ok(()),
-            })
-            .and_then(|()| {
-                p.client
-                    .set(s.platform.as_deref(), s.network_type.as_deref())
-            })
-            .and_then(|()| {
-                s.record_limit_ms
-                    .map_or(Ok(()), |ms| p.client.set_record_limit(ms))
-            })
-            .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)))
-        {
-            Ok(()) => axum::Json(p.client.settings()).into_response(),
-            Err(m) => bad_request(m),
-        },
+    let s: SettingsBody = match parse(&body) {
+        Ok(s) => s,
+        Err(m) => return bad_request(m),
+    };
+    // Check everything first: a bad value changes nothing.
+    let checked = s
+        .location
+        .as_ref()
+        .map_or(Ok(()), Client::check_location)
+        .and_then(|()| match s.record_limit_ms {
+            Some(ms) if !(100..=60_000).contains(&ms) => {
+                Err("recordLimitMs must be from 100 to 60000".to_owned())
+            }
+            _ => Ok(()),
+        })
+        .and_then(|()| match s.location_source.as_deref() {
+            Some(src) if src != "browser" && src != "setting" => Err(format!(
+                "locationSource must be browser or setting, not {src:?}"
+            )),
+            _ => Ok(()),
+        })
+        .and_then(|()| match s.platform.as_deref() {
+            Some(pl) if Platform::parse(pl).is_none() => {
+                Err(format!("platform must be android or ios, not {pl:?}"))
+            }
+            _ => Ok(()),
+        })
+        .and_then(|()| match s.network_type.as_deref() {
+            Some(n) if !crate::client::NETWORK_TYPES.contains(&n) => Err(format!(
+                "networkType must be one of {}, not {n:?}",
+                crate::client::NETWORK_TYPES.join(", ")
+            )),
+            _ => Ok(()),
+        });
+    if let Err(m) = checked {
+        return bad_request(m);
+    }
+    let applied = p
+        .client
+        .set(s.platform.as_deref(), s.network_type.as_deref())
+        .and_then(|()| {
+            s.record_limit_ms
+                .map_or(Ok(()), |ms| p.client.set_record_limit(ms))
+        })
+        .and_then(|()| {
+            s.location_source
+                .as_deref()
+                .map_or(Ok(()), |src| p.client.set_location_source(src))
+        })
+        .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)));
+    match applied {
+        Ok(()) => axum::Json(p.client.settings()).into_response(),
         Err(m) => bad_request(m),
     }
 }

@@ -1050,6 +1050,33 @@ async fn images_and_location_end_to_end() {
     let r = call_wx(&c, "openLocation", json!({"latitude": 39.9163, "longitude": 116.3972, "name": "天安门", "address": "北京市东城区", "scale": 16, "infoUrl": "https://example.com/t"})).await;
     assert_eq!(r["res"]["errMsg"], "openLocation:ok");
     assert!(shadow(&c, "[data-location=\"天安门\"]").await);
+    // The browser's geolocation as the source: the client converts its WGS-84 fix. (The page's
+    // geolocation answer is fixed here; the browser API itself is not what is tested.)
+    let res = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"locationSource": "browser"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    c.execute(
+        "navigator.geolocation.getCurrentPosition = function (ok) { ok({ coords: { latitude: 39.915, longitude: 116.404, accuracy: 12, speed: 1.5 } }); };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let r = call_wx(&c, "getLocation", json!({"type": "gcj02"})).await;
+    assert_eq!(r["res"]["errMsg"], "getLocation:ok", "{r}");
+    assert!(
+        (r["res"]["latitude"].as_f64().unwrap() - 39.916_404_281_501_64).abs() < 1e-9,
+        "{r}"
+    );
+    assert_eq!(r["res"]["accuracy"].as_f64(), Some(12.0));
+    assert_eq!(r["res"]["speed"].as_f64(), Some(1.5));
+    post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"locationSource": "setting"}),
+    )
+    .await;
     // A bad setting changes nothing.
     let res = post(
         format!("{phone}/__wxjs/settings"),

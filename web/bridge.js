@@ -519,12 +519,55 @@
     return btoa(bin);
   }
 
+  function toBase64(buf) {
+    var bytes = new Uint8Array(buf);
+    var bin = "";
+    for (var j = 0; j < bytes.length; j += 8192) bin += String.fromCharCode.apply(null, bytes.subarray(j, j + 8192));
+    return btoa(bin);
+  }
+
   function finishRecording() {
     var r = recording;
     recording = null;
     clearTimeout(r.timer);
     var ms = Math.min(Date.now() - r.start, CONFIG.recordLimitMs || 60000);
-    return post("/__wxjs/voice", { base64: toneWav(ms) }).then(function (res) { return res.localId; });
+    var save = function (base64) {
+      return post("/__wxjs/voice", { base64: base64 }).then(function (res) { return res.localId; });
+    };
+    if (!r.rec) return save(toneWav(ms));
+    // The microphone's recording (MediaRecorder, WebM/Opus in Chromium).
+    return new Promise(function (resolve) {
+      r.rec.onstop = function () {
+        r.stream.getTracks().forEach(function (t) { t.stop(); });
+        new Blob(r.chunks, { type: r.rec.mimeType }).arrayBuffer().then(function (buf) {
+          save(toBase64(buf)).then(resolve);
+        });
+      };
+      r.rec.stop();
+    });
+  }
+
+  /** Starts recording from the microphone, or — when there is none — a generated tone. */
+  function beginRecording() {
+    recording = { start: Date.now(), chunks: [] };
+    var r = recording;
+    r.timer = setTimeout(function () {
+      // WeChat stops a recording at 60 s and tells the page.
+      if (recording !== r) return;
+      finishRecording().then(function (localId) {
+        if (handlers.onVoiceRecordEnd) handlers.onVoiceRecordEnd({ localId: localId });
+      });
+    }, CONFIG.recordLimitMs || 60000);
+    var canRecord = CONFIG.microphone !== false && window.MediaRecorder && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+    if (!canRecord) return Promise.resolve();
+    return navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      r.stream = stream;
+      r.rec = new MediaRecorder(stream);
+      r.rec.ondataavailable = function (e) { if (e.data && e.data.size) r.chunks.push(e.data); };
+      r.rec.start(100);
+    }, function () {
+      /* no microphone, or no permission: the generated tone */
+    });
   }
 
   function voice(localId) {
@@ -565,14 +608,7 @@
     switch (name) {
       case "startRecord":
         if (recording) return Promise.resolve({ err_msg: "startRecord:fail_recording" });
-        recording = { start: Date.now() };
-        recording.timer = setTimeout(function () {
-          // WeChat stops a recording at 60 s and tells the page.
-          finishRecording().then(function (localId) {
-            if (handlers.onVoiceRecordEnd) handlers.onVoiceRecordEnd({ localId: localId });
-          });
-        }, CONFIG.recordLimitMs || 60000);
-        return Promise.resolve({ err_msg: "startRecord:ok" });
+        return beginRecording().then(function () { return { err_msg: "startRecord:ok" }; });
       case "stopRecord":
         if (!recording) return Promise.resolve({ err_msg: "stopRecord:fail_not_recording" });
         return finishRecording().then(function (localId) { return { err_msg: "stopRecord:ok", localId: localId }; });

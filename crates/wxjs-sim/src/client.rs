@@ -281,6 +281,8 @@ struct State {
     record_limit_ms: Option<u64>,
     /// Take `getLocation` from the browser's geolocation instead of the `location` setting.
     browser_location: bool,
+    /// Record the generated tone even when the browser has a microphone.
+    no_microphone: bool,
     pending_geo: HashMap<u64, String>,
     location: Option<Fix>,
     locals: HashMap<String, Local>,
@@ -343,7 +345,7 @@ impl Client {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" } })
+        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -353,6 +355,11 @@ impl Client {
         }
         self.lock().record_limit_ms = Some(ms);
         Ok(())
+    }
+
+    /// Records from the browser's microphone when it has one (`true`), or always the generated tone.
+    pub fn set_microphone(&self, on: bool) {
+        self.lock().no_microphone = !on;
     }
 
     /// Takes `getLocation` from the browser (`"browser"`) or the `location` setting (`"setting"`).
@@ -402,11 +409,19 @@ impl Client {
         Ok(())
     }
 
-    /// Keeps a recording (WAV) as a local resource; gives its local id.
+    /// Keeps a recording (WAV from the generated tone, WebM or Ogg from the microphone) as a local
+    /// resource; gives its local id.
     pub fn add_local_voice(&self, bytes: bytes::Bytes) -> Result<String, String> {
-        if !(bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE")) {
-            return Err("a recording must be a WAV file".into());
-        }
+        let (content_type, ext) = if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WAVE")
+        {
+            ("audio/wav", "wav")
+        } else if bytes.starts_with(b"\x1a\x45\xdf\xa3") {
+            ("audio/webm", "webm")
+        } else if bytes.starts_with(b"OggS") {
+            ("audio/ogg", "ogg")
+        } else {
+            return Err("a recording must be WAV, WebM or Ogg".into());
+        };
         if bytes.len() > wxjs_platform::media::MediaType::Voice.max_bytes() {
             return Err("a recording is at most 2 MB".into());
         }
@@ -415,8 +430,8 @@ impl Client {
             id.clone(),
             Local {
                 bytes,
-                content_type: "audio/wav",
-                ext: "wav",
+                content_type,
+                ext,
             },
         );
         Ok(format!("/__wxjs/local/{id}"))

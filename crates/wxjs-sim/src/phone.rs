@@ -158,9 +158,13 @@ async fn info(State(p): State<Phone>) -> Response {
 
 async fn bridge_js(State(p): State<Phone>) -> Response {
     let platform = p.client.platform();
-    let limit = p.client.settings()["recordLimitMs"].clone();
-    let config =
-        json!({ "platform": platform, "userAgent": platform.user_agent(), "recordLimitMs": limit });
+    let settings = p.client.settings();
+    let config = json!({
+        "platform": platform,
+        "userAgent": platform.user_agent(),
+        "recordLimitMs": settings["recordLimitMs"],
+        "microphone": settings["microphone"],
+    });
     let js = BRIDGE_JS.replacen(
         "/*CONFIG*/ { platform: \"android\", userAgent: \"MicroMessenger/6.7.3 Android\" }",
         &config.to_string(),
@@ -404,6 +408,7 @@ struct SettingsBody {
     location: Option<crate::client::Fix>,
     record_limit_ms: Option<u64>,
     location_source: Option<String>,
+    microphone: Option<bool>,
 }
 
 async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
@@ -457,6 +462,9 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
                 .map_or(Ok(()), |src| p.client.set_location_source(src))
         })
         .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)));
+    if let (Ok(()), Some(on)) = (&applied, s.microphone) {
+        p.client.set_microphone(on);
+    }
     match applied {
         Ok(()) => axum::Json(p.client.settings()).into_response(),
         Err(m) => bad_request(m),

@@ -202,6 +202,8 @@ pub fn content_type_of(ext: &str) -> &'static str {
         "mp3" => "audio/mpeg",
         "mp4" => "video/mp4",
         "wav" => "audio/wav",
+        "webm" => "audio/webm",
+        "ogg" => "audio/ogg",
         _ => "application/octet-stream",
     }
 }

@@ -30,6 +30,7 @@ async fn browser() -> Client {
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--host-resolver-rules=MAP foreign.test 127.0.0.1",
                 "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 format!("--user-data-dir={}", profile.display()),
             ]
         }
@@ -1675,6 +1676,7 @@ async fn voice_end_to_end() {
     let r = call_wx(&c, "stopRecord", json!({})).await;
     assert_eq!(r["res"]["errMsg"], "stopRecord:ok");
     let local = r["res"]["localId"].as_str().unwrap().to_owned();
+    // Chromium's (fake) microphone, through MediaRecorder: WebM.
     let wav = reqwest::get(format!("{phone}{local}"))
         .await
         .unwrap()
@@ -1683,8 +1685,8 @@ async fn voice_end_to_end() {
         .unwrap()
         .to_vec();
     assert!(
-        wav.starts_with(b"RIFF") && wav.len() > 44 + 2 * 8000 / 10,
-        "a quarter second of tone: {} bytes",
+        wav.starts_with(b"\x1a\x45\xdf\xa3"),
+        "a WebM recording from the microphone: {} bytes",
         wav.len()
     );
 
@@ -1710,7 +1712,7 @@ async fn voice_end_to_end() {
     ))
     .await
     .unwrap();
-    assert_eq!(plain.headers()["content-type"], "audio/wav");
+    assert_eq!(plain.headers()["content-type"], "audio/webm");
     assert_eq!(plain.bytes().await.unwrap().to_vec(), wav);
     let hq = reqwest::get(format!(
         "http://127.0.0.1:{}/cgi-bin/media/get/jssdk?access_token={t}&media_id={server_id}",
@@ -1762,6 +1764,29 @@ async fn voice_end_to_end() {
         call_wx(&c, "stopRecord", json!({})).await["cb"],
         "fail",
         "already stopped"
+    );
+
+    // Without a microphone (or with it switched off) the client records a generated tone.
+    post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"microphone": false}),
+    )
+    .await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    call_wx(&c, "startRecord", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = call_wx(&c, "stopRecord", json!({})).await;
+    let tone = reqwest::get(format!("{phone}{}", r["res"]["localId"].as_str().unwrap()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert!(
+        tone.starts_with(b"RIFF") && tone.len() > 44 + 2 * 8000 / 10,
+        "a tone WAV: {} bytes",
+        tone.len()
     );
 
     // translateVoice: the text the person (here automation) attaches.

@@ -961,6 +961,17 @@ async fn images_and_location_end_to_end() {
     .await;
     let r = call_wx(&c, "chooseImage", json!({"count": 2})).await;
     assert_eq!(r["res"]["localIds"].as_array().unwrap().len(), 2);
+    // sizeType ["compressed"]: the client hands over a JPEG re-encoding.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseImage", "action": "ok", "data": {"samples": [1]}}),
+    )
+    .await;
+    let r = call_wx(&c, "chooseImage", json!({"sizeType": ["compressed"]})).await;
+    let compressed = r["res"]["localIds"][0].as_str().unwrap().to_owned();
+    let res = reqwest::get(format!("{phone}{compressed}")).await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(res.bytes().await.unwrap().starts_with(b"\xFF\xD8\xFF"));
     post(
         format!("{phone}/__wxjs/user/next"),
         json!({"api": "chooseImage", "action": "cancel"}),

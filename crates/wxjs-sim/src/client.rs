@@ -425,22 +425,23 @@ impl Client {
         if bytes.len() > wxjs_platform::media::MediaType::Voice.max_bytes() {
             return Err("a recording is at most 2 MB".into());
         }
-        let id = wxjs_sign::nonce_of_len(24);
-        self.lock().locals.insert(
-            id.clone(),
-            Local {
-                bytes,
-                content_type,
-                ext,
-            },
-        );
-        Ok(format!("/__wxjs/local/{id}"))
+        Ok(self.store_local(bytes, content_type, ext))
     }
 
     /// Keeps bytes as a local resource; gives its local id (a URL the page can load).
     pub fn add_local(&self, bytes: bytes::Bytes) -> Result<String, String> {
         let (content_type, ext) =
             crate::device::image_kind(&bytes).ok_or("not a PNG, JPEG or GIF image")?;
+        Ok(self.store_local(bytes, content_type, ext))
+    }
+
+    /// Keeps checked bytes under a fresh id; gives the local id the page loads.
+    fn store_local(
+        &self,
+        bytes: bytes::Bytes,
+        content_type: &'static str,
+        ext: &'static str,
+    ) -> String {
         let id = wxjs_sign::nonce_of_len(24);
         self.lock().locals.insert(
             id.clone(),
@@ -450,7 +451,7 @@ impl Client {
                 ext,
             },
         );
-        Ok(format!("/__wxjs/local/{id}"))
+        format!("/__wxjs/local/{id}")
     }
 
     /// A local resource by its id or local id.

@@ -26,6 +26,16 @@ fn text<'a>(p: &'a Map<String, Value>, k: &str) -> &'a str {
     p.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The order a v2/v3 `package` (`prepay_id=…`) names, if the platform issued it to this account.
+fn issued_order(sim: &Sim, app_id: &str, package: &str) -> Result<Order, String> {
+    let prepay = package
+        .strip_prefix("prepay_id=")
+        .ok_or("package must be prepay_id=…")?;
+    sim.read(|s, _| s.order(prepay).cloned())
+        .filter(|o| o.app_id == app_id)
+        .ok_or_else(|| "the prepay_id was not issued by the platform for this account".into())
+}
+
 /// The client's checks of a `getBrandWCPayRequest`. The error says what failed (for the log).
 pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<PendingPay, String> {
     let account = sim.account(app_id).ok_or("unknown account")?;
@@ -81,13 +91,7 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
         }
         st @ ("MD5" | "HMAC-SHA256") => {
             let sign_type = PaySignType::parse(st).ok_or("signType")?;
-            let prepay = package
-                .strip_prefix("prepay_id=")
-                .ok_or("package must be prepay_id=…")?;
-            let order = sim
-                .read(|s, _| s.order(prepay).cloned())
-                .filter(|o| o.app_id == app_id)
-                .ok_or("the prepay_id was not issued by the platform for this account")?;
+            let order = issued_order(sim, app_id, package)?;
             if !wxjs_sign::verify_pay_v2(
                 app_id,
                 ts,
@@ -106,13 +110,7 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
             })
         }
         "RSA" => {
-            let prepay = package
-                .strip_prefix("prepay_id=")
-                .ok_or("package must be prepay_id=…")?;
-            let order = sim
-                .read(|s, _| s.order(prepay).cloned())
-                .filter(|o| o.app_id == app_id)
-                .ok_or("the prepay_id was not issued by the platform for this account")?;
+            let order = issued_order(sim, app_id, package)?;
             let public = wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
                 merchant.v3_private_key.clone(),
             ))

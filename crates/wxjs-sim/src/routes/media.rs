@@ -11,6 +11,7 @@ use wxjs_platform::media::{GetQuery, MediaType, UploadQuery, UploadResponse, Vid
 use super::credentials::query;
 use super::reply::{fail, ok};
 use crate::sim::Sim;
+use crate::state::{Fail, MediaRec};
 
 /// The file format from its name, or from its first bytes when the name says nothing.
 fn format_of(filename: Option<&str>, bytes: &[u8]) -> Option<&'static str> {
@@ -119,6 +120,14 @@ fn file_response(bytes: bytes::Bytes, content_type: &str, filename: &str) -> Res
     res
 }
 
+/// The record a `get` query names, checking its access token first.
+fn stored(sim: &Sim, q: &GetQuery) -> Result<MediaRec, Fail> {
+    sim.read(|s, now| {
+        let app = s.check_token(q.access_token.as_deref(), now)?;
+        s.media(&app, q.media_id.as_deref(), now).cloned()
+    })
+}
+
 /// `GET /cgi-bin/media/get`: the bytes, or for a video a `video_url`.
 pub(super) async fn get(
     State(sim): State<Sim>,
@@ -126,10 +135,7 @@ pub(super) async fn get(
     q: Result<Query<GetQuery>, QueryRejection>,
 ) -> Response {
     let q: GetQuery = query(q);
-    let found = sim.read(|s, now| {
-        let app = s.check_token(q.access_token.as_deref(), now)?;
-        s.media(&app, q.media_id.as_deref(), now).cloned()
-    });
+    let found = stored(&sim, &q);
     let rec = match found {
         Ok(rec) => rec,
         Err(f) => return fail(f),
@@ -157,10 +163,7 @@ pub(super) async fn get_jssdk(
     q: Result<Query<GetQuery>, QueryRejection>,
 ) -> Response {
     let q: GetQuery = query(q);
-    let found = sim.read(|s, now| {
-        let app = s.check_token(q.access_token.as_deref(), now)?;
-        s.media(&app, q.media_id.as_deref(), now).cloned()
-    });
+    let found = stored(&sim, &q);
     match found {
         Ok(rec) if rec.media_type == MediaType::Voice => {}
         Ok(_) => return fail(ErrCode::InvalidMediaId),

@@ -103,6 +103,23 @@ async fn post(url: String, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The demo account's access token, as the service hands it to a back end (`p` is the phone's port).
+async fn service_token(p: u16) -> String {
+    let token: Value = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
+            p + 2
+        ))
+        .header("X-Api-Key", "wxjs-dev-api-key-0000")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["value"].as_str().unwrap().to_owned()
+}
+
 async fn shadow(c: &Client, selector: &str) -> bool {
     c.execute("var r = document.getElementById('wxjs-client'); return !!(r && r.shadowRoot.querySelector(arguments[0]));", vec![json!(selector)])
         .await
@@ -864,22 +881,11 @@ async fn images_and_location_end_to_end() {
         let up = call_wx(&c, "uploadImage", json!({"localId": local})).await;
         assert_eq!(up["res"]["errMsg"], "uploadImage:ok");
         let server_id = up["res"]["serverId"].as_str().unwrap().to_owned();
-        let token: Value = reqwest::Client::new()
-            .get(format!(
-                "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
-                p + 2
-            ))
-            .header("X-Api-Key", "wxjs-dev-api-key-0000")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = service_token(p).await;
         let media = reqwest::get(format!(
             "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
             p + 1,
-            token["value"].as_str().unwrap()
+            token
         ))
         .await
         .unwrap();
@@ -923,22 +929,11 @@ async fn images_and_location_end_to_end() {
                 json!({"seconds": 3 * 86_400}),
             )
             .await;
-            let token: Value = reqwest::Client::new()
-                .get(format!(
-                    "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
-                    p + 2
-                ))
-                .header("X-Api-Key", "wxjs-dev-api-key-0000")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let token = service_token(p).await;
             let gone: Value = reqwest::get(format!(
                 "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
                 p + 1,
-                token["value"].as_str().unwrap()
+                token
             ))
             .await
             .unwrap()
@@ -1704,19 +1699,7 @@ async fn voice_end_to_end() {
     let up = call_wx(&c, "uploadVoice", json!({"localId": local})).await;
     assert_eq!(up["res"]["errMsg"], "uploadVoice:ok");
     let server_id = up["res"]["serverId"].as_str().unwrap().to_owned();
-    let token: Value = reqwest::Client::new()
-        .get(format!(
-            "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
-            p + 2
-        ))
-        .header("X-Api-Key", "wxjs-dev-api-key-0000")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t = token["value"].as_str().unwrap();
+    let t = service_token(p).await;
     let plain = reqwest::get(format!(
         "http://127.0.0.1:{}/cgi-bin/media/get?access_token={t}&media_id={server_id}",
         p + 1

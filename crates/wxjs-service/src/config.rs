@@ -61,6 +61,9 @@ struct File {
     #[serde(default)]
     api_keys: Vec<String>,
     #[serde(default)]
+    allowed_hosts: Vec<String>,
+    max_connections: Option<usize>,
+    #[serde(default)]
     apps: Vec<AppFile>,
 }
 
@@ -125,7 +128,7 @@ impl std::fmt::Debug for RedisUrl {
 /// The per-client rate limit of the page endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Sustained requests a minute per client.
+    /// Sustained requests a minute per client; 0 turns the limit off.
     pub per_minute: u32,
     /// Requests allowed at once.
     pub burst: u32,
@@ -218,9 +221,23 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimit,
     /// Keys that open the back-end endpoints.
     pub api_keys: Vec<ApiKey>,
+    /// Host names served besides the machine's own (`*.example.com` for subdomains, `*` for
+    /// any): the name a reverse proxy passes on.
+    pub allowed_hosts: Vec<String>,
+    /// Open connections at most.
+    pub max_connections: usize,
     /// Accounts.
     pub apps: Vec<AppConfig>,
 }
+
+/// The page endpoints' default limit per client: high enough that a whole site behind one
+/// reverse proxy (one peer address) does not trip it; set `trust_forwarded_for` behind your
+/// own proxy and lower it to limit each visitor.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_minute: 60_000,
+    burst: 2_000,
+    trust_forwarded_for: false,
+};
 
 /// Reads the environment: swappable in tests.
 pub trait Env {
@@ -362,15 +379,36 @@ impl ServiceConfig {
             }
         };
         let rate_limit = RateLimit {
-            per_minute: file.rate_limit.per_minute.unwrap_or(600),
-            burst: file.rate_limit.burst.unwrap_or(60),
+            per_minute: file
+                .rate_limit
+                .per_minute
+                .unwrap_or(DEFAULT_RATE_LIMIT.per_minute),
+            burst: file.rate_limit.burst.unwrap_or(DEFAULT_RATE_LIMIT.burst),
             trust_forwarded_for: file.rate_limit.trust_forwarded_for.unwrap_or(false),
         };
-        if rate_limit.per_minute == 0 || rate_limit.burst == 0 {
+        if rate_limit.per_minute > 0 && rate_limit.burst == 0 {
             return Err(invalid(
-                "rate_limit",
-                "per_minute and burst must be at least 1",
+                "rate_limit.burst",
+                "must be at least 1 (or set per_minute = 0 to turn the limit off)",
             ));
+        }
+        for (i, h) in file.allowed_hosts.iter().enumerate() {
+            let name = h.strip_prefix("*.").unwrap_or(h);
+            let ok = h == "*"
+                || (!name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+            if !ok {
+                return Err(invalid(
+                    format!("allowed_hosts[{i}]"),
+                    format!("{h:?} is not a host name (example.com, *.example.com or *)"),
+                ));
+            }
+        }
+        let max_connections = file.max_connections.unwrap_or(1024);
+        if max_connections == 0 {
+            return Err(invalid("max_connections", "must be at least 1"));
         }
         let mut api_keys = Vec::new();
         for (i, spec) in file.api_keys.iter().enumerate() {
@@ -451,7 +489,21 @@ impl ServiceConfig {
                         partner_key: opt("partner_key", m.partner_key)?.map(PartnerKey::new),
                         pay_sign_key: opt("pay_sign_key", m.pay_sign_key)?.map(PaySignKey::new),
                         api_key: opt("api_key", m.api_key)?.map(PayApiKey::new),
-                        private_key: opt("private_key", m.private_key)?.map(PrivateKeyPem::new),
+                        private_key: opt("private_key", m.private_key)?
+                            .map(PrivateKeyPem::new)
+                            .map(|pem| {
+                                // Refuse to start on a key that cannot sign, rather than fail
+                                // every payment later.
+                                wxjs_sign::pay_v3_public_key_pem(&pem)
+                                    .map(|_| pem)
+                                    .map_err(|_| {
+                                        invalid(
+                                            k("merchant.private_key"),
+                                            "is not an RSA private key in PEM (PKCS#8 or PKCS#1)",
+                                        )
+                                    })
+                            })
+                            .transpose()?,
                     })
                 })
                 .transpose()?;
@@ -472,6 +524,8 @@ impl ServiceConfig {
             store,
             rate_limit,
             api_keys,
+            allowed_hosts: file.allowed_hosts,
+            max_connections,
             apps,
         })
     }
@@ -550,6 +604,22 @@ mod tests {
         );
         assert!(
             e(&format!("token_mode = \"x\"\n{MIN}"), &[("SECRET_X", "x")]).contains("token_mode")
+        );
+        let bad_key = format!(
+            "{MIN}[apps.merchant]\npartner_id = \"1900000109\"\nprivate_key = \"not a PEM SECRET\"\n"
+        );
+        let msg = e(&bad_key, &[("SECRET_X", "x")]);
+        assert!(
+            msg.contains("apps[0].merchant.private_key: is not an RSA private key")
+                && !msg.contains("SECRET"),
+            "{msg}"
+        );
+        assert!(
+            e(
+                &format!("allowed_hosts = [\"a b\"]\n{MIN}"),
+                &[("SECRET_X", "x")]
+            )
+            .contains("allowed_hosts[0]")
         );
         assert!(
             e(

@@ -24,7 +24,6 @@ mod routes;
 mod state;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 pub use config::{ConfigError, ServiceConfig};
 pub use error::{ApiError, ErrorBody};
@@ -37,21 +36,14 @@ pub fn openapi_json() -> String {
     routes::openapi_json()
 }
 
-/// Serves the service on `listener` until `shutdown`, letting in-flight requests finish.
+/// Serves the service on `listener` until `shutdown`, letting in-flight requests finish, under
+/// the shared serving policy (connection bound, timeouts, body limit, the configured Host
+/// names, JSON errors).
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Responses are small and written whole: send them at once rather than wait for ACKs.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let policy = state.0.serving.clone();
+    wxjs_http::serve(listener, router(state), policy, shutdown).await
 }

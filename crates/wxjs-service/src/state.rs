@@ -42,7 +42,10 @@ pub(crate) struct Inner {
     /// request cost a fifth of the config endpoint's throughput.
     pub(crate) default_lists: BTreeMap<String, Box<serde_json::value::RawValue>>,
     api_keys: Vec<ApiKey>,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// `None` when the configuration turns the limit off.
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// How the listener treats connections (limits, timeouts, Host names).
+    pub(crate) serving: wxjs_http::Policy,
     pub(crate) trust_forwarded_for: bool,
     pub(crate) http: HttpMetrics,
     history: Mutex<HashMap<String, History>>,
@@ -92,8 +95,19 @@ impl AppState {
     /// A state around a cache built elsewhere (it must know every app of `config`).
     #[must_use]
     pub fn with_credentials(config: &ServiceConfig, creds: Credentials) -> Self {
-        let per_minute = NonZeroU32::new(config.rate_limit.per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(config.rate_limit.burst).unwrap_or(NonZeroU32::MIN);
+        let limiter = NonZeroU32::new(config.rate_limit.per_minute).map(|per_minute| {
+            let burst = NonZeroU32::new(config.rate_limit.burst).unwrap_or(NonZeroU32::MIN);
+            RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))
+        });
+        let serving = wxjs_http::Policy {
+            max_connections: config.max_connections,
+            hosts: wxjs_http::HostPolicy::local(
+                config.allowed_hosts.iter().cloned(),
+                "add the name to allowed_hosts in the service's configuration",
+            ),
+            ..wxjs_http::Policy::default()
+        }
+        .with_body_limit(crate::routes::BODY_LIMIT);
         Self(Arc::new(Inner {
             creds,
             default_lists: config
@@ -110,7 +124,8 @@ impl AppState {
                 .map(|a| (a.app_id.as_str().to_owned(), a.clone()))
                 .collect(),
             api_keys: config.api_keys.clone(),
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            limiter,
+            serving,
             trust_forwarded_for: config.rate_limit.trust_forwarded_for,
             http: HttpMetrics::default(),
             history: Mutex::new(HashMap::new()),
@@ -132,10 +147,13 @@ impl AppState {
 
     /// 429 with `Retry-After` when the client exceeds its rate.
     pub(crate) fn rate_limit(&self, client: IpAddr) -> Result<(), ApiError> {
-        match self.0.limiter.check_key(&client) {
+        let Some(limiter) = &self.0.limiter else {
+            return Ok(());
+        };
+        match limiter.check_key(&client) {
             Ok(()) => {
-                if self.0.limiter.len() > 100_000 {
-                    self.0.limiter.retain_recent();
+                if limiter.len() > 100_000 {
+                    limiter.retain_recent();
                 }
                 Ok(())
             }

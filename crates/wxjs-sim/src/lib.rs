@@ -39,14 +39,24 @@ pub fn router(sim: Sim) -> axum::Router {
 }
 
 /// Serves the simulator on `listener` until `shutdown`, delivering payment notifications
-/// meanwhile, then writes its state to disk.
+/// meanwhile, then writes its state to disk. Only the machine's own Host names are served.
 pub async fn run(
     listener: tokio::net::TcpListener,
     sim: Sim,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    run_with(listener, sim, serve::policy([]), shutdown).await
+}
+
+/// [`run`] under another serving policy (see [`serve::policy`]).
+pub async fn run_with(
+    listener: tokio::net::TcpListener,
+    sim: Sim,
+    policy: wxjs_http::Policy,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
     let notifier = tokio::spawn(notify::deliver_forever(sim.clone()));
-    let result = serve::serve(listener, router(sim.clone()), shutdown).await;
+    let result = wxjs_http::serve(listener, router(sim.clone()), policy, shutdown).await;
     notifier.abort();
     sim.close();
     result

@@ -79,15 +79,19 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/local", post(add_locals))
         .route("/__wxjs/local/{id}", get(local))
         .route("/__wxjs/samples/{n}", get(sample))
-        .route(
-            "/__wxjs/demo/notify",
-            post(demo_notify).get(demo_notifications),
-        )
         .route("/__wxjs/wallet", get(wallet))
         .route("/__wxjs/scan", post(scan))
         .route("/__wxjs/voice", post(add_voice))
         .route("/__wxjs/demo/media/{server_id}", get(demo_media))
-        .route("/__wxjs/geo", post(geo));
+        .route("/__wxjs/geo", post(geo))
+        // Pages of other origins must not drive the phone (the demo notify receiver, which the
+        // platform calls with XML, is outside these layers).
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
+        .route(
+            "/__wxjs/demo/notify",
+            post(demo_notify).get(demo_notifications),
+        );
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -100,18 +104,23 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
     })
 }
 
-/// Serves the phone origin until `shutdown`.
+/// Request bodies up to this size: photos and recordings arrive as base64 in JSON.
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Serves the phone origin until `shutdown`, under the shared serving policy. Any Host is
+/// served: developers map production host names to the phone on purpose.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: PhoneConfig,
     sim: Sim,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    wxjs_http::serve(
         listener,
-        phone_router(config, sim).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        phone_router(config, sim),
+        wxjs_http::Policy::default().with_body_limit(BODY_LIMIT),
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await
 }
 
@@ -609,6 +618,17 @@ async fn static_file(State(p): State<Phone>, uri: Uri) -> Response {
     let mut path = dir.join(rel);
     if path.is_dir() {
         path = path.join("index.html");
+    }
+    // A symlink may point anywhere: serve only what really lies inside the directory.
+    let inside = match (
+        tokio::fs::canonicalize(dir).await,
+        tokio::fs::canonicalize(&path).await,
+    ) {
+        (Ok(root), Ok(real)) => real.starts_with(&root),
+        _ => false,
+    };
+    if !inside {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let Ok(bytes) = tokio::fs::read(&path).await else {
         return (StatusCode::NOT_FOUND, "not found").into_response();

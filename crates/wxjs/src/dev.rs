@@ -45,6 +45,10 @@ pub(crate) struct DevArgs {
     /// The emulated client: Android (checks the current URL) or iOS (the URL first landed on).
     #[arg(long, value_enum, default_value = "android")]
     platform: PlatformArg,
+    /// A further Host name the platform and the service answer to, besides this machine's own
+    /// names (repeatable; `*.example.com` for subdomains). The phone answers to any name.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 /// `--platform`.
@@ -154,12 +158,15 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             } else {
                 StoreConfig::Sqlite(args.data.join("credentials.sqlite3"))
             },
+            // No page rate limit: a browser suite loads many pages at once from one address.
             rate_limit: RateLimit {
-                per_minute: 6000,
-                burst: 600,
+                per_minute: 0,
+                burst: 0,
                 trust_forwarded_for: false,
             },
             api_keys: vec![ApiKey::new(DEV_API_KEY)],
+            allowed_hosts: args.allow_hosts.clone(),
+            max_connections: 1024,
             apps,
         };
         let state = AppState::new(&service_config, Arc::new(SimTime(sim.clock().clone())))
@@ -177,8 +184,8 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             },
         };
 
-        eprintln!("wxjs dev — the WeChat JS-SDK system on this machine");
-        eprintln!(
+        crate::say!("wxjs dev — the WeChat JS-SDK system on this machine");
+        crate::say!(
             "  phone     {phone_url}/   (the page origin{})",
             if args.static_dir.is_some() {
                 ", your --static files"
@@ -186,17 +193,17 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                 ", the demo page"
             }
         );
-        eprintln!("  platform  {platform_url}   (simulated WeChat API; control at /__sim/)");
-        eprintln!(
+        crate::say!("  platform  {platform_url}   (simulated WeChat API; control at /__sim/)");
+        crate::say!(
             "  service   {service_url}   (wx.config signing, credentials; /metrics, /openapi.json)"
         );
-        eprintln!(
+        crate::say!(
             "  demo account  appId {}  appSecret {}",
             config::DEMO_APP_ID,
             config::DEMO_APP_SECRET
         );
-        eprintln!("  back-end API key  {DEV_API_KEY}");
-        eprintln!(
+        crate::say!("  back-end API key  {DEV_API_KEY}");
+        crate::say!(
             "  state     {}",
             if args.memory {
                 "in memory".to_owned()
@@ -204,7 +211,15 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                 args.data.display().to_string()
             }
         );
-        eprintln!("Ctrl-C stops.");
+        if !args.host.is_loopback() {
+            crate::say!(
+                "WARNING: listening on {}: anyone who can reach this machine can read the demo \
+                 secrets at /__sim/apps, move the simulator's clock and drive the phone. Use \
+                 --host 127.0.0.1 unless this network is yours alone.",
+                args.host
+            );
+        }
+        crate::say!("Ctrl-C stops.");
 
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -216,9 +231,10 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             sim.clone(),
             stopped(stop_rx.clone()),
         ));
-        let platform_task = tokio::spawn(wxjs_sim::run(
+        let platform_task = tokio::spawn(wxjs_sim::run_with(
             platform_l,
             sim.clone(),
+            wxjs_sim::serve::policy(args.allow_hosts.clone()),
             stopped(stop_rx.clone()),
         ));
         let service_task = tokio::spawn(wxjs_service::run(
@@ -227,7 +243,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             stopped(stop_rx.clone()),
         ));
         crate::shutdown_signal().await;
-        eprintln!("wxjs dev: stopping");
+        crate::say!("wxjs dev: stopping");
         let _ = stop_tx.send(true);
         // In-flight requests get ten seconds to finish; a stuck one must not keep the process.
         let all = async {
@@ -247,7 +263,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             .await
             .is_err()
         {
-            eprintln!("wxjs dev: requests still open after 10 s; stopping anyway");
+            crate::say!("wxjs dev: requests still open after 10 s; stopping anyway");
             sim.close();
         }
         Ok(())

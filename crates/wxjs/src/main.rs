@@ -32,14 +32,43 @@ enum Command {
     Sim(sim::SimArgs),
 }
 
+/// Writes to stderr and ignores failures: a closed or full log output must never affect a
+/// request (a failed write reported with `eprintln!` panics on the same broken stderr, inside
+/// whichever request was logging).
+#[derive(Debug, Clone, Copy)]
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// Prints a line for the person at the terminal, like `eprintln!`, but never panics when
+/// stderr is closed.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Logs to stderr, one line per event (JSON objects or text); `RUST_LOG` filters (default
-/// `info`).
+/// `info`). Failed writes are dropped, never reported on the same output.
 pub(crate) fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LossyStderr)
+        .log_internal_errors(false)
         .with_target(false);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
@@ -83,7 +112,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One readable line; the input's secrets are never part of an error.
-            eprintln!("wxjs: {e}");
+            say!("wxjs: {e}");
             ExitCode::from(e.exit_code())
         }
     }

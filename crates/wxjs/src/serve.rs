@@ -37,6 +37,15 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), CliError> {
         config.listen = listen;
     }
     crate::init_logging(config.log_format == LogFormat::Json);
+    if config.api_keys.is_empty() {
+        tracing::warn!(
+            "no api_keys configured: the back-end endpoints (cards, pay, address, credentials) answer 401 to everyone"
+        );
+        crate::say!(
+            "wxjs serve: WARNING: no api_keys configured — the back-end endpoints (cards, pay, \
+             address, credentials) are unusable; add api_keys or WXJS_API_KEYS"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
@@ -48,7 +57,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::failure(format!("cannot listen on {}: {e}", config.listen)))?;
         let local = listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?;
         tracing::info!(listen = %local, platform = %config.platform_base_url, store = state.credentials().store_name(), apps = config.apps.len(), "wxjs serve started");
-        eprintln!("wxjs serve: listening on http://{local}");
+        crate::say!("wxjs serve: listening on http://{local}");
         wxjs_service::run(listener, state, crate::shutdown_signal())
             .await
             .map_err(|e| CliError::failure(format!("server error: {e}")))?;

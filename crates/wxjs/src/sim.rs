@@ -30,6 +30,10 @@ pub(crate) struct SimArgs {
     /// Keep state in SQLite under DIR (survives restarts); in memory only when absent.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// A further Host name to answer to, besides this machine's own names (repeatable;
+    /// `*.example.com` for subdomains, `*` for any). Other names are refused (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 /// Runs `wxjs sim` until Ctrl-C.
@@ -53,21 +57,29 @@ pub(crate) fn run(args: &SimArgs) -> Result<(), CliError> {
         let local = listener
             .local_addr()
             .map_err(|e| CliError::failure(e.to_string()))?;
-        eprintln!("wxjs sim: the simulated WeChat platform on http://{local}");
-        eprintln!("  control API   http://{local}/__sim/apps");
-        eprintln!(
+        crate::say!("wxjs sim: the simulated WeChat platform on http://{local}");
+        crate::say!("  control API   http://{local}/__sim/apps");
+        crate::say!(
             "  demo account  appId {} appSecret {}",
             config::DEMO_APP_ID,
             config::DEMO_APP_SECRET
         );
         match &args.data {
-            Some(dir) => eprintln!(
+            Some(dir) => crate::say!(
                 "  state         {}",
                 dir.join(wxjs_sim::persist::DB_FILE).display()
             ),
-            None => eprintln!("  state         in memory"),
+            None => crate::say!("  state         in memory"),
         }
-        wxjs_sim::run(listener, sim, crate::shutdown_signal())
+        if !args.host.is_loopback() {
+            crate::say!(
+                "WARNING: listening on {}: anyone who can reach this machine can read the \
+                 accounts' secrets at /__sim/apps and change the simulator.",
+                args.host
+            );
+        }
+        let policy = wxjs_sim::serve::policy(args.allow_hosts.clone());
+        wxjs_sim::run_with(listener, sim, policy, crate::shutdown_signal())
             .await
             .map_err(|e| CliError::failure(format!("server error: {e}")))
     })

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Request bodies are small JSON objects.
-const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 /// The service's router.
 pub fn router(state: AppState) -> Router {

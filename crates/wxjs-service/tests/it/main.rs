@@ -115,6 +115,8 @@ pub async fn spawn_with(rate_limit: RateLimit) -> System {
         store: StoreConfig::Memory,
         rate_limit,
         api_keys: vec![ApiKey::new(API_KEY)],
+        allowed_hosts: vec![],
+        max_connections: 1024,
         apps: vec![AppConfig {
             app_id: AppId::parse(APP).unwrap(),
             app_secret: AppSecret::new(SECRET),

@@ -31,6 +31,8 @@ pub(super) fn router() -> Router<Sim> {
         .route("/__sim/media/{id}", get(media))
         .route("/__sim/pay/prepay", post(prepay))
         .route("/__sim/pay/notifications", get(notifications))
+        // A page the developer visits must not reset the simulator or move its clock.
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {

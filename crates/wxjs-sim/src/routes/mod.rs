@@ -22,6 +22,11 @@ use reply::{ErrTag, require_get, require_post};
 
 /// Uploads up to this size reach the handler, which answers 40006 above each type's limit.
 const UPLOAD_LIMIT: usize = 24 * 1024 * 1024;
+/// The listener's hard limit on bodies. Uploads up to it get the platform's own answer (40006
+/// above each type's limit); everything else is held to [`CONTROL_LIMIT`].
+pub(crate) const BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// Bodies of the control API and of the platform's JSON endpoints.
+const CONTROL_LIMIT: usize = 256 * 1024;
 
 /// The whole router: platform API (counted, fault-injectable, logged) and control API (logged).
 pub fn router(sim: Sim) -> Router {
@@ -64,6 +69,7 @@ pub fn router(sim: Sim) -> Router {
     Router::new()
         .merge(platform)
         .merge(control::router())
+        .layer(DefaultBodyLimit::max(CONTROL_LIMIT))
         .fallback(|| async {
             reply::control_error(StatusCode::NOT_FOUND, "not_found", "no such path")
         })
@@ -97,12 +103,15 @@ async fn platform_call(State(sim): State<Sim>, req: Request, next: Next) -> Resp
     if let Some(status) = fault.status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = format!("<html><body><h1>{status}</h1><p>simulated fault</p></body></html>");
-        return (
+        // A broken gateway answers HTML, not the JSON error shape: keep it as it is.
+        let mut res = (
             status,
             [(axum::http::header::CONTENT_TYPE, "text/html")],
             body,
         )
             .into_response();
+        res.extensions_mut().insert(wxjs_http::Verbatim);
+        return res;
     }
     if let Some(code) = fault.errcode {
         return reply::fail(ErrCode::from_code(code));

@@ -125,12 +125,29 @@ async fn control_api_rejects_bad_bodies_with_json_errors() {
         ("/__sim/clock/advance", r#"{"secs":5}"#),
         ("/__sim/oauth/next", r#"{"action":"maybe"}"#),
     ] {
-        let res = s.http.post(s.url(path)).body(body).send().await.unwrap();
+        let res = s
+            .http
+            .post(s.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400, "{path} {body}");
         let v: serde_json::Value = res.json().await.unwrap();
         assert_eq!(v["error"]["code"], "bad_request");
         assert!(v["error"]["message"].as_str().unwrap().len() > 5);
     }
+    // A body that does not say it is JSON is refused, whatever it holds.
+    let res = s
+        .http
+        .post(s.url("/__sim/faults"))
+        .header("content-type", "text/plain")
+        .body(r#"{"path":"/cgi-bin/token","errcode":-1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
     assert_eq!(s.get("/__sim/faults").await, json!([]), "nothing changed");
     let res = s.http.get(s.url("/__sim/nope")).send().await.unwrap();
     assert_eq!(res.status(), 404);

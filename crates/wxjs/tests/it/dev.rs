@@ -11,7 +11,7 @@ use serde_json::Value;
 static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
 
 /// Three consecutive ports that are free now.
-fn free_base() -> u16 {
+pub(crate) fn free_base() -> u16 {
     if NEXT_PORT.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         let start = 20_000 + (rand_u16() % 2000) * 10;
         let _ = NEXT_PORT.compare_exchange(
@@ -75,6 +75,13 @@ pub(crate) fn dev(args: &[&str]) -> (DevProcess, u16, String) {
 /// A running `wxjs dev`, killed when dropped, so a failing test leaves no process behind.
 #[derive(Debug)]
 pub(crate) struct DevProcess(Child);
+
+impl DevProcess {
+    /// Takes charge of a started process.
+    pub(crate) fn new(child: Child) -> Self {
+        Self(child)
+    }
+}
 
 impl Drop for DevProcess {
     fn drop(&mut self) {
@@ -297,8 +304,12 @@ fn serve_rejects_bad_configs_with_one_line_and_documents_every_key() {
     .iter()
     .map(|k| ((*k).to_owned(), "value-of-sixteen-chars".to_owned()))
     .collect();
-    let text = std::fs::read_to_string(example)
-        .unwrap()
-        .replace("file:/etc/wxjs/apiclient_key.pem", "inline-pem");
+    // The key must be a real one: the service refuses to start on a key that cannot sign.
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), wxjs_sim::config::DEMO_V3_PRIVATE_KEY).unwrap();
+    let text = std::fs::read_to_string(example).unwrap().replace(
+        "file:/etc/wxjs/apiclient_key.pem",
+        &format!("file:{}", key.path().display()),
+    );
     wxjs_service::ServiceConfig::from_toml(&text, &env).unwrap();
 }

@@ -2,5 +2,6 @@
 
 mod browser;
 mod dev;
+mod hardening;
 mod sign;
 mod sim;

@@ -1,0 +1,263 @@
+//! Regression tests of the hardening issue that need the real binary: what its surroundings do
+//! to it (a closed log output, a listener reached from beyond loopback).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::dev::{DevProcess, free_base};
+
+/// `wxjs dev 2>&1 | head -c1`: once the reader of stderr is gone, every log line fails to
+/// write. Every listener must go on answering.
+#[test]
+fn a_closed_log_output_killed_every_request() {
+    let port = free_base();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["dev", "--memory", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("Ctrl-C"));
+    let mut child = DevProcess::new(child);
+    assert!(started, "wxjs dev did not start");
+    // Close the only reader of the log output.
+    drop(lines);
+    let http = reqwest::blocking::Client::new();
+    for round in 0..3 {
+        for url in [
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://127.0.0.1:{}/__sim/stats", port + 1),
+            format!(
+                "http://127.0.0.1:{}/cgi-bin/token?grant_type=client_credential&appid=wxdemo000000000001&secret=x",
+                port + 1
+            ),
+            format!("http://127.0.0.1:{}/healthz", port + 2),
+            format!(
+                "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
+                port + 2
+            ),
+        ] {
+            let res = http
+                .get(&url)
+                .send()
+                .unwrap_or_else(|e| panic!("round {round}: {url}: {e}"));
+            assert_eq!(res.status(), 200, "round {round}: {url}");
+            assert!(!res.bytes().expect("body").is_empty(), "{url}");
+        }
+    }
+    let status = crate::dev::interrupt(&mut child);
+    assert!(
+        status.success(),
+        "a closed stderr must not make the exit fail: {status}"
+    );
+}
+
+/// A config with no API key started without a word; one whose merchant `private_key` is not a
+/// key started and failed every v3 payment later.
+#[test]
+fn serve_started_with_zero_api_keys_or_a_broken_private_key_without_a_word() {
+    let dir = tempfile::tempdir().expect("dir");
+    let base = "listen = \"127.0.0.1:0\"\n[store]\nkind = \"memory\"\n[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"s3cr3t\"\ndomains = [\"example.com\"]\n";
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        format!("{base}[apps.merchant]\npartner_id = \"1900000109\"\nprivate_key = \"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\"\n"),
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["serve", "--config", broken.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("apps[0].merchant.private_key: is not an RSA private key"),
+        "{err}"
+    );
+
+    let keyless = dir.path().join("keyless.toml");
+    std::fs::write(&keyless, base).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["serve", "--config", keyless.to_str().expect("utf-8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut child = DevProcess::new(child);
+    let mut warned = false;
+    for line in lines.map_while(Result::ok) {
+        if line.contains("WARNING: no api_keys configured") {
+            warned = true;
+        }
+        if line.starts_with("wxjs serve: listening") {
+            break;
+        }
+    }
+    assert!(warned, "no warning about the missing API keys");
+    crate::dev::interrupt(&mut child);
+}
+
+fn send(req: reqwest::blocking::RequestBuilder) -> (u16, String) {
+    let res = req.send().expect("send");
+    let status = res.status().as_u16();
+    (status, res.text().expect("text"))
+}
+
+fn error_code(body: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    v["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A page the developer visits could reset the simulator or move its clock (JSON sent as
+/// `text/plain`), and read the secrets through DNS rebinding (any Host was served).
+#[test]
+fn dev_servers_obeyed_any_web_page() {
+    let (_child, p, _) = crate::dev::dev(&["--memory", "--allow-host", "sim.example.test"]);
+    let http = reqwest::blocking::Client::new();
+    let sim = |path: &str| format!("http://127.0.0.1:{}{path}", p + 1);
+    let phone = |path: &str| format!("http://127.0.0.1:{p}{path}");
+    let clock = |http: &reqwest::blocking::Client| -> serde_json::Value {
+        http.get(sim("/__sim/clock"))
+            .send()
+            .expect("clock")
+            .json()
+            .expect("json")
+    };
+    let before = clock(&http)["offset"].clone();
+    // A form-free cross-site POST: text/plain, from a foreign origin.
+    let (status, body) = send(
+        http.post(sim("/__sim/clock/advance"))
+            .header("content-type", "text/plain")
+            .header("origin", "http://evil.example")
+            .body(r#"{"seconds":86400}"#),
+    );
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(error_code(&body), "unsupported_media_type");
+    let (status, _) = send(
+        http.post(sim("/__sim/reset"))
+            .header("origin", "http://evil.example"),
+    );
+    assert_eq!(status, 415);
+    assert_eq!(clock(&http)["offset"], before, "the clock moved");
+    // The same from a tool, as JSON, works.
+    let (status, _) = send(
+        http.post(sim("/__sim/clock/advance"))
+            .json(&serde_json::json!({ "seconds": 60 })),
+    );
+    assert_eq!(status, 200);
+    // DNS rebinding: a foreign name for the platform and the service.
+    for url in [
+        sim("/__sim/apps"),
+        format!("http://127.0.0.1:{}/healthz", p + 2),
+    ] {
+        let (status, body) = send(http.get(&url).header("host", "attacker.example"));
+        assert_eq!(status, 421, "{url}: {body}");
+        assert_eq!(error_code(&body), "host_not_allowed");
+        assert!(!body.contains("appSecret"));
+    }
+    let (status, body) = send(
+        http.get(sim("/__sim/apps"))
+            .header("host", "sim.example.test:1"),
+    );
+    assert_eq!(status, 200, "a name given with --allow-host: {body}");
+    // The phone serves its pages under any name…
+    let (status, page) = send(http.get(phone("/")).header("host", "shop.example.com"));
+    assert_eq!(status, 200);
+    assert!(page.contains("/__wxjs/bridge.js"));
+    // …but its automation takes JSON from its own origin only.
+    let tap = serde_json::json!({ "menu": "share:timeline" }).to_string();
+    let (status, body) = send(
+        http.post(phone("/__wxjs/user/tap"))
+            .header("content-type", "application/json")
+            .header("origin", "http://evil.example")
+            .body(tap.clone()),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(error_code(&body), "cross_origin");
+    let (status, _) = send(
+        http.post(phone("/__wxjs/user/tap"))
+            .header("content-type", "text/plain")
+            .body(tap.clone()),
+    );
+    assert_eq!(status, 415);
+    let (status, body) = send(
+        http.post(phone("/__wxjs/user/tap"))
+            .header("content-type", "application/json")
+            .header("host", "shop.example.com")
+            .header("origin", "http://shop.example.com")
+            .body(tap),
+    );
+    assert!(status < 300, "{status}: {body}");
+}
+
+/// Invalid UTF-8 in a path segment or a query, and errors of lower layers, answered in plain
+/// text (or nothing) on some listeners.
+#[test]
+fn some_errors_were_not_json() {
+    let (_child, p, _) = crate::dev::dev(&["--memory"]);
+    let http = reqwest::blocking::Client::new();
+    for url in [
+        format!("http://127.0.0.1:{}/v1/%FF/jssdk/config?url=x", p + 2),
+        format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=%FF",
+            p + 2
+        ),
+        format!("http://127.0.0.1:{}/__sim/tickets/%FF", p + 1),
+        format!("http://127.0.0.1:{}/__sim/nope", p + 1),
+        format!("http://127.0.0.1:{p}/__wxjs/demo/notify?failures=many"),
+        format!("http://127.0.0.1:{p}/__wxjs/local/nope"),
+        format!("http://127.0.0.1:{p}/__wxjs/samples/99"),
+        format!("http://127.0.0.1:{p}/nope"),
+    ] {
+        let res = if url.contains("/demo/notify") {
+            http.post(&url).body("<xml/>").send()
+        } else {
+            http.get(&url).send()
+        }
+        .expect("send");
+        let status = res.status().as_u16();
+        assert!((400..500).contains(&status), "{url}: {status}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{url}");
+        let body = res.text().expect("text");
+        assert!(!error_code(&body).is_empty(), "{url}: {body}");
+    }
+}
+
+/// `--static` followed symlinks out of its directory.
+#[test]
+fn static_followed_symlinks_out_of_its_directory() {
+    let outside = tempfile::tempdir().expect("dir");
+    std::fs::write(outside.path().join("secret.txt"), "outside-secret").expect("write");
+    let site = tempfile::tempdir().expect("dir");
+    std::fs::write(site.path().join("index.html"), "<p>in</p>").expect("write");
+    std::fs::write(site.path().join("real.txt"), "inside").expect("write");
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        site.path().join("link.txt"),
+    )
+    .expect("symlink");
+    std::os::unix::fs::symlink(outside.path(), site.path().join("dir")).expect("symlink");
+    std::os::unix::fs::symlink(site.path().join("real.txt"), site.path().join("alias.txt"))
+        .expect("symlink");
+    let dir = site.path().to_str().expect("utf-8");
+    let (_child, p, _) = crate::dev::dev(&["--memory", "--static", dir]);
+    let http = reqwest::blocking::Client::new();
+    for path in ["/link.txt", "/dir/secret.txt"] {
+        let (status, body) = send(http.get(format!("http://127.0.0.1:{p}{path}")));
+        assert_eq!(status, 404, "{path}");
+        assert!(!body.contains("outside-secret"));
+    }
+    let (status, body) = send(http.get(format!("http://127.0.0.1:{p}/alias.txt")));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "inside"),
+        "a link that stays inside"
+    );
+}

@@ -249,3 +249,24 @@ pub async fn require_same_origin(req: Request, next: Next) -> Response {
         Err(refused) => refused.into_response(),
     }
 }
+
+/// Refuses a query whose keys or values are not UTF-8 once percent-decoded (`%FF`): decoders
+/// that replace such bytes with U+FFFD would hand a handler text the client never sent.
+pub fn strict_query(uri: &axum::http::Uri) -> Result<(), Refusal> {
+    let Some(query) = uri.query() else {
+        return Ok(());
+    };
+    for part in query.split('&').flat_map(|kv| kv.splitn(2, '=')) {
+        if percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the query is not UTF-8 once percent-decoded",
+            ));
+        }
+    }
+    Ok(())
+}

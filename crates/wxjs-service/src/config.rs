@@ -558,6 +558,15 @@ mod tests {
         assert_eq!(c.apps[0].app_secret.secret(), "s3cr3t-value");
         assert_eq!(c.apps[0].js_api_list.len(), 35);
         assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        // A whole site behind one proxy shares one peer address: it must not trip the default.
+        assert_eq!(c.rate_limit, DEFAULT_RATE_LIMIT);
+        assert!(c.rate_limit.per_minute >= 60_000);
+        let off = ServiceConfig::from_toml(
+            &format!("[rate_limit]\nper_minute = 0\n{MIN}"),
+            &env(&[("SECRET_X", "x")]),
+        )
+        .unwrap();
+        assert_eq!(off.rate_limit.per_minute, 0, "0 turns it off");
     }
 
     #[test]

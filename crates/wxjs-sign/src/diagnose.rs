@@ -346,7 +346,9 @@ fn search(
         near.push(t);
     }
     let window: Vec<u64> = ts
-        .map(|t| (t.saturating_sub(TIMESTAMP_WINDOW)..=t + TIMESTAMP_WINDOW).collect())
+        .map(|t| {
+            (t.saturating_sub(TIMESTAMP_WINDOW)..=t.saturating_add(TIMESTAMP_WINDOW)).collect()
+        })
         .unwrap_or_default();
 
     for stamps in [&near, &window] {
@@ -512,6 +514,22 @@ mod tests {
             previous_tickets: tickets.1,
             issued: None,
         })
+    }
+
+    /// `diagnose` computed `t + 300` unchecked: a timestamp near `u64::MAX` overflowed.
+    #[test]
+    fn diagnose_timestamp_window_overflowed() {
+        for ts in [u64::MAX, u64::MAX - 1, u64::MAX - 300] {
+            let d = run(
+                "https://a.com/",
+                "https://a.com/",
+                None,
+                &ts.to_string(),
+                1,
+                (TICKET, &[]),
+            );
+            assert!(!d.valid);
+        }
     }
 
     #[test]

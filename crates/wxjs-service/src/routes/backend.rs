@@ -285,6 +285,24 @@ pub(crate) struct PayResponse {
     pay_sign: String,
 }
 
+/// The largest amount WeChat Pay takes: its fee fields are 32-bit integers of fen.
+const MAX_FEE: u64 = i32::MAX as u64;
+
+/// A fee in fen: digits only, at most [`MAX_FEE`].
+fn fee(name: &str, text: &str) -> Result<u64, ApiError> {
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse::<u64>().ok())
+        .flatten()
+        .filter(|n| *n <= MAX_FEE)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_request",
+                format!("{name} must be a whole number of fen from 0 to {MAX_FEE}"),
+            )
+        })
+}
+
 fn check_order(r: &PackageRequest) -> Result<(), ApiError> {
     let bad = |m: String| Err(ApiError::bad_request("bad_request", m));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -300,7 +318,7 @@ fn check_order(r: &PackageRequest) -> Result<(), ApiError> {
     {
         return bad("out_trade_no is required: at most 32 letters, digits, - or _".into());
     }
-    if !digits(&r.total_fee) || r.total_fee.trim_start_matches('0').is_empty() {
+    if fee("total_fee", &r.total_fee)? == 0 {
         return bad("total_fee must be a positive whole number of fen".into());
     }
     if r.notify_url.len() > 255
@@ -321,17 +339,16 @@ fn check_order(r: &PackageRequest) -> Result<(), ApiError> {
             return bad(format!("{name} must be yyyyMMddHHmmss"));
         }
     }
-    for (name, v) in [
-        ("transport_fee", &r.transport_fee),
-        ("product_fee", &r.product_fee),
-    ] {
-        if !v.is_empty() && !digits(v) {
-            return bad(format!("{name} must be a whole number of fen"));
-        }
-    }
-    if !r.transport_fee.is_empty() || !r.product_fee.is_empty() {
-        let n = |s: &str| s.parse::<u64>().unwrap_or(0);
-        if n(&r.transport_fee) + n(&r.product_fee) != n(&r.total_fee) {
+    let total = fee("total_fee", &r.total_fee)?;
+    let transport = (!r.transport_fee.is_empty())
+        .then(|| fee("transport_fee", &r.transport_fee))
+        .transpose()?;
+    let product = (!r.product_fee.is_empty())
+        .then(|| fee("product_fee", &r.product_fee))
+        .transpose()?;
+    if transport.is_some() || product.is_some() {
+        let sum = transport.unwrap_or(0).checked_add(product.unwrap_or(0));
+        if sum != Some(total) {
             return bad("transport_fee + product_fee must equal total_fee".into());
         }
     }

@@ -74,7 +74,17 @@ async fn method_not_allowed() -> ApiError {
 /// Counts and times every request, and logs it on one line: method, route, status, time,
 /// client — never the query or the body, which may carry tokens.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().clone();
+    // Labels come from fixed sets: a new method name or path must not make a new series.
+    let method = match *req.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::PATCH => "PATCH",
+        _ => "other",
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -87,8 +97,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let res = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     let status = res.status().as_u16();
-    state.0.http.record(&route, method.as_str(), status, secs);
-    tracing::info!(method = %method, route = %route, status, ms = secs * 1000.0, client = ?client, "request");
+    state.0.http.record(&route, method, status, secs);
+    tracing::info!(method, route = %route, status, ms = secs * 1000.0, client = ?client, "request");
     res
 }
 

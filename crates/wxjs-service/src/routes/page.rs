@@ -124,12 +124,15 @@ pub(crate) async fn config(
     Path(app_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     q: Result<Query<ConfigQuery>, QueryRejection>,
 ) -> Response {
     let app = state.app(&app_id).ok();
     let result = async {
         let app = state.app(&app_id)?;
         state.rate_limit(client_ip(&state, peer, &headers))?;
+        // `%FF` must not become U+FFFD in the signed URL.
+        wxjs_http::strict_query(&uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
         let q = query(q)?;
         let page = page_url(app, q.url.as_deref())?;
         let asked = match q.js_api_list.as_deref() {

@@ -311,3 +311,98 @@ fn url_encode(s: &str) -> String {
     wxjs_sign::encode_uri_component(s.as_bytes(), &mut out);
     out
 }
+
+/// `transport_fee=18446744073709551615&product_fee=2` "added up" to `total_fee=1`, and an
+/// unparsable huge fee counted as 0.
+#[tokio::test]
+async fn fee_arithmetic_overflowed() {
+    let s = spawn().await;
+    let order = |total: &str, transport: &str, product: &str| {
+        json!({"body":"b","out_trade_no":"order-0001","total_fee":total,"transport_fee":transport,
+               "product_fee":product,"notify_url":"http://localhost:8080/notify","spbill_create_ip":"1.2.3.4"})
+    };
+    for (total, transport, product) in [
+        ("1", "18446744073709551615", "2"),
+        ("1", "99999999999999999999999", "0"),
+        ("99999999999999999999999", "0", "0"),
+        ("2147483648", "2147483647", "1"),
+    ] {
+        let res = s
+            .backend(
+                &format!("/v1/{APP}/pay/package"),
+                order(total, transport, product),
+            )
+            .await;
+        assert_error(res, 400, "bad_request").await;
+    }
+    let res = s
+        .backend(&format!("/v1/{APP}/pay/package"), order("3", "1", "2"))
+        .await;
+    assert_eq!(res.status(), 200, "a fee split that adds up");
+}
+
+/// `url=https://shop.example.com/%FF` signed a URL containing U+FFFD.
+#[tokio::test]
+async fn the_config_url_was_decoded_lossily() {
+    let s = spawn().await;
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%FF"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let v = assert_error(res, 400, "bad_url").await;
+    assert!(
+        !v.to_string().contains('\u{FFFD}'),
+        "no replacement character anywhere: {v}"
+    );
+    // Percent-encoded UTF-8 is fine.
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%E4%B8%AD"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["url"], "http://localhost/中");
+}
+
+/// Each new HTTP method (8 KB long if you like) became a permanent Prometheus series.
+#[tokio::test]
+async fn metric_labels_came_from_raw_input() {
+    let s = spawn().await;
+    let long = format!("X{}", "M".repeat(8 * 1024));
+    for method in ["FOOBARBAZ", long.as_str(), "PROPFIND"] {
+        let res = s
+            .http
+            .request(method.parse().unwrap(), s.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405);
+    }
+    s.http
+        .get(s.url("/no/such/path/abcdef"))
+        .send()
+        .await
+        .unwrap();
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for raw in ["FOOBARBAZ", "MMMMMMMM", "PROPFIND", "abcdef"] {
+        assert!(!metrics.contains(raw), "{raw} became a label");
+    }
+    assert!(metrics.contains(r#"method="other""#), "{metrics}");
+    assert!(metrics.contains(r#"route="unmatched""#), "{metrics}");
+}

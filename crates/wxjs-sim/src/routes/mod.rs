@@ -77,6 +77,9 @@ pub fn router(sim: Sim) -> Router {
         .with_state(sim)
 }
 
+/// The `/__sim/stats` key of calls to paths the platform does not have.
+pub const UNKNOWN_API_LABEL: &str = "(unknown)";
+
 /// An API path the simulator does not know: the platform answers 48001.
 async fn unknown_api() -> Response {
     reply::fail(ErrCode::ApiUnauthorized)
@@ -85,8 +88,14 @@ async fn unknown_api() -> Response {
 /// Every platform call: counted in `/__sim/stats`, then subject to the faults set for its path.
 async fn platform_call(State(sim): State<Sim>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    // Counted under the API's own path; every path the platform does not know shares one
+    // label, so that arbitrary paths cannot grow the statistics.
+    let label = match req.extensions().get::<axum::extract::MatchedPath>() {
+        Some(m) if !m.as_str().contains('{') => m.as_str().to_owned(),
+        _ => UNKNOWN_API_LABEL.to_owned(),
+    };
     let fault = sim.update(|s, _| {
-        s.count_call(&path);
+        s.count_call(&label);
         s.take_fault(&path)
     });
     let Some(fault) = fault else {

@@ -250,3 +250,31 @@ async fn state_survives_a_restart_on_the_same_data_dir() {
     assert_eq!(&bytes[..], b"GIF89a-persisted");
     s.stop().await;
 }
+
+/// The simulator's stats keyed raw `/cgi-bin/*` paths: every new path made a new key.
+#[tokio::test]
+async fn stats_keyed_raw_api_paths() {
+    let s = spawn_sim().await;
+    for i in 0..5 {
+        let v: serde_json::Value = s
+            .http
+            .get(s.url(&format!("/cgi-bin/made-up-{i}?access_token=x")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["errcode"], 48001);
+    }
+    s.http
+        .get(s.url("/cgi-bin/token?grant_type=client_credential&appid=x&secret=y"))
+        .send()
+        .await
+        .unwrap();
+    let stats = s.get("/__sim/stats").await;
+    let calls = stats["calls"].as_object().unwrap();
+    assert_eq!(calls.len(), 2, "{stats}");
+    assert_eq!(calls["(unknown)"], 5);
+    assert_eq!(calls["/cgi-bin/token"], 1);
+}

@@ -261,3 +261,36 @@ fn static_followed_symlinks_out_of_its_directory() {
         "a link that stays inside"
     );
 }
+
+/// The page endpoints allowed 600 requests a minute per peer address: a browser suite loading
+/// pages in parallel got 429 from `wxjs dev`.
+#[test]
+fn dev_answered_429_to_a_parallel_test_suite() {
+    let (_child, p, _) = crate::dev::dev(&["--memory"]);
+    let url = format!(
+        "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
+        p + 2
+    );
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let http = reqwest::blocking::Client::new();
+                    (0..300)
+                        .map(|_| http.get(&url).send().expect("send").status().as_u16())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    assert_eq!(statuses.len(), 1200);
+    assert!(statuses.iter().all(|s| *s == 200), "{:?}", {
+        let mut other: Vec<_> = statuses.iter().filter(|s| **s != 200).collect();
+        other.dedup();
+        other
+    });
+}

@@ -14,13 +14,21 @@
 //! - -1, 5xx, timeouts: exponential backoff with jitter; 45009/45011: no platform calls until the
 //!   quota window passes. Valid values keep being served meanwhile; errors and empty values are
 //!   never cached.
+//! - The store is treated like the platform: every operation is bounded by `store_timeout`, and
+//!   a failure closes the store's own backoff gate, so that during an outage one caller per
+//!   window makes one short attempt and everybody else is answered at once (the valid local
+//!   value, or an error with `retry_after`).
+//! - Backoff windows follow tokio's clock (pausable in tests); a failing state is logged when it
+//!   begins and when it ends, the failures between only counted in the metrics.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use rand::Rng;
 use serde::Serialize;
@@ -29,7 +37,7 @@ use wxjs_platform::ticket::TicketType;
 use wxjs_sign::{AccessToken, AppSecret, CardTicket, JsapiTicket, PageUrl};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{ClientError, CredentialError};
+use crate::error::{ClientError, CredentialError, StoreError};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::platform::{Fetched, PlatformClient};
 use crate::store::{CredentialStore, Kind, MemoryStore, Stored};
@@ -62,6 +70,8 @@ pub struct CacheOptions {
     pub backoff_base: Duration,
     /// The longest backoff.
     pub backoff_max: Duration,
+    /// The longest a store operation may take before it counts as failed.
+    pub store_timeout: Duration,
 }
 
 impl Default for CacheOptions {
@@ -74,6 +84,7 @@ impl Default for CacheOptions {
             poll: Duration::from_millis(50),
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
+            store_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -88,6 +99,9 @@ struct Gate {
     next_try: Option<Instant>,
     quota_until: u64,
     last: Option<ClientError>,
+    store_failures: u32,
+    store_next_try: Option<Instant>,
+    store_last: Option<StoreError>,
 }
 
 #[derive(Debug, Default)]
@@ -308,13 +322,13 @@ impl Credentials {
 
     /// Whether the store answers.
     pub async fn ping_store(&self) -> Result<(), CredentialError> {
-        self.inner
-            .store
-            .ping()
+        tokio::time::timeout(self.inner.opts.store_timeout, self.inner.store.ping())
             .await
+            .unwrap_or_else(|_| Err(StoreError("no answer to ping".into())))
             .map_err(|source| CredentialError::Store {
                 kind: "store",
                 source,
+                retry_after: 1,
             })
     }
 
@@ -432,6 +446,7 @@ impl Credentials {
             .map_err(|source| CredentialError::Store {
                 kind: Kind::AccessToken.describe(),
                 source,
+                retry_after: 1,
             })
     }
 
@@ -605,14 +620,107 @@ impl Credentials {
         let capped = exp.min(self.inner.opts.backoff_max);
         let delay = capped.mul_f64(rand::rng().random_range(0.5..=1.0));
         g.next_try = Some(Instant::now() + delay);
-        tracing::warn!(app = app_id, kind = kind.as_str(), error = %e, failures = g.failures, backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            "refresh failed; backing off");
+        let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        // The change of state is logged; the failures that follow are counted in the metrics.
+        if g.failures == 1 {
+            tracing::error!(app = app_id, kind = kind.as_str(), error = %e, backoff_ms,
+                "refresh failing; backing off (valid values are still served; logged again when it recovers)");
+        } else {
+            tracing::debug!(app = app_id, kind = kind.as_str(), error = %e, failures = g.failures, backoff_ms, "refresh failed again");
+        }
         delay.as_secs() + 1
     }
 
-    fn gate_ok(slot: &Slot) {
+    fn gate_ok(slot: &Slot, app_id: &str, kind: Kind) {
         let mut g = slot.gate();
-        *g = Gate::default();
+        if g.failures > 0 || g.quota_until > 0 {
+            tracing::info!(
+                app = app_id,
+                kind = kind.as_str(),
+                failures = g.failures,
+                "refresh recovered"
+            );
+        }
+        g.failures = 0;
+        g.next_try = None;
+        g.quota_until = 0;
+        g.last = None;
+    }
+
+    /// The store's backoff gate, when it is closed.
+    fn store_gate_closed(slot: &Slot, kind: Kind) -> Option<CredentialError> {
+        let g = slot.gate();
+        let wait = g.store_next_try?.checked_duration_since(Instant::now())?;
+        Some(CredentialError::Store {
+            kind: kind.describe(),
+            source: g
+                .store_last
+                .clone()
+                .unwrap_or_else(|| StoreError("unavailable".into())),
+            retry_after: wait.as_secs() + 1,
+        })
+    }
+
+    /// Runs a store operation bounded by the store timeout. A failure closes the store's
+    /// backoff gate (exponential, with jitter, like the platform's); a success after failures
+    /// opens it again. Each change of state is logged once.
+    async fn store_op<T>(
+        &self,
+        slot: &Slot,
+        app_id: &str,
+        kind: Kind,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, CredentialError> {
+        let result = match tokio::time::timeout(self.inner.opts.store_timeout, op).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError(format!(
+                "no answer within {} ms",
+                self.inner.opts.store_timeout.as_millis()
+            ))),
+        };
+        let mut g = slot.gate();
+        match result {
+            Ok(v) => {
+                if g.store_failures > 0 {
+                    tracing::info!(
+                        app = app_id,
+                        kind = kind.as_str(),
+                        failures = g.store_failures,
+                        "credential store recovered"
+                    );
+                    g.store_failures = 0;
+                    g.store_next_try = None;
+                    g.store_last = None;
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                g.store_failures += 1;
+                let exp = self
+                    .inner
+                    .opts
+                    .backoff_base
+                    .saturating_mul(1 << (g.store_failures - 1).min(16));
+                let delay = exp
+                    .min(self.inner.opts.backoff_max)
+                    .mul_f64(rand::rng().random_range(0.5..=1.0));
+                g.store_next_try = Some(Instant::now() + delay);
+                g.store_last = Some(e.clone());
+                self.inner.metrics.refresh(kind.as_str(), "store_failed");
+                let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                if g.store_failures == 1 {
+                    tracing::error!(app = app_id, kind = kind.as_str(), error = %e, backoff_ms,
+                        "credential store failing; backing off (valid values are still served; logged again when it recovers)");
+                } else {
+                    tracing::debug!(app = app_id, kind = kind.as_str(), error = %e, failures = g.store_failures, backoff_ms, "credential store failed again");
+                }
+                Err(CredentialError::Store {
+                    kind: kind.describe(),
+                    source: e,
+                    retry_after: delay.as_secs() + 1,
+                })
+            }
+        }
     }
 
     async fn refresh(
@@ -622,10 +730,10 @@ impl Credentials {
         background: bool,
     ) -> Result<Stored, CredentialError> {
         let slot = app.slot(kind);
-        let store_err = |source| CredentialError::Store {
-            kind: kind.describe(),
-            source,
-        };
+        // During a store outage nobody queues for the flight: one attempt per window.
+        if let Some(e) = Self::store_gate_closed(slot, kind) {
+            return Self::fallback(slot, self.now(), e);
+        }
         let _flight = slot.flight.lock().await;
         let deadline = Instant::now() + self.inner.opts.lease * 2 + Duration::from_secs(2);
         loop {
@@ -636,10 +744,17 @@ impl Credentials {
                     return Ok(v);
                 }
             }
+            // The store may have failed for the caller ahead in the flight.
+            if let Some(e) = Self::store_gate_closed(slot, kind) {
+                return Self::fallback(slot, now, e);
+            }
             // Another instance may have published a value.
-            let stored = match self.inner.store.get(&app.id, kind).await {
+            let stored = match self
+                .store_op(slot, &app.id, kind, self.inner.store.get(&app.id, kind))
+                .await
+            {
                 Ok(s) => s,
-                Err(e) => return Self::fallback(slot, now, store_err(e)),
+                Err(e) => return Self::fallback(slot, now, e),
             };
             if let Some(s) = stored
                 .as_ref()
@@ -653,13 +768,21 @@ impl Credentials {
                 return Self::fallback(slot, now, e);
             }
             let leased = match self
-                .inner
-                .store
-                .try_lease(&app.id, kind, &self.inner.holder, self.inner.opts.lease)
+                .store_op(
+                    slot,
+                    &app.id,
+                    kind,
+                    self.inner.store.try_lease(
+                        &app.id,
+                        kind,
+                        &self.inner.holder,
+                        self.inner.opts.lease,
+                    ),
+                )
                 .await
             {
                 Ok(l) => l,
-                Err(e) => return Self::fallback(slot, now, store_err(e)),
+                Err(e) => return Self::fallback(slot, now, e),
             };
             if leased {
                 let result = self.refresh_under_lease(app, kind).await;
@@ -687,18 +810,11 @@ impl Credentials {
 
     async fn refresh_under_lease(&self, app: &App, kind: Kind) -> Result<Stored, CredentialError> {
         let slot = app.slot(kind);
-        let store_err = |source| CredentialError::Store {
-            kind: kind.describe(),
-            source,
-        };
         // Re-read under the lease: the previous holder may have just published.
         let now = self.now();
         let stored = self
-            .inner
-            .store
-            .get(&app.id, kind)
-            .await
-            .map_err(store_err)?;
+            .store_op(slot, &app.id, kind, self.inner.store.get(&app.id, kind))
+            .await?;
         if let Some(s) = stored
             .as_ref()
             .filter(|s| s.is_valid(now) && !self.due(kind, s, now))
@@ -719,7 +835,7 @@ impl Credentials {
             }
             Err(FetchError::Credential(e)) => return Err(e),
         };
-        Self::gate_ok(slot);
+        Self::gate_ok(slot, &app.id, kind);
         let now = self.now();
         let mut new = Stored {
             value: fetched.value,
@@ -735,9 +851,14 @@ impl Credentials {
         }
         let expected = stored.as_ref().map(|s| s.value.as_str());
         match self
-            .inner
-            .store
-            .compare_and_set(&app.id, kind, expected, &new)
+            .store_op(
+                slot,
+                &app.id,
+                kind,
+                self.inner
+                    .store
+                    .compare_and_set(&app.id, kind, expected, &new),
+            )
             .await
         {
             Ok(true) => {
@@ -749,11 +870,8 @@ impl Credentials {
             Ok(false) => {
                 // Someone wrote meanwhile (this refresh outlived its lease): theirs stands.
                 let theirs = self
-                    .inner
-                    .store
-                    .get(&app.id, kind)
-                    .await
-                    .map_err(store_err)?;
+                    .store_op(slot, &app.id, kind, self.inner.store.get(&app.id, kind))
+                    .await?;
                 let chosen = theirs.filter(|t| t.is_valid(now)).unwrap_or(new);
                 tracing::warn!(app = %app.id, kind = kind.as_str(), "store changed during the refresh; keeping the stored value");
                 self.inner.metrics.refresh(kind.as_str(), "adopted");

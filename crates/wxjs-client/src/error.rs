@@ -122,6 +122,8 @@ pub enum CredentialError {
         kind: &'static str,
         /// The store's error.
         source: StoreError,
+        /// Seconds until the store is tried again.
+        retry_after: u64,
     },
     /// Another instance holds the refresh lease and did not publish a value in time.
     #[error("cannot obtain the {0}: another instance is refreshing it and has not finished")]
@@ -135,7 +137,8 @@ impl CredentialError {
         match self {
             Self::Platform { retry_after, .. } => (*retry_after).max(1),
             Self::UnknownApp(_) => 0,
-            Self::Store { .. } | Self::Busy(_) => 1,
+            Self::Store { retry_after, .. } => (*retry_after).max(1),
+            Self::Busy(_) => 1,
         }
     }
 }

@@ -62,9 +62,11 @@ impl ApiError {
         )
     }
 
-    /// 503 when a credential cannot be had (the platform or the store failing).
+    /// 503 when a credential cannot be had (the platform or the store failing). The credential
+    /// cache logs when such a failure begins and ends; each answer is only counted (the HTTP
+    /// metrics by status) and logged at debug level.
     pub fn unavailable(code: &'static str, e: &CredentialError) -> Self {
-        tracing::error!(error = %e, "credential unavailable");
+        tracing::debug!(error = %e, "credential unavailable");
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code,

@@ -121,3 +121,128 @@ async fn with_no_valid_value_a_failure_is_an_error_and_is_not_cached() {
     use wxjs_client::CredentialStore;
     assert_eq!(store.get(APP, Kind::AccessToken).await.unwrap(), None);
 }
+
+/// A Redis server of this test's own, so that it can be stopped without disturbing others.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnRedis {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = std::process::Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server (scripts/test installs it)");
+            let mut own = Self {
+                child,
+                url: format!("redis://127.0.0.1:{port}/"),
+                _dir: tempfile::tempdir().unwrap(),
+            };
+            let _ = &dir;
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return own;
+                }
+                if own.child.try_wait().unwrap().is_some() {
+                    break; // the port was taken meanwhile
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = own.child.kill();
+        }
+        panic!("cannot start redis-server");
+    }
+
+    fn signal(&self, sig: &str) {
+        std::process::Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// During a Redis outage each cold read waited for its own ~5 s attempt in turn (8 reads
+/// finished at 0, 5, 10 … 35 s): one attempt per backoff window, the others answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_made_cold_reads_queue() {
+    let p = platform().await;
+    let redis = OwnRedis::start();
+    let store = Arc::new(
+        wxjs_client::RedisStore::connect(&redis.url, "wxjs-outage", "test")
+            .await
+            .unwrap(),
+    );
+    let creds = p.instance_with(
+        store,
+        wxjs_client::CacheOptions {
+            store_timeout: Duration::from_millis(300),
+            // A window far longer than the test: every failure inside it is counted.
+            backoff_base: Duration::from_secs(120),
+            backoff_max: Duration::from_secs(120),
+            ..wxjs_client::CacheOptions::default()
+        },
+        Duration::from_secs(5),
+    );
+    // The store hangs: the process is stopped, its socket stays open.
+    redis.signal("-STOP");
+    let reads: Vec<_> = (0..8)
+        .map(|_| {
+            let creds = creds.clone();
+            tokio::spawn(async move { creds.access_token(APP).await })
+        })
+        .collect();
+    for r in reads {
+        match r.await.unwrap() {
+            Err(e @ CredentialError::Store { .. }) => assert!(e.retry_after() >= 60, "{e}"),
+            other => panic!("expected a store error, got {other:?}"),
+        }
+    }
+    let failed = creds
+        .metrics()
+        .refreshes
+        .iter()
+        .filter(|(kind, outcome, _)| kind == "access_token" && outcome == "store_failed")
+        .map(|(_, _, n)| *n)
+        .sum::<u64>();
+    assert_eq!(failed, 1, "one store attempt for the eight readers");
+    assert_eq!(
+        p.token_calls().await,
+        0,
+        "no platform call without the store"
+    );
+    // Further reads inside the window do not touch the store at all.
+    assert!(matches!(
+        creds.access_token(APP).await,
+        Err(CredentialError::Store { .. })
+    ));
+    assert_eq!(
+        creds
+            .metrics()
+            .refreshes
+            .iter()
+            .filter(|(_, outcome, _)| outcome == "store_failed")
+            .count(),
+        1
+    );
+}

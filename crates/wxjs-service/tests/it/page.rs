@@ -264,3 +264,46 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
         200
     );
 }
+
+/// A fault run wrote one ERROR line per 503 (25,050 lines): the failure is logged when it
+/// begins, the answers only counted.
+#[tokio::test]
+async fn one_error_log_line_per_503() {
+    let s = spawn().await;
+    s.http
+        .post(format!("{}/__sim/faults", s.platform))
+        .json(&json!({"path":"/cgi-bin/ticket/getticket","errcode":-1,"count":1000}))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        let res = s
+            .http
+            .get(s.url(&format!(
+                "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503);
+    }
+    let logs = crate::logs();
+    let per_answer = logs
+        .lines()
+        .filter(|l| l.contains("\"ERROR\"") && l.contains("credential unavailable"))
+        .count();
+    assert_eq!(per_answer, 0, "an ERROR line per 503 answer");
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"route="/v1/{app_id}/jssdk/config",method="GET",status="503"} 40"#),
+        "the answers are counted: {metrics}"
+    );
+}

@@ -204,6 +204,9 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         );
         crate::say!("  back-end API key  {DEV_API_KEY}");
         crate::say!(
+            "  test keys  {platform_url}/__sim/apps (secrets, card ids)  {platform_url}/__sim/merchants (merchant keys)"
+        );
+        crate::say!(
             "  state     {}",
             if args.memory {
                 "in memory".to_owned()

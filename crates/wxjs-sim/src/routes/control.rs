@@ -18,6 +18,7 @@ use crate::state::{Fault, OAuthAnswer};
 pub(super) fn router() -> Router<Sim> {
     Router::new()
         .route("/__sim/apps", get(apps))
+        .route("/__sim/merchants", get(merchants))
         .route("/__sim/stats", get(stats))
         .route("/__sim/clock", get(clock))
         .route("/__sim/clock/advance", post(advance))
@@ -44,12 +45,56 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
-/// `GET /__sim/apps` → `[{"appId","appSecret","domains"}]`.
+/// `GET /__sim/apps` → `[{"appId","appSecret","domains","cards":[{"cardId","type","title"}]}]`:
+/// what a back end needs to act as each simulated account.
 async fn apps(State(sim): State<Sim>) -> Json<Value> {
     Json(Value::Array(
         sim.accounts()
             .iter()
-            .map(|a| json!({ "appId": a.app_id, "appSecret": a.app_secret, "domains": a.domains }))
+            .map(|a| {
+                let cards: Vec<Value> = a
+                    .cards
+                    .iter()
+                    .map(|c| json!({ "cardId": c.id, "type": c.card_type, "title": c.title }))
+                    .collect();
+                json!({ "appId": a.app_id, "appSecret": a.app_secret, "domains": a.domains, "cards": cards })
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /__sim/merchants` → `[{"mchId","appIds",…keys}]`: every simulated merchant's keys, so
+/// that a back end can sign as it (test keys, published on purpose).
+async fn merchants(State(sim): State<Sim>) -> Json<Value> {
+    let mut by_id: std::collections::BTreeMap<String, (Vec<String>, &crate::config::Merchant)> =
+        std::collections::BTreeMap::new();
+    for a in sim.accounts() {
+        if let Some(m) = &a.merchant {
+            by_id
+                .entry(m.partner_id.clone())
+                .or_insert_with(|| (Vec::new(), m))
+                .0
+                .push(a.app_id.clone());
+        }
+    }
+    Json(Value::Array(
+        by_id
+            .into_iter()
+            .map(|(id, (app_ids, m))| {
+                let public = wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
+                    m.v3_private_key.clone(),
+                ))
+                .ok();
+                json!({
+                    "mchId": id,
+                    "appIds": app_ids,
+                    "apiKey": m.api_key,
+                    "partnerKey": m.partner_key,
+                    "paySignKey": m.pay_sign_key,
+                    "merchantPrivateKey": m.v3_private_key,
+                    "merchantPublicKey": public,
+                })
+            })
             .collect(),
     ))
 }

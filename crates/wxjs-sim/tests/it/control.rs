@@ -278,3 +278,65 @@ async fn stats_keyed_raw_api_paths() {
     assert_eq!(calls["(unknown)"], 5);
     assert_eq!(calls["/cgi-bin/token"], 1);
 }
+
+/// The demo account's card ids and the demo merchant's keys appeared nowhere a user looks.
+#[tokio::test]
+async fn what_a_back_end_needs_to_act_as_the_demo_account_was_not_published() {
+    let s = spawn_sim().await;
+    let apps = s.get("/__sim/apps").await;
+    let demo = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["appId"] == wxjs_sim::config::DEMO_APP_ID)
+        .unwrap();
+    let cards = demo["cards"].as_array().unwrap();
+    assert!(!cards.is_empty(), "{demo}");
+    assert!(cards.iter().all(|c| c["cardId"].as_str().is_some_and(|id| !id.is_empty())
+        && c["type"].is_string()));
+    let merchants = s.get("/__sim/merchants").await;
+    let m = &merchants.as_array().unwrap()[0];
+    assert!(
+        m["appIds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == wxjs_sim::config::DEMO_APP_ID),
+        "{m}"
+    );
+    for key in [
+        "mchId",
+        "apiKey",
+        "partnerKey",
+        "paySignKey",
+        "merchantPrivateKey",
+        "merchantPublicKey",
+    ] {
+        assert!(m[key].as_str().is_some_and(|v| !v.is_empty()), "{key}: {m}");
+    }
+    // The published keys are the ones the simulator checks with: a paySign made with them
+    // verifies.
+    let sign = wxjs_sign::sign_pay_v2(
+        wxjs_sim::config::DEMO_APP_ID,
+        "1414561699",
+        "n",
+        "prepay_id=x",
+        wxjs_sign::PaySignType::Md5,
+        &wxjs_sign::PayApiKey::new(m["apiKey"].as_str().unwrap()),
+    );
+    let demo_merchant = wxjs_sim::config::SimConfig::default()
+        .accounts()
+        .into_iter()
+        .find(|a| a.app_id == wxjs_sim::config::DEMO_APP_ID)
+        .and_then(|a| a.merchant)
+        .unwrap();
+    assert!(wxjs_sign::verify_pay_v2(
+        wxjs_sim::config::DEMO_APP_ID,
+        "1414561699",
+        "n",
+        "prepay_id=x",
+        wxjs_sign::PaySignType::Md5,
+        &wxjs_sign::PayApiKey::new(demo_merchant.api_key),
+        sign.signature(),
+    ));
+}

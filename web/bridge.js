@@ -24,11 +24,14 @@
   var handlers = {};
   var openPrompts = {}; // wx api → resolve(action)
 
+  // Posts JSON to the phone origin. Answers without a JSON body (204) give null: parsing them
+  // would put the emulator's own errors in the page's console.
   function post(path, body) {
     return window
       .fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (r) {
-        return r.json();
+        var type = r.headers.get("Content-Type") || "";
+        return r.status !== 204 && type.indexOf("application/json") === 0 ? r.json() : null;
       });
   }
 
@@ -720,9 +723,23 @@
   }
 
   // ---- the bridge --------------------------------------------------------------------------
+  // Calls that ask the person in a sheet. While its sheet is open, the same call again (a
+  // double click that slipped in before the sheet covered the page) is ignored, as the real
+  // client ignores it: no second sheet, no second callback.
+  var SHEETS = ["chooseImage", "getBrandWCPayRequest", "batchAddCard", "chooseCard",
+    "scanQRCode", "translateVoice",
+    "shareTimeline", "sendAppMessage", "shareQQ", "shareWeiboApp", "shareQZone"];
+  var sheetCalls = {}; // bridge name → a call of it is waiting for its sheet
+
   var bridge = {
     invoke: function (name, params, callback) {
       params = params || {};
+      var asks = SHEETS.indexOf(name) !== -1;
+      if (asks && sheetCalls[name]) {
+        post("/__wxjs/note", { session: session, api: name, result: { ignored: "a sheet is already open (a repeated tap)" } });
+        return;
+      }
+      if (asks) sheetCalls[name] = true;
       post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
@@ -731,11 +748,20 @@
           });
         })
         .then(function (r) {
-          calls.push({ name: name, result: r.result });
-          if (!r.recorded) post("/__wxjs/result", { id: r.id, result: r.result });
-          if (callback) callback(r.result);
+          // Record first, then answer: the page's callback may look at the wallet or the order
+          // at once, and the client's server half decides what was paid.
+          if (r.recorded) return r.result;
+          return post("/__wxjs/result", { id: r.id, result: r.result }).then(function (ans) {
+            return ans && ans.result ? ans.result : r.result;
+          });
+        })
+        .then(function (result) {
+          delete sheetCalls[name];
+          calls.push({ name: name, result: result });
+          if (callback) callback(result);
         })
         .catch(function (e) {
+          delete sheetCalls[name];
           if (callback) callback({ err_msg: name + ":fail_client " + e });
         });
     },

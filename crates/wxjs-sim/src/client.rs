@@ -538,9 +538,20 @@ impl Client {
         self.lock().log.clone()
     }
 
-    /// Records the final result of a call the page's UI carried out. A payment the person made
-    /// makes the platform notify the merchant.
-    pub fn record_result(&self, id: u64, result: Value) -> bool {
+    /// Records the final result of a call the page's UI carried out, and gives the result the
+    /// page is to receive (`None` when no such call is open): what it records first, so that
+    /// nothing the page does next can run ahead of it (the wallet, the payment). A payment the
+    /// person made is paid on the platform at most once and makes it notify the merchant; one
+    /// that can no longer be paid (paid meanwhile, or expired) fails.
+    pub fn record_result(&self, id: u64, mut result: Value) -> Option<Value> {
+        if !self
+            .lock()
+            .log
+            .iter()
+            .any(|e| e.id == id && e.result.is_none())
+        {
+            return None;
+        }
         let paid = result
             .get("err_msg")
             .and_then(Value::as_str)
@@ -559,18 +570,37 @@ impl Client {
                 .collect();
             self.lock().wallet.extend(accepted);
         }
+        let mut reason = None;
         if let (Some(pay), true) = (pay, paid) {
-            if let Some(n) = crate::payment::notification(&self.sim, &pay, self.sim.now()) {
-                self.sim.update(|s, now| s.add_notification(n, now));
+            let notification = crate::payment::notification(&self.sim, &pay, self.sim.now());
+            let outcome = self.sim.update(|s, now| {
+                s.pay(&pay.order, now)?;
+                if let Some(n) = notification {
+                    s.add_notification(n, now);
+                }
+                Ok::<(), String>(())
+            });
+            if let Err(why) = outcome {
+                // Paid in another tab meanwhile, or expired while the sheet was open.
+                let msg = result
+                    .get("err_msg")
+                    .and_then(Value::as_str)
+                    .unwrap_or("chooseWXPay:ok")
+                    .replace(":ok", ":fail");
+                result = json!({ "err_msg": msg });
+                reason = Some(why);
             }
         }
         let mut s = self.lock();
         match s.log.iter_mut().find(|e| e.id == id) {
             Some(e) if e.result.is_none() => {
-                e.result = Some(result);
-                true
+                e.result = Some(result.clone());
+                if let Some(why) = reason {
+                    e.reason = Some(json!({ "payment": why }));
+                }
+                Some(result)
             }
-            _ => false,
+            _ => None,
         }
     }
 

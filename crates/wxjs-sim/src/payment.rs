@@ -31,9 +31,20 @@ fn issued_order(sim: &Sim, app_id: &str, package: &str) -> Result<Order, String>
     let prepay = package
         .strip_prefix("prepay_id=")
         .ok_or("package must be prepay_id=…")?;
-    sim.read(|s, _| s.order(prepay).cloned())
+    let order = sim
+        .read(|s, _| s.order(prepay).cloned())
         .filter(|o| o.app_id == app_id)
-        .ok_or_else(|| "the prepay_id was not issued by the platform for this account".into())
+        .ok_or("the prepay_id was not issued by the platform for this account")?;
+    payable(sim, &order)?;
+    Ok(order)
+}
+
+/// Refuses an order that is paid already or past its `time_expire`.
+fn payable(sim: &Sim, order: &Order) -> Result<(), String> {
+    sim.read(|s, now| {
+        crate::state::unpayable(order, s.is_paid(&order.app_id, &order.out_trade_no), now)
+    })
+    .map_or(Ok(()), Err)
 }
 
 /// The client's checks of a `getBrandWCPayRequest`. The error says what failed (for the log).
@@ -74,19 +85,30 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
                 return Err("paySign does not match the paySignKey".into());
             }
             let f = |k: &str| parsed.fields.get(k).cloned().unwrap_or_default();
+            let time_expire = match f("time_expire").as_str() {
+                "" => None,
+                t => Some(
+                    crate::state::parse_beijing_datetime(t)
+                        .ok_or("package time_expire is not yyyyMMddHHmmss")?,
+                ),
+            };
+            let order = Order {
+                app_id: app_id.to_owned(),
+                body: f("body"),
+                total_fee: f("total_fee")
+                    .parse()
+                    .map_err(|_| "package total_fee is not a number")?,
+                out_trade_no: f("out_trade_no"),
+                notify_url: f("notify_url"),
+                attach: f("attach"),
+                time_expire,
+            };
+            crate::notify::check_notify_url(&order.notify_url)?;
+            payable(sim, &order)?;
             Ok(PendingPay {
                 app_id: app_id.to_owned(),
                 v2: None,
-                order: Order {
-                    app_id: app_id.to_owned(),
-                    body: f("body"),
-                    total_fee: f("total_fee")
-                        .parse()
-                        .map_err(|_| "package total_fee is not a number")?,
-                    out_trade_no: f("out_trade_no"),
-                    notify_url: f("notify_url"),
-                    attach: f("attach"),
-                },
+                order,
             })
         }
         st @ ("MD5" | "HMAC-SHA256") => {

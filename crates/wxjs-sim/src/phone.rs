@@ -220,10 +220,10 @@ struct ResultBody {
 async fn result(State(p): State<Phone>, body: Bytes) -> Response {
     match parse::<ResultBody>(&body) {
         Ok(r) => {
-            if p.client.record_result(r.id, r.result) {
-                StatusCode::NO_CONTENT.into_response()
-            } else {
-                bad_request("no open call with that id")
+            match p.client.record_result(r.id, r.result) {
+                // The page gets what was recorded.
+                Some(result) => axum::Json(json!({ "result": result })).into_response(),
+                None => bad_request("no open call with that id"),
             }
         }
         Err(m) => bad_request(m),

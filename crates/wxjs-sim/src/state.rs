@@ -225,6 +225,38 @@ pub struct Order {
     /// Returned unchanged in the notification.
     #[serde(default)]
     pub attach: String,
+    /// When the order can no longer be paid (`time_expire`), on the simulator's clock.
+    #[serde(default)]
+    pub time_expire: Option<u64>,
+}
+
+/// Why an order cannot be paid now, if it cannot.
+#[must_use]
+pub fn unpayable(order: &Order, paid: bool, now: u64) -> Option<String> {
+    if paid {
+        return Some(format!(
+            "order {} is already paid (ORDERPAID): an out_trade_no is paid at most once",
+            order.out_trade_no
+        ));
+    }
+    match order.time_expire {
+        Some(t) if t <= now => Some(format!(
+            "order {} expired at {} Beijing time (time_expire)",
+            order.out_trade_no,
+            beijing_datetime(t)
+        )),
+        _ => None,
+    }
+}
+
+/// A paid order: what was paid, so that the number is never paid or reused again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Paid {
+    /// The amount in fen.
+    pub total_fee: u64,
+    /// When (simulator clock).
+    pub paid_at: u64,
 }
 
 /// A payment notification and its deliveries.
@@ -280,6 +312,9 @@ pub struct State {
     orders: HashMap<String, Order>,
     #[serde(default)]
     notifications: Vec<Notification>,
+    /// Paid orders by `{appId}|{out_trade_no}`.
+    #[serde(default)]
+    paid: HashMap<String, Paid>,
 }
 
 /// A granted token or ticket: the value and the seconds it has left.
@@ -347,6 +382,30 @@ pub fn beijing_datetime(now: u64) -> String {
         secs / 60 % 60,
         secs % 60
     )
+}
+
+/// The time a Beijing `yyyyMMddHHmmss` stands for (`time_expire`), if it is one.
+#[must_use]
+pub fn parse_beijing_datetime(text: &str) -> Option<u64> {
+    if text.len() != 14 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| text[r].parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    let (hh, mm, ss) = (n(8..10)?, n(10..12)?, n(12..14)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss - 8 * 3600;
+    u64::try_from(secs).ok()
 }
 
 /// Year, month, day of a day number (Howard Hinnant's civil-from-days).
@@ -697,11 +756,55 @@ impl State {
 
     // ---- payment ----------------------------------------------------------------------------
 
-    /// Records a unified order; gives its prepay id.
-    pub fn add_order(&mut self, order: Order) -> String {
+    /// Records a unified order; gives its prepay id. The same unpaid order again gives the
+    /// same id; another order under a used number, or a paid number, is refused.
+    pub fn add_order(&mut self, order: Order) -> Result<String, String> {
+        if self.is_paid(&order.app_id, &order.out_trade_no) {
+            return Err(format!(
+                "ORDERPAID: order {} is already paid",
+                order.out_trade_no
+            ));
+        }
+        if let Some((id, existing)) = self
+            .orders
+            .iter()
+            .find(|(_, o)| o.app_id == order.app_id && o.out_trade_no == order.out_trade_no)
+        {
+            return if *existing == order {
+                Ok(id.clone())
+            } else {
+                Err(format!(
+                    "OUT_TRADE_NO_USED: out_trade_no {} is already used by an order with other content",
+                    order.out_trade_no
+                ))
+            };
+        }
         let id = format!("wx{}", nonce_of_len(32).to_ascii_lowercase());
         self.orders.insert(id.clone(), order);
-        id
+        Ok(id)
+    }
+
+    /// Whether an order number of the account is paid.
+    #[must_use]
+    pub fn is_paid(&self, app: &str, out_trade_no: &str) -> bool {
+        self.paid.contains_key(&format!("{app}|{out_trade_no}"))
+    }
+
+    /// Pays an order, at most once: why it cannot be paid, if it cannot (already paid, or
+    /// past its `time_expire`).
+    pub fn pay(&mut self, order: &Order, now: u64) -> Result<(), String> {
+        let key = format!("{}|{}", order.app_id, order.out_trade_no);
+        if let Some(why) = unpayable(order, self.paid.contains_key(&key), now) {
+            return Err(why);
+        }
+        self.paid.insert(
+            key,
+            Paid {
+                total_fee: order.total_fee,
+                paid_at: now,
+            },
+        );
+        Ok(())
     }
 
     /// A unified order by prepay id.

@@ -293,6 +293,9 @@ struct PrepayBody {
     notify_url: String,
     #[serde(default)]
     attach: String,
+    /// `yyyyMMddHHmmss`, Beijing time.
+    #[serde(default)]
+    time_expire: Option<String>,
 }
 
 /// `POST /__sim/pay/prepay {"appId","body","totalFee","outTradeNo","notifyUrl"}` → a prepay id,
@@ -312,11 +315,40 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
     if account.merchant.is_none() {
         return bad_request(format!("account {} has no merchant", b.app_id));
     }
-    if b.total_fee == 0 || b.body.is_empty() || b.out_trade_no.is_empty() {
-        return bad_request("body, outTradeNo and a positive totalFee are required");
+    // The merchant API's own limits (pay.md): every field is bounded.
+    if b.total_fee == 0 || b.total_fee > i32::MAX as u64 {
+        return bad_request("totalFee must be a positive amount of fen up to 2147483647");
     }
+    if b.body.is_empty() || b.body.len() > 128 {
+        return bad_request("body is required, at most 128 bytes");
+    }
+    if b.out_trade_no.is_empty()
+        || b.out_trade_no.len() > 32
+        || !b
+            .out_trade_no
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'|' | b'*'))
+    {
+        return bad_request("outTradeNo is required: at most 32 letters, digits, _ - | *");
+    }
+    if b.notify_url.len() > 256 {
+        return bad_request("notifyUrl must be at most 256 bytes");
+    }
+    if b.attach.len() > 127 {
+        return bad_request("attach must be at most 127 bytes");
+    }
+    let time_expire = match b.time_expire.as_deref() {
+        None | Some("") => None,
+        Some(t) => match crate::state::parse_beijing_datetime(t) {
+            Some(at) => Some(at),
+            None => return bad_request("timeExpire must be yyyyMMddHHmmss (Beijing time)"),
+        },
+    };
     if wxjs_sign::PageUrl::parse(&b.notify_url).is_err() {
         return bad_request("notifyUrl must be an absolute http or https URL");
+    }
+    if let Err(why) = crate::notify::check_notify_url(&b.notify_url) {
+        return bad_request(why);
     }
     let order = crate::state::Order {
         app_id: b.app_id,
@@ -325,9 +357,12 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
         out_trade_no: b.out_trade_no,
         notify_url: b.notify_url,
         attach: b.attach,
+        time_expire,
     };
-    let id = sim.update(|s, _| s.add_order(order));
-    Json(json!({ "prepayId": id })).into_response()
+    match sim.update(|s, _| s.add_order(order)) {
+        Ok(id) => Json(json!({ "prepayId": id })).into_response(),
+        Err(why) => control_error(StatusCode::CONFLICT, "order_refused", why),
+    }
 }
 
 /// `GET /__sim/pay/notifications`: every payment notification and its deliveries.

@@ -3,6 +3,7 @@
 mod control;
 mod credentials;
 mod media;
+mod notify;
 mod oauth;
 
 use std::path::Path;

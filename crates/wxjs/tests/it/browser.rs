@@ -1665,7 +1665,7 @@ async fn voice_end_to_end() {
     assert_eq!(
         post(
             format!("{phone}/__wxjs/settings"),
-            json!({"recordLimitMs": 600})
+            json!({"recordLimitMs": 1500})
         )
         .await
         .status(),
@@ -1794,6 +1794,184 @@ async fn voice_end_to_end() {
         r["res"],
         json!({"errMsg": "translateVoice:ok", "translateResult": "你好 wxjs"})
     );
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// The service's 2014 payment parameters for an order (`extra` adds order fields).
+async fn package_params(p: u16, order: &str, fee: &str, extra: Value) -> Value {
+    let mut body = json!({"body": "测试商品", "out_trade_no": order, "total_fee": fee,
+        "notify_url": format!("http://127.0.0.1:{p}/__wxjs/demo/notify"), "spbill_create_ip": "127.0.0.1"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let v: Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/pay/package",
+            p + 2
+        ))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v["package"].is_string(), "{v}");
+    json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": v["signType"], "paySign": v["paySign"]})
+}
+
+async fn pay_automatically(c: &Client, p: u16, params: Value) -> Value {
+    post(
+        format!("http://127.0.0.1:{p}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    // An answer the client did not use (it refused before the sheet) answers the next sheet,
+    // which every call here wants paid too.
+    call_wx(c, "chooseWXPay", params).await
+}
+
+async fn notifications_for(p: u16, order: &str) -> Vec<Value> {
+    reqwest::get(format!(
+        "http://127.0.0.1:{}/__sim/pay/notifications",
+        p + 1
+    ))
+    .await
+    .unwrap()
+    .json::<Vec<Value>>()
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|n| n["outTradeNo"] == order)
+    .collect()
+}
+
+/// The same `out_trade_no` paid twice (the same signed parameters, or a fresh package even with
+/// another fee) succeeded twice with two notifications; an order past `time_expire` was paid.
+#[tokio::test]
+async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    assert_eq!(
+        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
+        ["ready"]
+    );
+    let first = package_params(p, "o-once-1", "100", json!({})).await;
+    let r = pay_automatically(&c, p, first.clone()).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:ok", "{r}");
+    for again in [
+        first,
+        package_params(p, "o-once-1", "100", json!({})).await,
+        package_params(p, "o-once-1", "200", json!({})).await,
+    ] {
+        let r = pay_automatically(&c, p, again).await;
+        assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail", "{r}");
+    }
+    let log: Vec<Value> = reqwest::get(format!("http://127.0.0.1:{p}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log.iter().any(|e| e["verification"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already paid")),
+        "the log says why"
+    );
+    // Exactly one notification, whatever was tried.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(notifications_for(p, "o-once-1").await.len(), 1);
+
+    // time_expire, Beijing time, on the simulator's clock.
+    let now: Value = reqwest::get(format!("http://127.0.0.1:{}/__sim/clock", p + 1))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = now["now"].as_u64().unwrap();
+    let past = wxjs_sim::state::beijing_datetime(now - 120);
+    let r = pay_automatically(
+        &c,
+        p,
+        package_params(p, "o-expired-1", "100", json!({"time_expire": past})).await,
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail", "{r}");
+    // Valid when signed, expired by the time it is paid.
+    let soon = wxjs_sim::state::beijing_datetime(now + 600);
+    let params = package_params(p, "o-expired-2", "100", json!({"time_expire": soon})).await;
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1))
+        .json(&json!({"seconds": 3600}))
+        .send()
+        .await
+        .unwrap();
+    let r = pay_automatically(&c, p, params).await;
+    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail", "{r}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(notifications_for(p, "o-expired-1").await.is_empty());
+    assert!(notifications_for(p, "o-expired-2").await.is_empty());
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// The bridge parsed the empty 204 answers of its own posts as JSON: 38 uncaught errors in the
+/// page's console per session. A double click opened two stacked sheets and fired two callbacks.
+#[tokio::test]
+async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_opened_two_sheets() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/suite.html?scenario=good"))
+        .await
+        .unwrap();
+    c.execute(
+        "window.__errs = []; window.addEventListener('unhandledrejection', function (e) { window.__errs.push(String(e.reason)); }); window.addEventListener('error', function (e) { window.__errs.push(String(e.message)); });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    // Menu taps post notes (answered 204); so do ignored taps.
+    for menu in ["share:timeline", "share:appMessage", "share:qq"] {
+        post(
+            format!("http://127.0.0.1:{p}/__wxjs/user/tap"),
+            json!({ "menu": menu }),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let masks =
+        "return document.getElementById('wxjs-client').shadowRoot.querySelectorAll('.mask').length";
+    let before = c.execute(masks, vec![]).await.unwrap().as_u64().unwrap();
+    // A double click on a button that opens the photo picker.
+    c.execute(
+        "window.__cbs = 0; for (var i = 0; i < 2; i++) wx.chooseImage({ success: function () { window.__cbs++; }, cancel: function () { window.__cbs++; } });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let sheets = c.execute(masks, vec![]).await.unwrap().as_u64().unwrap();
+    assert_eq!(sheets - before, 1, "one sheet for a double click");
+    post(
+        format!("http://127.0.0.1:{p}/__wxjs/user/next"),
+        json!({"api": "chooseImage", "action": "cancel"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let cbs = c.execute("return window.__cbs", vec![]).await.unwrap();
+    assert_eq!(cbs, json!(1), "one callback for a double click");
+    let errs = c.execute("return window.__errs", vec![]).await.unwrap();
+    assert_eq!(errs, json!([]), "the emulator's own errors in the page");
     c.close().await.unwrap();
     interrupt(&mut child);
 }

@@ -1,0 +1,195 @@
+//! Payment notifications as a merchant's server sees them — and as a hostile or broken one
+//! treats the platform: an endless answer, a redirect, a hang.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{get, post};
+use serde_json::Value;
+use wxjs_sim::state::Notification;
+
+use crate::spawn_sim;
+
+/// A merchant's server with several misbehaving endpoints; counts what reaches each.
+async fn merchant() -> (String, Arc<[AtomicUsize; 4]>) {
+    let hits: Arc<[AtomicUsize; 4]> = Arc::new(Default::default());
+    let h = hits.clone();
+    let (h0, h1, h2, h3) = (h.clone(), h.clone(), h.clone(), h);
+    let app = Router::new()
+        // An answer that never ends (and never says success in its first KB).
+        .route(
+            "/stream",
+            post(move || {
+                h0[0].fetch_add(1, Ordering::SeqCst);
+                async { Body::from_stream(Forever(vec![b'x'; 64 * 1024])) }
+            }),
+        )
+        // A redirect to a place that would accept.
+        .route(
+            "/redirect",
+            post(move || {
+                h1[1].fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        axum::http::StatusCode::FOUND,
+                        [(axum::http::header::LOCATION, "/target")],
+                    )
+                }
+            }),
+        )
+        .route(
+            "/target",
+            get(move || {
+                h2[2].fetch_add(1, Ordering::SeqCst);
+                async { "SUCCESS" }
+            })
+            .post(|| async { "SUCCESS" }),
+        )
+        // Hangs far longer than the platform waits.
+        .route(
+            "/hang",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(600)).await;
+                "SUCCESS"
+            }),
+        )
+        .route(
+            "/ok",
+            post(move || {
+                h3[3].fetch_add(1, Ordering::SeqCst);
+                async { "<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>" }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, hits)
+}
+
+/// The same bytes forever.
+struct Forever(Vec<u8>);
+
+impl futures_core::Stream for Forever {
+    type Item = Result<Vec<u8>, std::io::Error>;
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(Some(Ok(self.0.clone())))
+    }
+}
+
+fn notification(url: String, order: &str) -> Notification {
+    Notification {
+        id: 0,
+        form: "v2".into(),
+        out_trade_no: order.into(),
+        total_fee: 1,
+        url,
+        body: "<xml><return_code>SUCCESS</return_code></xml>".into(),
+        attempts: 0,
+        delivered: false,
+        next_at: 0,
+        last_response: None,
+    }
+}
+
+/// A `notify_url` that streams took `wxjs dev` from 15 MB to 9 GB; while one delivery hung, no
+/// other went out; redirects were followed (a 302 turned the POST into a GET); the first 200
+/// bytes of the merchant's answer were published at `/__sim/pay/notifications`.
+#[tokio::test]
+async fn notifications_read_the_merchant_s_answer_without_limit() {
+    let s = spawn_sim().await;
+    let (m, hits) = merchant().await;
+    for (path, order) in [
+        ("/hang", "o-hang"),
+        ("/stream", "o-stream"),
+        ("/redirect", "o-redirect"),
+        ("/ok", "o-ok"),
+    ] {
+        let n = notification(format!("{m}{path}"), order);
+        s.sim.update(|st, now| st.add_notification(n, now));
+    }
+    // The good merchant is served while another hangs and another streams.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    let list = loop {
+        let list: Vec<Value> = s
+            .get("/__sim/pay/notifications")
+            .await
+            .as_array()
+            .unwrap()
+            .clone();
+        let done = |o: &str| {
+            list.iter()
+                .any(|n| n["outTradeNo"] == o && n["attempts"].as_u64() >= Some(1))
+        };
+        if done("o-ok") && done("o-stream") && done("o-redirect") {
+            break list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries waited for a hanging merchant: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let by = |o: &str| list.iter().find(|n| n["outTradeNo"] == o).unwrap().clone();
+    assert_eq!(by("o-ok")["delivered"], true);
+    assert_eq!(hits[3].load(Ordering::SeqCst), 1);
+    // The endless answer was cut short and not accepted.
+    assert_eq!(by("o-stream")["delivered"], false);
+    assert_eq!(by("o-stream")["lastResponse"], "HTTP 200, not accepted");
+    // The redirect was not followed: the target never saw a GET.
+    assert_eq!(by("o-redirect")["delivered"], false);
+    assert_eq!(hits[2].load(Ordering::SeqCst), 0, "a 302 was followed");
+    assert!(
+        by("o-redirect")["lastResponse"]
+            .as_str()
+            .unwrap()
+            .contains("redirects are not followed")
+    );
+    // Nothing the merchant wrote is published.
+    let text = serde_json::to_string(&list).unwrap();
+    assert!(
+        !text.contains("xxxx") && !text.contains("return_code><![CDATA"),
+        "{text}"
+    );
+    // The hanging one times out after the platform's 5 s, and is retried later.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let hang = s
+            .get("/__sim/pay/notifications")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["outTradeNo"] == "o-hang")
+            .unwrap()
+            .clone();
+        if hang["attempts"] == 1 {
+            assert_eq!(hang["lastResponse"], "no answer within 5 s");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{hang}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Any host and port was reachable: a notify URL on a service that does not speak HTTP
+/// (Redis's 6379, SSH's 22) is refused when the order is made.
+#[tokio::test]
+async fn notify_urls_could_reach_any_port() {
+    let s = spawn_sim().await;
+    for url in ["http://127.0.0.1:6379/", "http://127.0.0.1:22/x"] {
+        let res = s
+            .http
+            .post(s.url("/__sim/pay/prepay"))
+            .json(&serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1, "outTradeNo": "o-port", "notifyUrl": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{url}");
+    }
+}

@@ -100,10 +100,10 @@
     ".card{background:#fff;border-radius:8px;padding:12px;margin:8px 0;display:flex;gap:12px}.card img{width:56px;height:56px;object-fit:cover;background:#eee}" +
     ".card .t{font-weight:600}.card .d,.card .l{color:#888;font-size:12px;word-break:break-all}" +
     ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
-    ".ok{background:#07c160;color:#fff}" +
+    "button.ok{background:#07c160;color:#fff}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;font:16px sans-serif;color:#888}" +
-    ".entry{background:#fff;border-radius:6px;padding:8px;margin:6px 0;font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}" +
-    ".entry.fail{border-left:3px solid #fa5151}.entry.ok{border-left:3px solid #07c160}";
+    ".entry{background:#fff;color:#111;border-radius:6px;padding:8px;margin:6px 0;font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}" +
+    ".entry.fail{border-left:3px solid #fa5151}.entry.ok{border-left:3px solid #07c160}.entry.cancel{border-left:3px solid #b2b2b2}";
 
   function mount() {
     if (root) return root;
@@ -370,8 +370,9 @@
             }
             if (e.reason.why) text += "\n· " + e.reason.why;
           }
-          var failed = e.result && JSON.stringify(e.result).indexOf(":ok") === -1 && JSON.stringify(e.result).indexOf(":confirm") === -1;
-          return el("div", { class: "entry " + (failed ? "fail" : "ok"), "data-entry": e.api, text: text });
+          var r = JSON.stringify(e.result || "");
+          var kind = r.indexOf(":ok") !== -1 || r.indexOf(":confirm") !== -1 ? "ok" : r.indexOf(":cancel") !== -1 ? "cancel" : "fail";
+          return el("div", { class: "entry " + kind, "data-entry": e.api, text: text });
         });
         overlay(el("div", { class: "sheet", "data-call-log": "" }, [el("b", { text: "调用日志 · call log (" + mine.length + ")" })].concat(rows)));
       });
@@ -601,11 +602,21 @@
     if (!voices[localId]) {
       var audio = new Audio(localId);
       audio.addEventListener("ended", function () {
+        audio.__fakeEnd = null;
         if (handlers.onVoicePlayEnd) handlers.onVoicePlayEnd({ localId: localId });
       });
       voices[localId] = audio;
     }
     return voices[localId];
+  }
+
+  /** Stops a voice where it is; a stand-in end (see playVoice) is called off with it. */
+  function haltVoice(a) {
+    if (a.__fakeEnd) {
+      clearTimeout(a.__fakeEnd);
+      a.__fakeEnd = null;
+    }
+    a.pause();
   }
 
   function translateSheet(automated) {
@@ -641,18 +652,25 @@
         return finishRecording().then(function (localId) { return { err_msg: "stopRecord:ok", localId: localId }; });
       case "playVoice": {
         var a = voice(params.localId);
-        a.play().catch(function () {
-          // No autoplay: pretend the sound played for its length.
-          setTimeout(function () { a.dispatchEvent(new Event("ended")); }, (a.duration || 1) * 1000);
+        a.play().catch(function (e) {
+          // Only a browser that refuses to play unasked (autoplay policy) gets a stand-in: the
+          // voice "plays" for its length. A play() cut short by pause or stop (AbortError) is
+          // no end at all; the stand-in is called off by pause and stop too.
+          if (!e || e.name !== "NotAllowedError") return;
+          var rest = ((a.duration || 1) - (a.currentTime || 0)) * 1000;
+          a.__fakeEnd = setTimeout(function () {
+            a.__fakeEnd = null;
+            a.dispatchEvent(new Event("ended"));
+          }, Math.max(rest, 0));
         });
         return Promise.resolve({ err_msg: "playVoice:ok" });
       }
       case "pauseVoice":
-        voice(params.localId).pause();
+        haltVoice(voice(params.localId));
         return Promise.resolve({ err_msg: "pauseVoice:ok" });
       case "stopVoice": {
         var s = voice(params.localId);
-        s.pause();
+        haltVoice(s);
         s.currentTime = 0;
         return Promise.resolve({ err_msg: "stopVoice:ok" });
       }
@@ -787,6 +805,11 @@
         return r.json();
       })
       .then(function (ev) {
+        // Settings changed while the page is open apply to it at once.
+        if (ev.settings) {
+          CONFIG.recordLimitMs = ev.settings.recordLimitMs;
+          CONFIG.microphone = ev.settings.microphone;
+        }
         (ev.taps || []).forEach(function (event) {
           fireMenu(event, "automation");
         });

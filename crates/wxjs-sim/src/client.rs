@@ -129,6 +129,10 @@ pub const IMPLEMENTED: [&str; 35] = [
     "preVerifyJSAPI",
 ];
 
+/// Events this client fires (registered with `WeixinJSBridge.on`), which `checkJsApi` reports
+/// like the calls.
+pub const EVENTS: [&str; 2] = ["onVoiceRecordEnd", "onVoicePlayEnd"];
+
 /// The wx interface of a bridge call (a share invoke counts as its `onMenuShare*`).
 #[must_use]
 pub fn wx_name(bridge: &str) -> &str {
@@ -529,7 +533,12 @@ impl Client {
                 answers.extend(s.answers.remove(i));
             }
         }
-        json!({ "taps": taps, "answers": answers })
+        // Settings the browser half applies itself reach pages already open, not only new ones.
+        let settings = json!({
+            "recordLimitMs": s.record_limit_ms.unwrap_or(60_000),
+            "microphone": !s.no_microphone,
+        });
+        json!({ "taps": taps, "answers": answers, "settings": settings })
     }
 
     /// The call log.
@@ -1011,6 +1020,7 @@ impl Client {
                 if let Some(Value::Array(list)) = params.get("jsApiList") {
                     for api in list.iter().filter_map(Value::as_str) {
                         let supported = IMPLEMENTED.contains(&api)
+                            || EVENTS.contains(&api)
                             || SHARES.iter().any(|(_, _, menu)| *menu == api);
                         result.insert(api.to_owned(), Value::Bool(supported));
                     }

@@ -1975,3 +1975,214 @@ async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_o
     c.close().await.unwrap();
     interrupt(&mut child);
 }
+
+/// Waits until `script` returns a value `pred` accepts.
+async fn wait_for(c: &Client, script: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = c.execute(script, vec![]).await.unwrap();
+        if pred(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{script}: {v}");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+/// Clicking every demo button: successful call-log entries were white text on a white
+/// background; every result on the demo page looked the same grey; checkJsApi said false for
+/// the voice events; ten working voice interfaces were labelled "(devices: next release)"; the
+/// previewImage button previewed a 404.
+#[tokio::test]
+async fn the_call_log_was_white_on_white_and_every_demo_result_looked_the_same() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory"]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/")).await.unwrap();
+    wait_for(
+        &c,
+        "return document.getElementById('status').textContent",
+        |v| {
+            v.as_str()
+                .is_some_and(|s| s.starts_with("wx.config verified"))
+        },
+    )
+    .await;
+    let page = c.source().await.unwrap();
+    assert!(!page.contains("next release"), "stale label");
+    // Three outcomes, three looks: success, cancel, fail.
+    for (api, action) in [("chooseImage", "ok"), ("scanQRCode", "cancel")] {
+        post(
+            format!("http://127.0.0.1:{p}/__wxjs/user/next"),
+            json!({"api": api, "action": action, "data": {"samples": [0]}}),
+        )
+        .await;
+    }
+    for api in ["chooseImage", "scanQRCode", "chooseWXPay", "checkJsApi"] {
+        c.execute(
+            "document.querySelector('button[data-api=' + arguments[0] + ']').click()",
+            vec![json!(api)],
+        )
+        .await
+        .unwrap();
+        wait_for(
+            &c,
+            &format!(
+                "return document.querySelector('button[data-api={api}]').nextSibling.className"
+            ),
+            |v| v.as_str().is_some_and(|s| !s.is_empty()),
+        )
+        .await;
+    }
+    let look = |api: &str| {
+        format!(
+            "var o = document.querySelector('button[data-api={api}]').nextSibling; var s = getComputedStyle(o); return [o.className, s.color, o.textContent];"
+        )
+    };
+    let ok = c.execute(&look("chooseImage"), vec![]).await.unwrap();
+    let cancel = c.execute(&look("scanQRCode"), vec![]).await.unwrap();
+    let fail = c.execute(&look("chooseWXPay"), vec![]).await.unwrap();
+    assert_eq!(
+        (ok[0].as_str(), cancel[0].as_str(), fail[0].as_str()),
+        (Some("ok"), Some("cancel"), Some("fail"))
+    );
+    let colours = [&ok[1], &cancel[1], &fail[1]];
+    assert!(
+        colours[0] != colours[1] && colours[1] != colours[2] && colours[0] != colours[2],
+        "{colours:?}"
+    );
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        for (name, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.unwrap();
+            c.execute(
+                "document.querySelector('button[data-api=scanQRCode]').scrollIntoView({ block: 'center' })",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/demo-results-{name}.png"), png).unwrap();
+        }
+    }
+    // checkJsApi knows the voice events.
+    let check = c.execute(&look("checkJsApi"), vec![]).await.unwrap();
+    let text = check[2].as_str().unwrap();
+    for event in ["onVoicePlayEnd", "onVoiceRecordEnd"] {
+        assert!(
+            text.contains(&format!("\\\"{event}\\\":true"))
+                || text.contains(&format!("\"{event}\":true")),
+            "{event}: {text}"
+        );
+    }
+    // The preview shows images that load.
+    c.execute(
+        "document.querySelector('button[data-api=previewImage]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let loaded = wait_for(&c, "var r = document.getElementById('wxjs-client').shadowRoot; var imgs = Array.from(r.querySelectorAll('img')); return imgs.length && imgs.every(function (i) { return i.complete; }) ? imgs.map(function (i) { return i.naturalWidth; }) : null;", |v| v.is_array()).await;
+    assert!(
+        loaded
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w.as_u64() > Some(0)),
+        "a preview image did not load: {loaded}"
+    );
+    c.execute("document.getElementById('wxjs-client').shadowRoot.querySelectorAll('.mask').forEach(function (m) { m.remove(); })", vec![]).await.unwrap();
+    // The call log: every entry's text readable on its background, and on screen.
+    c.execute(
+        "document.getElementById('wxjs-client').shadowRoot.querySelector('[data-log-button]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let entries = wait_for(&c, "var r = document.getElementById('wxjs-client').shadowRoot; var es = Array.from(r.querySelectorAll('[data-entry]')); return es.length >= 4 ? es.map(function (e) { var s = getComputedStyle(e); var b = e.getBoundingClientRect(); return [e.className, s.color, s.backgroundColor, b.width, b.height]; }) : null;", |v| v.is_array()).await;
+    let mut kinds = std::collections::BTreeSet::new();
+    for e in entries.as_array().unwrap() {
+        assert_ne!(e[1], e[2], "text colour equals background: {e}");
+        assert!(
+            e[3].as_f64() > Some(0.0) && e[4].as_f64() > Some(0.0),
+            "{e}"
+        );
+        kinds.insert(e[0].as_str().unwrap().to_owned());
+    }
+    assert!(kinds.contains("entry ok"), "{kinds:?}");
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/call-log.png"), png).unwrap();
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}
+
+/// Stopping or pausing right after `playVoice` produced `onVoicePlayEnd` about a second later
+/// (a stand-in end on any `play()` rejection, the AbortError of pause and stop included).
+/// Settings such as `recordLimitMs` reached only pages loaded afterwards.
+#[tokio::test]
+async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_missed_open_pages() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    assert_eq!(
+        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
+        ["ready"]
+    );
+    c.execute("window.__voice = []; wx.onVoiceRecordEnd({ complete: function (r) { window.__voice.push({ t: 'recordEnd', r: r }); } }); wx.onVoicePlayEnd({ success: function (r) { window.__voice.push({ t: 'playEnd', r: r }); } });", vec![]).await.unwrap();
+    // Settings changed while the page is open: a short recording limit applies at once.
+    assert_eq!(
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"recordLimitMs": 400, "microphone": false})
+        )
+        .await
+        .status(),
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        call_wx(&c, "startRecord", json!({})).await["res"]["errMsg"],
+        "startRecord:ok"
+    );
+    let v = wait_for(&c, "return window.__voice", |v| {
+        v.as_array().unwrap().iter().any(|e| e["t"] == "recordEnd")
+    })
+    .await;
+    let local = v.as_array().unwrap()[0]["r"]["localId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Stopped and paused right after starting: no end event, ever.
+    for stop in ["stopVoice", "pauseVoice"] {
+        c.execute(
+            "window.__voice = []; wx.playVoice({ localId: arguments[0] }); wx[arguments[1]]({ localId: arguments[0] });",
+            vec![json!(local), json!(stop)],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let v = c.execute("return window.__voice", vec![]).await.unwrap();
+        assert_eq!(v, json!([]), "{stop} right after playVoice: {v}");
+    }
+    // Played to its end: one end event.
+    c.execute(
+        "window.__voice = []; wx.stopVoice({ localId: arguments[0] }); wx.playVoice({ localId: arguments[0] });",
+        vec![json!(local)],
+    )
+    .await
+    .unwrap();
+    let v = wait_for(&c, "return window.__voice", |v| {
+        !v.as_array().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(v[0]["t"], "playEnd");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let v = c.execute("return window.__voice", vec![]).await.unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}

@@ -89,6 +89,11 @@ const BRIDGE_NAMES: [(&str, &str); 7] = [
     ("getBrandWCPayRequest", "chooseWXPay"),
 ];
 
+/// Local files (photos, recordings) the phone holds at most.
+pub const MAX_LOCALS: usize = 500;
+/// Bytes of local files the phone holds at most.
+pub const MAX_LOCAL_BYTES: usize = 64 << 20;
+
 /// Interfaces this client carries out. The others answer `function not exist`, as a client
 /// without them does.
 pub const IMPLEMENTED: [&str; 35] = [
@@ -429,25 +434,37 @@ impl Client {
         if bytes.len() > wxjs_platform::media::MediaType::Voice.max_bytes() {
             return Err("a recording is at most 2 MB".into());
         }
-        Ok(self.store_local(bytes, content_type, ext))
+        self.store_local(bytes, content_type, ext)
     }
 
     /// Keeps bytes as a local resource; gives its local id (a URL the page can load).
     pub fn add_local(&self, bytes: bytes::Bytes) -> Result<String, String> {
         let (content_type, ext) =
             crate::device::image_kind(&bytes).ok_or("not a PNG, JPEG or GIF image")?;
-        Ok(self.store_local(bytes, content_type, ext))
+        self.store_local(bytes, content_type, ext)
     }
 
-    /// Keeps checked bytes under a fresh id; gives the local id the page loads.
+    /// Keeps checked bytes under a fresh id; gives the local id the page loads. The phone's
+    /// storage is bounded ([`MAX_LOCALS`], [`MAX_LOCAL_BYTES`]): beyond it the call fails with
+    /// a message that says so.
     fn store_local(
         &self,
         bytes: bytes::Bytes,
         content_type: &'static str,
         ext: &'static str,
-    ) -> String {
+    ) -> Result<String, String> {
         let id = wxjs_sign::nonce_of_len(24);
-        self.lock().locals.insert(
+        let mut s = self.lock();
+        let held: usize = s.locals.values().map(|l| l.bytes.len()).sum();
+        if s.locals.len() >= MAX_LOCALS || held + bytes.len() > MAX_LOCAL_BYTES {
+            return Err(format!(
+                "the phone's storage is full: at most {MAX_LOCALS} local files and {} MiB (it holds {} files, {} MiB); restart wxjs dev to empty it",
+                MAX_LOCAL_BYTES >> 20,
+                s.locals.len(),
+                held >> 20
+            ));
+        }
+        s.locals.insert(
             id.clone(),
             Local {
                 bytes,
@@ -455,7 +472,7 @@ impl Client {
                 ext,
             },
         );
-        format!("/__wxjs/local/{id}")
+        Ok(format!("/__wxjs/local/{id}"))
     }
 
     /// A local resource by its id or local id.

@@ -49,9 +49,15 @@ pub struct PhoneConfig {
 /// What the demo back end received, and the failures still to answer per notify URL.
 #[derive(Debug, Default)]
 struct Received {
-    notifications: Vec<Value>,
+    /// The latest [`DEMO_NOTIFICATIONS_KEPT`], oldest first.
+    notifications: std::collections::VecDeque<Value>,
     failures: std::collections::HashMap<String, u32>,
 }
+
+/// Notifications the demo back end keeps (the oldest go first).
+const DEMO_NOTIFICATIONS_KEPT: usize = 100;
+/// The largest notification the demo back end takes; the platform's are a few hundred bytes.
+const DEMO_NOTIFICATION_LIMIT: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
 struct Phone {
@@ -64,34 +70,37 @@ struct Phone {
 /// The phone origin's router.
 pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
     let client = Client::new(sim, config.platform);
-    let router = Router::new()
-        .route("/__wxjs/info", get(info))
-        .route("/__wxjs/bridge.js", get(bridge_js))
-        .route("/jweixin-1.0.0.js", get(jweixin_js))
-        .route("/__wxjs/invoke", post(invoke))
-        .route("/__wxjs/result", post(result))
-        .route("/__wxjs/note", post(note))
-        .route("/__wxjs/events", get(events))
-        .route("/__wxjs/user/next", post(user_next))
-        .route("/__wxjs/user/tap", post(user_tap))
-        .route("/__wxjs/log", get(log))
-        .route("/__wxjs/settings", get(settings).post(set_settings))
-        .route("/__wxjs/local", post(add_locals))
-        .route("/__wxjs/local/{id}", get(local))
-        .route("/__wxjs/samples/{n}", get(sample))
-        .route("/__wxjs/wallet", get(wallet))
-        .route("/__wxjs/scan", post(scan))
-        .route("/__wxjs/voice", post(add_voice))
-        .route("/__wxjs/demo/media/{server_id}", get(demo_media))
-        .route("/__wxjs/geo", post(geo))
-        // Pages of other origins must not drive the phone (the demo notify receiver, which the
-        // platform calls with XML, is outside these layers).
-        .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
-        .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
-        .route(
-            "/__wxjs/demo/notify",
-            post(demo_notify).get(demo_notifications),
-        );
+    let router =
+        Router::new()
+            .route("/__wxjs/info", get(info))
+            .route("/__wxjs/bridge.js", get(bridge_js))
+            .route("/jweixin-1.0.0.js", get(jweixin_js))
+            .route("/__wxjs/invoke", post(invoke))
+            .route("/__wxjs/result", post(result))
+            .route("/__wxjs/note", post(note))
+            .route("/__wxjs/events", get(events))
+            .route("/__wxjs/user/next", post(user_next))
+            .route("/__wxjs/user/tap", post(user_tap))
+            .route("/__wxjs/log", get(log))
+            .route("/__wxjs/settings", get(settings).post(set_settings))
+            .route("/__wxjs/local", post(add_locals))
+            .route("/__wxjs/local/{id}", get(local))
+            .route("/__wxjs/samples/{n}", get(sample))
+            .route("/__wxjs/wallet", get(wallet))
+            .route("/__wxjs/scan", post(scan))
+            .route("/__wxjs/voice", post(add_voice))
+            .route("/__wxjs/demo/media/{server_id}", get(demo_media))
+            .route("/__wxjs/geo", post(geo))
+            // Pages of other origins must not drive the phone (the demo notify receiver, which the
+            // platform calls with XML, is outside these layers).
+            .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
+            .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
+            .route(
+                "/__wxjs/demo/notify",
+                post(demo_notify).get(demo_notifications).layer(
+                    axum::extract::DefaultBodyLimit::max(DEMO_NOTIFICATION_LIMIT),
+                ),
+            );
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -514,7 +523,13 @@ async fn demo_notify(
     if answer_fail {
         *failed += 1;
     }
-    r.notifications.push(json!({ "query": uri.query().unwrap_or(""), "body": String::from_utf8_lossy(&body), "answered": if answer_fail { "fail" } else { "success" } }));
+    if r.failures.len() > 1000 {
+        r.failures.clear();
+    }
+    if r.notifications.len() >= DEMO_NOTIFICATIONS_KEPT {
+        r.notifications.pop_front();
+    }
+    r.notifications.push_back(json!({ "query": uri.query().unwrap_or(""), "body": String::from_utf8_lossy(&body), "answered": if answer_fail { "fail" } else { "success" } }));
     if answer_fail {
         (StatusCode::INTERNAL_SERVER_ERROR, "fail").into_response()
     } else {

@@ -294,3 +294,56 @@ fn dev_answered_429_to_a_parallel_test_suite() {
         other
     });
 }
+
+/// The phone kept everything in memory without bound: 40 uploads of 1.4 MB added 66 MB, 2000
+/// demo notifications of 100 KB added 181 MB and reading the list returned 190 MB.
+#[test]
+fn the_phone_kept_everything_in_memory_without_bound() {
+    use base64::Engine as _;
+    let (_child, p, _) = crate::dev::dev(&["--memory"]);
+    let http = reqwest::blocking::Client::new();
+    let mut photo = b"\x89PNG\r\n\x1a\n".to_vec();
+    photo.resize(1 << 20, 0);
+    let file = serde_json::json!({
+        "name": "big.png",
+        "base64": base64::engine::general_purpose::STANDARD.encode(&photo)
+    });
+    let nine = serde_json::json!({ "files": vec![file; 9] });
+    let mut refused = None;
+    for round in 0..20 {
+        let (status, body) = send(
+            http.post(format!("http://127.0.0.1:{p}/__wxjs/local"))
+                .header("content-type", "application/json")
+                .body(nine.to_string()),
+        );
+        if status != 200 {
+            refused = Some((round, status, body));
+            break;
+        }
+    }
+    let (round, status, body) = refused.expect("uploads never hit a limit");
+    assert!(round >= 5, "refused too early, after {round} rounds");
+    assert_eq!(status, 400);
+    assert!(body.contains("storage is full"), "{body}");
+    // The demo back end: bodies beyond a notification's size are refused, the list is bounded.
+    let big = "x".repeat(100 * 1024);
+    let (status, _) = send(
+        http.post(format!("http://127.0.0.1:{p}/__wxjs/demo/notify"))
+            .body(big),
+    );
+    assert_eq!(status, 413);
+    for _ in 0..130 {
+        let (status, _) = send(
+            http.post(format!("http://127.0.0.1:{p}/__wxjs/demo/notify"))
+                .body("<xml><return_code>SUCCESS</return_code></xml>"),
+        );
+        assert_eq!(status, 200);
+    }
+    let list: Vec<serde_json::Value> = http
+        .get(format!("http://127.0.0.1:{p}/__wxjs/demo/notify"))
+        .send()
+        .expect("send")
+        .json()
+        .expect("json");
+    assert_eq!(list.len(), 100, "the latest 100 are kept");
+}

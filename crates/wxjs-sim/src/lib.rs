@@ -25,6 +25,7 @@ pub mod scan;
 pub mod serve;
 mod sim;
 pub mod state;
+pub mod tracked;
 
 use std::future::Future;
 

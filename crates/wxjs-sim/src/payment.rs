@@ -272,5 +272,6 @@ pub fn notification(sim: &Sim, pay: &PendingPay, now: u64) -> Option<Notificatio
         delivered: false,
         next_at: 0,
         last_response: None,
+        last_at: 0,
     })
 }

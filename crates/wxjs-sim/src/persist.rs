@@ -1,19 +1,18 @@
-//! Persistence of the simulator's state to SQLite under `--data`.
+//! Persistence of the simulator's state to SQLite under `--data`, record by record.
 //!
-//! The state is small and changes on most calls, so it is stored as one JSON snapshot; media
-//! bytes go to their own table. A dedicated thread owns the connection: handlers only send the
-//! latest snapshot over a channel, and the thread writes the newest one it has, so a burst of
-//! calls costs one write.
+//! Each change a platform or control call makes is written — only the records it touched — in
+//! one transaction before the call is answered, so an answer that says a change happened means
+//! it is on disk: it survives `kill -9` (WAL, `synchronous = NORMAL`: durable against a crash of
+//! the process; a power cut may lose the last transactions). Media bytes have their own table.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use rusqlite::{Connection, params};
 
-use crate::state::State;
+use crate::state::{Change, State};
 
 /// The database file's name under the data directory.
 pub const DB_FILE: &str = "sim.sqlite3";
@@ -38,34 +37,13 @@ pub enum PersistError {
         /// The cause.
         source: rusqlite::Error,
     },
-    /// The stored snapshot is not a state this version can read.
-    #[error("{path}: stored state is unreadable ({message}); move the file away to start afresh")]
-    Corrupt {
-        /// The database file.
-        path: PathBuf,
-        /// The decoder's message.
-        message: String,
-    },
 }
 
-enum Msg {
-    Snapshot(String),
-    PutMedia(String, Bytes),
-    DeleteMedia(Vec<String>),
-    ClearMedia,
-}
-
-/// The writer: a channel to the thread that owns the SQLite connection.
+/// The store: one connection, used under its lock by the call that changed the state.
 #[derive(Debug)]
 pub struct Persister {
-    tx: Option<mpsc::Sender<Msg>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Msg")
-    }
+    conn: Mutex<Connection>,
+    path: PathBuf,
 }
 
 fn open(path: &Path) -> Result<Connection, PersistError> {
@@ -77,7 +55,10 @@ fn open(path: &Path) -> Result<Connection, PersistError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+         PRAGMA busy_timeout = 5000;
+         CREATE TABLE IF NOT EXISTS records (
+             tbl TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL,
+             PRIMARY KEY (tbl, key)) WITHOUT ROWID;
          CREATE TABLE IF NOT EXISTS media (id TEXT PRIMARY KEY, bytes BLOB NOT NULL);",
     )
     .map_err(sqlite)?;
@@ -95,33 +76,39 @@ pub struct Loaded {
     pub media: HashMap<String, Bytes>,
 }
 
-/// Opens (creating if needed) the store under `dir` and reads what it holds.
+/// Opens (creating if needed) the store under `dir` and reads what it holds. The single JSON
+/// snapshot of earlier versions is carried over when it can be read, and dropped otherwise
+/// (with a warning: it is a simulator's disposable state).
 pub fn load(dir: &Path) -> Result<Loaded, PersistError> {
     std::fs::create_dir_all(dir).map_err(|source| PersistError::Dir {
         path: dir.to_owned(),
         source,
     })?;
     let path = dir.join(DB_FILE);
-    let conn = open(&path)?;
+    let mut conn = open(&path)?;
     let sqlite = |source| PersistError::Sqlite {
         path: path.clone(),
         source,
     };
-    let json: Option<String> = conn
-        .query_row("SELECT json FROM snapshot WHERE id = 1", [], |r| r.get(0))
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })
-        .map_err(sqlite)?;
-    let state = json
-        .map(|j| serde_json::from_str::<State>(&j))
-        .transpose()
-        .map_err(|e| PersistError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+    let legacy = migrate_snapshot(&mut conn, &path).map_err(sqlite)?;
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = conn
+            .prepare("SELECT tbl, key, json FROM records")
+            .map_err(sqlite)?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(sqlite)?
+            .collect::<Result<_, _>>()
+            .map_err(sqlite)?
+    };
+    let state = if rows.is_empty() {
+        legacy
+    } else {
+        let (state, bad) = State::from_records(rows);
+        if !bad.is_empty() {
+            tracing::warn!(path = %path.display(), records = ?bad, "stored records that this version cannot read were skipped");
+        }
+        Some(state)
+    };
     let mut media = HashMap::new();
     {
         let mut stmt = conn
@@ -137,106 +124,114 @@ pub fn load(dir: &Path) -> Result<Loaded, PersistError> {
             media.insert(id, Bytes::from(bytes));
         }
     }
-    let (tx, rx) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("wxjs-sim-persist".into())
-        .spawn(move || writer(conn, &rx, &path))
-        .map_err(|source| PersistError::Dir {
-            path: dir.to_owned(),
-            source,
-        })?;
     Ok(Loaded {
         persister: Persister {
-            tx: Some(tx),
-            thread: Some(thread),
+            conn: Mutex::new(conn),
+            path,
         },
         state,
         media,
     })
 }
 
-fn writer(mut conn: Connection, rx: &mpsc::Receiver<Msg>, path: &Path) {
-    while let Ok(first) = rx.recv() {
-        // Take everything queued; only the newest snapshot matters.
-        let mut batch = vec![first];
-        batch.extend(rx.try_iter());
-        let last_snapshot = batch.iter().rposition(|m| matches!(m, Msg::Snapshot(_)));
-        let result = (|| -> rusqlite::Result<()> {
-            let tx = conn.transaction()?;
-            for (i, msg) in batch.into_iter().enumerate() {
-                match msg {
-                    Msg::Snapshot(json) if Some(i) == last_snapshot => {
-                        tx.execute(
-                            "INSERT OR REPLACE INTO snapshot (id, json) VALUES (1, ?1)",
-                            params![json],
-                        )?;
-                    }
-                    Msg::Snapshot(_) => {}
-                    Msg::PutMedia(id, bytes) => {
-                        tx.execute(
-                            "INSERT OR REPLACE INTO media (id, bytes) VALUES (?1, ?2)",
-                            params![id, bytes.as_ref()],
-                        )?;
-                    }
-                    Msg::DeleteMedia(ids) => {
-                        for id in ids {
-                            tx.execute("DELETE FROM media WHERE id = ?1", params![id])?;
-                        }
-                    }
-                    Msg::ClearMedia => {
-                        tx.execute("DELETE FROM media", [])?;
-                    }
-                }
-            }
-            tx.commit()
-        })();
-        if let Err(e) = result {
-            tracing::error!(path = %path.display(), error = %e, "cannot persist the simulator's state");
-        }
+/// Carries the one-blob snapshot of earlier versions over into records, once.
+fn migrate_snapshot(conn: &mut Connection, path: &Path) -> rusqlite::Result<Option<State>> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'snapshot'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(None);
     }
+    let json: Option<String> = conn
+        .query_row("SELECT json FROM snapshot WHERE id = 1", [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let mut state = json.and_then(|j| match serde_json::from_str::<State>(&j) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "the stored state of an earlier wxjs cannot be read; starting afresh");
+            None
+        }
+    });
+    let tx = conn.transaction()?;
+    if let Some(s) = state.as_mut() {
+        write(&tx, &s.all_records())?;
+    }
+    tx.execute("DROP TABLE snapshot", [])?;
+    tx.commit()?;
+    Ok(state)
+}
+
+fn write(tx: &rusqlite::Transaction<'_>, changes: &[Change]) -> rusqlite::Result<()> {
+    let mut upsert =
+        tx.prepare_cached("INSERT OR REPLACE INTO records (tbl, key, json) VALUES (?1, ?2, ?3)")?;
+    let mut delete = tx.prepare_cached("DELETE FROM records WHERE tbl = ?1 AND key = ?2")?;
+    for c in changes {
+        match &c.json {
+            Some(json) => upsert.execute(params![c.table, c.key, json])?,
+            None => delete.execute(params![c.table, c.key])?,
+        };
+    }
+    Ok(())
 }
 
 impl Persister {
-    /// Queues the state's snapshot.
-    pub fn snapshot(&self, json: String) {
-        self.send(Msg::Snapshot(json));
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Queues a medium's bytes.
-    pub fn put_media(&self, id: String, bytes: Bytes) {
-        self.send(Msg::PutMedia(id, bytes));
+    fn run(&self, what: &str, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) {
+        let mut conn = self.conn();
+        let result = conn.transaction().and_then(|tx| {
+            f(&tx)?;
+            tx.commit()
+        });
+        if let Err(e) = result {
+            tracing::error!(path = %self.path.display(), error = %e, what, "cannot persist the simulator's state");
+        }
     }
 
-    /// Queues the removal of media.
-    pub fn delete_media(&self, ids: Vec<String>) {
+    /// Writes changed records, committed when this returns.
+    pub fn write(&self, changes: &[Change]) {
+        if !changes.is_empty() {
+            self.run("records", |tx| write(tx, changes));
+        }
+    }
+
+    /// Stores a medium's bytes.
+    pub fn put_media(&self, id: &str, bytes: &Bytes) {
+        self.run("media", |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO media (id, bytes) VALUES (?1, ?2)",
+                params![id, bytes.as_ref()],
+            )
+            .map(drop)
+        });
+    }
+
+    /// Removes media.
+    pub fn delete_media(&self, ids: &[String]) {
         if !ids.is_empty() {
-            self.send(Msg::DeleteMedia(ids));
+            self.run("media", |tx| {
+                for id in ids {
+                    tx.execute("DELETE FROM media WHERE id = ?1", params![id])?;
+                }
+                Ok(())
+            });
         }
     }
 
-    /// Queues the removal of all media.
-    pub fn clear_media(&self) {
-        self.send(Msg::ClearMedia);
-    }
-
-    fn send(&self, msg: Msg) {
-        if let Some(tx) = &self.tx {
-            // The writer only stops when this side closes, so sending cannot fail before.
-            let _ = tx.send(msg);
-        }
-    }
-
-    /// Writes what is queued and stops the writer.
-    pub fn close(&mut self) {
-        self.tx.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Persister {
-    fn drop(&mut self) {
-        self.close();
+    /// Removes everything.
+    pub fn clear(&self) {
+        self.run("reset", |tx| {
+            tx.execute_batch("DELETE FROM records; DELETE FROM media;")
+        });
     }
 }

@@ -45,7 +45,7 @@ impl Sim {
             }
             None => (None, State::default(), HashMap::new()),
         };
-        clock.set_offset(state.clock_offset);
+        clock.set_offset(state.clock_offset());
         Ok(Self {
             inner: Arc::new(Inner {
                 clock,
@@ -96,14 +96,26 @@ impl Sim {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Runs `f` on the state at the current time, then persists the result.
+    /// Runs `f` on the state at the current time, then writes the records it changed: when
+    /// this returns, the change is on disk (with `--data`).
     pub fn update<R>(&self, f: impl FnOnce(&mut State, u64) -> R) -> R {
         let now = self.now();
         let mut state = self.lock();
         let result = f(&mut state, now);
         let expired = state.prune(now);
-        state.clock_offset = self.inner.clock.offset();
-        let snapshot = self.persisting().then(|| serde_json::to_string(&*state));
+        state.set_clock_offset(self.inner.clock.offset());
+        {
+            let persister = self
+                .inner
+                .persister
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match persister.as_ref() {
+                // Written under the state's lock, so the store sees changes in their order.
+                Some(p) => p.write(&state.take_changes()),
+                None => state.settle(),
+            }
+        }
         drop(state);
         if !expired.is_empty() {
             let mut media = self
@@ -114,18 +126,16 @@ impl Sim {
             for id in &expired {
                 media.remove(id);
             }
-        }
-        if let Some(p) = self
-            .inner
-            .persister
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
-            if let Some(Ok(json)) = snapshot {
-                p.snapshot(json);
+            drop(media);
+            if let Some(p) = self
+                .inner
+                .persister
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+            {
+                p.delete_media(&expired);
             }
-            p.delete_media(expired);
         }
         result
     }
@@ -134,14 +144,6 @@ impl Sim {
     pub fn read<R>(&self, f: impl FnOnce(&State, u64) -> R) -> R {
         let now = self.now();
         f(&self.lock(), now)
-    }
-
-    fn persisting(&self) -> bool {
-        self.inner
-            .persister
-            .lock()
-            .map(|p| p.is_some())
-            .unwrap_or(false)
     }
 
     /// The account's current ticket of a type, if one is valid now.
@@ -170,7 +172,7 @@ impl Sim {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
         {
-            p.put_media(id.to_owned(), bytes);
+            p.put_media(id, &bytes);
         }
     }
 
@@ -188,12 +190,14 @@ impl Sim {
     /// Forgets everything: tokens, tickets, quotas, stats, faults, codes, media, and the clock's
     /// offset.
     pub fn reset(&self) {
+        let mut state = self.lock();
         self.inner.clock.set_offset(0);
         self.inner
             .media
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        *state = State::default();
         if let Some(p) = self
             .inner
             .persister
@@ -201,21 +205,18 @@ impl Sim {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
         {
-            p.clear_media();
+            p.clear();
         }
-        self.update(|s, _| *s = State::default());
     }
 
-    /// Writes everything queued to disk and stops persisting. Call once serving has stopped.
+    /// Stops persisting (every change is already on disk). Call once serving has stopped.
     pub fn close(&self) {
-        if let Some(mut p) = self
-            .inner
-            .persister
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-        {
-            p.close();
-        }
+        drop(
+            self.inner
+                .persister
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
     }
 }

@@ -101,7 +101,7 @@ async fn merchants(State(sim): State<Sim>) -> Json<Value> {
 
 /// `GET /__sim/stats` → `{"calls":{"<path>":N}}`.
 async fn stats(State(sim): State<Sim>) -> Json<Value> {
-    Json(json!({ "calls": sim.read(|s, _| s.stats.clone()) }))
+    Json(json!({ "calls": sim.read(|s, _| s.stats().clone()) }))
 }
 
 async fn clock(State(sim): State<Sim>) -> Json<Value> {
@@ -150,8 +150,10 @@ async fn add_fault(State(sim): State<Sim>, body: Bytes) -> Response {
         Ok(f) => f,
         Err(m) => return bad_request(m),
     };
-    if !f.path.starts_with('/') {
-        return bad_request("path must start with / (for example /cgi-bin/token)");
+    if !f.path.starts_with('/') || f.path.len() > 256 {
+        return bad_request(
+            "path must start with / and be at most 256 bytes (for example /cgi-bin/token)",
+        );
     }
     let outcomes =
         usize::from(f.errcode.is_some()) + usize::from(f.status.is_some()) + usize::from(f.drop);
@@ -184,8 +186,10 @@ async fn add_fault(State(sim): State<Sim>, body: Bytes) -> Response {
         drop: f.drop,
         count,
     };
-    sim.update(|s, _| s.add_fault(fault.clone()));
-    (StatusCode::CREATED, Json(json!(fault))).into_response()
+    match sim.update(|s, _| s.add_fault(fault.clone())) {
+        Ok(()) => (StatusCode::CREATED, Json(json!(fault))).into_response(),
+        Err(why) => control_error(StatusCode::CONFLICT, "too_many_faults", why),
+    }
 }
 
 async fn list_faults(State(sim): State<Sim>) -> Json<Value> {
@@ -232,15 +236,20 @@ async fn oauth_next(State(sim): State<Sim>, body: Bytes) -> Response {
             );
         }
     }
-    super::oauth::queue(
+    if n.user.as_ref().is_some_and(|u| u.len() > 64) {
+        return bad_request("user must be at most 64 bytes");
+    }
+    match super::oauth::queue(
         &sim,
         OAuthAnswer {
             app_id: n.app_id,
             approve,
             user: n.user,
         },
-    );
-    StatusCode::NO_CONTENT.into_response()
+    ) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(why) => control_error(StatusCode::CONFLICT, "too_many_answers", why),
+    }
 }
 
 /// `GET /__sim/tickets/{appId}`: the current tickets, for tests that check signatures.
@@ -359,7 +368,7 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
         attach: b.attach,
         time_expire,
     };
-    match sim.update(|s, _| s.add_order(order)) {
+    match sim.update(|s, now| s.add_order(order, now)) {
         Ok(id) => Json(json!({ "prepayId": id })).into_response(),
         Err(why) => control_error(StatusCode::CONFLICT, "order_refused", why),
     }
@@ -367,5 +376,5 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
 
 /// `GET /__sim/pay/notifications`: every payment notification and its deliveries.
 async fn notifications(State(sim): State<Sim>) -> Json<Value> {
-    Json(json!(sim.read(|s, _| s.notifications().to_vec())))
+    Json(json!(sim.read(|s, _| s.notifications())))
 }

@@ -350,6 +350,6 @@ pub(super) async fn auth(
 }
 
 /// Queues an automated answer (used by `/__sim/oauth/next`).
-pub(super) fn queue(sim: &Sim, answer: OAuthAnswer) {
-    sim.update(|s, _| s.push_oauth_answer(answer));
+pub(super) fn queue(sim: &Sim, answer: OAuthAnswer) -> Result<(), String> {
+    sim.update(|s, _| s.push_oauth_answer(answer))
 }

@@ -94,6 +94,7 @@ fn notification(url: String, order: &str) -> Notification {
         delivered: false,
         next_at: 0,
         last_response: None,
+        last_at: 0,
     }
 }
 

@@ -2158,12 +2158,11 @@ async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_mi
         .to_owned();
     // Stopped and paused right after starting: no end event, ever.
     for stop in ["stopVoice", "pauseVoice"] {
-        c.execute(
-            "window.__voice = []; wx.playVoice({ localId: arguments[0] }); wx[arguments[1]]({ localId: arguments[0] });",
-            vec![json!(local), json!(stop)],
-        )
-        .await
-        .unwrap();
+        // In order: the stop must reach the client after the play (each is a call to the
+        // phone origin; two at once may arrive either way round).
+        c.execute("window.__voice = [];", vec![]).await.unwrap();
+        call_wx(&c, "playVoice", json!({ "localId": local })).await;
+        call_wx(&c, stop, json!({ "localId": local })).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let v = c.execute("return window.__voice", vec![]).await.unwrap();
         assert_eq!(v, json!([]), "{stop} right after playVoice: {v}");

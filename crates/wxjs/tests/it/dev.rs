@@ -81,6 +81,12 @@ impl DevProcess {
     pub(crate) fn new(child: Child) -> Self {
         Self(child)
     }
+
+    /// `kill -9`: no chance to write anything.
+    pub(crate) fn kill_hard(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 impl Drop for DevProcess {

@@ -347,3 +347,109 @@ fn the_phone_kept_everything_in_memory_without_bound() {
         .expect("json");
     assert_eq!(list.len(), 100, "the latest 100 are kept");
 }
+
+/// Starts `wxjs sim` on its own port with state under `data`; waits until it answers.
+fn sim_on(port: u16, data: &std::path::Path) -> DevProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["sim", "--port", &port.to_string(), "--data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let child = DevProcess::new(child);
+    for _ in 0..200 {
+        if reqwest::blocking::get(format!("http://127.0.0.1:{port}/__sim/clock")).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("wxjs sim did not start");
+}
+
+/// `kill -9` under load lost acknowledged writes: 0–14 acknowledged clock advances per round.
+#[test]
+fn kill_9_under_load_lost_acknowledged_writes() {
+    let data = tempfile::tempdir().expect("dir");
+    let port = free_base();
+    let base = format!("http://127.0.0.1:{port}");
+    for round in 0..3 {
+        let mut sim = sim_on(port, data.path());
+        let http = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .expect("client");
+        let offset_before = http
+            .get(format!("{base}/__sim/clock"))
+            .send()
+            .and_then(reqwest::blocking::Response::json::<serde_json::Value>)
+            .expect("clock")["offset"]
+            .as_i64()
+            .expect("offset");
+        let acknowledged = std::sync::atomic::AtomicI64::new(0);
+        let sent = std::sync::atomic::AtomicI64::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let last_token = std::sync::Mutex::new(None::<String>);
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let ok = http
+                            .post(format!("{base}/__sim/clock/advance"))
+                            .json(&serde_json::json!({ "seconds": 1 }))
+                            .send()
+                            .is_ok_and(|r| r.status() == 200);
+                        if ok {
+                            acknowledged.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+            scope.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let token = http
+                        .get(format!("{base}/cgi-bin/token?grant_type=client_credential&appid=wxdemo000000000001&secret=5f1c8a2e9b7d4c6a3e0f1b2d8c7a9e4f"))
+                        .send()
+                        .and_then(reqwest::blocking::Response::json::<serde_json::Value>);
+                    if let Ok(t) = token {
+                        if let Some(t) = t["access_token"].as_str() {
+                            *last_token.lock().expect("lock") = Some(t.to_owned());
+                        }
+                    }
+                }
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300 + round * 100));
+            // kill -9 while requests are in flight.
+            sim.kill_hard();
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let acknowledged = acknowledged.load(std::sync::atomic::Ordering::SeqCst);
+        let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(acknowledged > 0, "round {round}: nothing was acknowledged");
+        let _sim = sim_on(port, data.path());
+        let after = http
+            .get(format!("{base}/__sim/clock"))
+            .send()
+            .and_then(reqwest::blocking::Response::json::<serde_json::Value>)
+            .expect("clock")["offset"]
+            .as_i64()
+            .expect("offset");
+        let moved = after - offset_before;
+        assert!(
+            moved >= acknowledged && moved <= sent,
+            "round {round}: {acknowledged} advances acknowledged, {sent} sent, the clock moved {moved}"
+        );
+        // The last token an answer gave out is still known after the restart.
+        let token = last_token.lock().expect("lock").clone().expect("a token");
+        let ticket: serde_json::Value = http
+            .get(format!(
+                "{base}/cgi-bin/ticket/getticket?type=jsapi&access_token={token}"
+            ))
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .expect("ticket");
+        assert_eq!(ticket["errcode"], 0, "round {round}: {ticket}");
+        drop(_sim);
+    }
+}

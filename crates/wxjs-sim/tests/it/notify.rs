@@ -194,3 +194,37 @@ async fn notify_urls_could_reach_any_port() {
         assert_eq!(res.status(), 400, "{url}");
     }
 }
+
+/// A different order under a used `out_trade_no` was accepted; the same one again must give
+/// the same prepay id.
+#[tokio::test]
+async fn a_used_out_trade_no_took_another_order() {
+    let s = spawn_sim().await;
+    let prepay = |fee: u64| {
+        let s = &s;
+        async move {
+            s.http
+                .post(s.url("/__sim/pay/prepay"))
+                .json(&serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": fee, "outTradeNo": "o-used", "notifyUrl": "http://127.0.0.1:8080/n"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first: Value = prepay(100).await.json().await.unwrap();
+    let again: Value = prepay(100).await.json().await.unwrap();
+    assert_eq!(
+        first["prepayId"], again["prepayId"],
+        "idempotent re-submission"
+    );
+    let other = prepay(200).await;
+    assert_eq!(other.status(), 409);
+    let v: Value = other.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("OUT_TRADE_NO_USED"),
+        "{v}"
+    );
+}

@@ -2185,3 +2185,48 @@ async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_mi
     c.close().await.unwrap();
     interrupt(&mut child);
 }
+
+/// The wallet lagged the page's `addCard` callback: the callback ran before the result that
+/// fills the wallet reached the client's server half. A callback that looks at the wallet at
+/// once must find the card.
+#[tokio::test]
+async fn the_wallet_lagged_the_page_s_add_card_callback() {
+    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    assert_eq!(
+        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
+        ["ready"]
+    );
+    let signed: Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/cards/ext",
+            p + 2
+        ))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"cards": [{"cardId": "pDemoGroupon00000000000000001", "code": "12345"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for round in 0..5 {
+        post(
+            format!("http://127.0.0.1:{p}/__wxjs/user/next"),
+            json!({"api": "addCard", "action": "ok"}),
+        )
+        .await;
+        let seen = c
+            .execute_async(
+                "var done = arguments[arguments.length - 1]; wx.addCard({ cardList: arguments[0], success: function () { fetch('/__wxjs/wallet').then(function (r) { return r.json(); }).then(function (w) { done(w.length); }); }, fail: function (r) { done(r); } });",
+                vec![signed["cardList"].clone()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(seen, json!(round + 1), "round {round}");
+    }
+    c.close().await.unwrap();
+    interrupt(&mut child);
+}

@@ -111,7 +111,13 @@ struct Slot {
     flight: tokio::sync::Mutex<()>,
     background: AtomicBool,
     gate: Mutex<Gate>,
+    /// Values this process held before the current one, newest first (for diagnosis: a page
+    /// signed with a ticket that has since been replaced).
+    previous: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Earlier values remembered per credential.
+const PREVIOUS_KEPT: usize = 5;
 
 impl Slot {
     fn valid(&self, now: u64) -> Option<Stored> {
@@ -358,6 +364,25 @@ impl Credentials {
         out
     }
 
+    /// Values of a credential this process held before the current one, newest first (at most
+    /// five): what a page may have signed with before a rotation.
+    #[must_use]
+    pub fn previous_values(&self, app_id: &str, kind: Kind) -> Vec<String> {
+        self.inner
+            .apps
+            .get(app_id)
+            .map(|a| {
+                a.slot(kind)
+                    .previous
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .iter()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The account's access token.
     ///
     /// ```no_run
@@ -544,10 +569,20 @@ impl Credentials {
         } else {
             0
         };
-        *slot
+        let replaced = slot
             .local
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(s.clone());
+        if let Some(old) = replaced.filter(|o| o.value != s.value) {
+            let mut prev = slot
+                .previous
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            prev.retain(|v| *v != old.value && *v != s.value);
+            prev.push_front(old.value);
+            prev.truncate(PREVIOUS_KEPT);
+        }
         slot.refresh_at.store(due + jitter, Ordering::Relaxed);
     }
 

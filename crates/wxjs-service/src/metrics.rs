@@ -17,27 +17,34 @@ struct Histogram {
     count: u64,
 }
 
-/// Counters of the HTTP layer.
+/// One route's counters.
+#[derive(Debug, Default)]
+struct RouteMetrics {
+    /// Requests by method and status.
+    requests: BTreeMap<(&'static str, u16), u64>,
+    latency: Histogram,
+}
+
+/// Counters of the HTTP layer: one lock per request, and no allocation once a route has been
+/// seen (labels come from fixed sets: the router's routes and the known methods).
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    routes: Mutex<BTreeMap<String, RouteMetrics>>,
 }
 
 impl HttpMetrics {
     /// Records one request.
-    pub fn record(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
-        let mut lat = self
-            .latency
+    pub fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
+        let mut routes = self
+            .routes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let h = lat.entry(route.to_owned()).or_default();
+        let r = match routes.get_mut(route) {
+            Some(r) => r,
+            None => routes.entry(route.to_owned()).or_default(),
+        };
+        *r.requests.entry((method, status)).or_default() += 1;
+        let h = &mut r.latency;
         for (i, le) in BUCKETS.iter().enumerate() {
             if seconds <= *le {
                 h.counts[i] += 1;
@@ -62,28 +69,24 @@ pub fn render(http: &HttpMetrics, creds: &wxjs_client::Credentials) -> String {
         out,
         "# HELP wxjs_http_requests_total HTTP requests by route, method and status.\n# TYPE wxjs_http_requests_total counter"
     );
-    for ((route, method, status), n) in http
-        .requests
+    let routes = http
+        .routes
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-    {
-        let _ = writeln!(
-            out,
-            "wxjs_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-            label(route)
-        );
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (route, r) in routes.iter() {
+        for ((method, status), n) in &r.requests {
+            let _ = writeln!(
+                out,
+                "wxjs_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                label(route)
+            );
+        }
     }
     let _ = writeln!(
         out,
         "# HELP wxjs_http_request_duration_seconds Request latency by route.\n# TYPE wxjs_http_request_duration_seconds histogram"
     );
-    for (route, h) in http
-        .latency
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-    {
+    for (route, h) in routes.iter().map(|(route, r)| (route, &r.latency)) {
         let r = label(route);
         for (i, le) in BUCKETS.iter().enumerate() {
             let _ = writeln!(

@@ -1,10 +1,10 @@
 //! [`AppState`]: the service's shared state — accounts, the credential cache, API keys, the rate
 //! limiter, metrics, and a short memory of tickets and issued nonces for `explain`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -18,21 +18,32 @@ use crate::config::{ApiKey, AppConfig, ServiceConfig, StoreConfig};
 use crate::error::ApiError;
 use crate::metrics::HttpMetrics;
 
-/// Tickets remembered per account, to recognise a signature made with a stale one.
-const TICKET_MEMORY: usize = 5;
-/// Issued nonces remembered per account, to tell which timestamp went with a nonce.
-const NONCE_MEMORY: usize = 4096;
-
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open the credential store: {0}")]
 pub struct StartError(pub wxjs_client::StoreError);
 
-#[derive(Debug, Default)]
-struct History {
-    tickets: VecDeque<String>,
-    issued: HashMap<String, u64>,
-    order: VecDeque<String>,
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// An issued nonce: 10 random characters, the timestamp in 6, a 4-character seal.
+const NONCE_RANDOM: usize = 10;
+const NONCE_TS: usize = 6;
+const NONCE_SEAL: usize = 4;
+
+fn base62(mut n: u64, width: usize, out: &mut String) {
+    let mut digits = [0u8; 16];
+    for d in digits.iter_mut().take(width) {
+        *d = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    digits[..width].reverse();
+    out.extend(digits[..width].iter().map(|b| char::from(*b)));
+}
+
+fn from_base62(text: &str) -> Option<u64> {
+    text.bytes().try_fold(0u64, |n, b| {
+        let d = BASE62.iter().position(|c| *c == b)? as u64;
+        n.checked_mul(62)?.checked_add(d)
+    })
 }
 
 pub(crate) struct Inner {
@@ -48,7 +59,8 @@ pub(crate) struct Inner {
     pub(crate) serving: wxjs_http::Policy,
     pub(crate) trust_forwarded_for: bool,
     pub(crate) http: HttpMetrics,
-    history: Mutex<HashMap<String, History>>,
+    /// Seals the timestamps the service puts into its nonces (a key of this process).
+    nonce_seal: std::collections::hash_map::RandomState,
 }
 
 /// The service's state. Cheap to clone.
@@ -128,7 +140,7 @@ impl AppState {
             serving,
             trust_forwarded_for: config.rate_limit.trust_forwarded_for,
             http: HttpMetrics::default(),
-            history: Mutex::new(HashMap::new()),
+            nonce_seal: std::collections::hash_map::RandomState::new(),
         }))
     }
 
@@ -201,61 +213,67 @@ impl AppState {
         }
     }
 
-    pub(crate) fn remember_ticket(&self, app_id: &str, ticket: &str) {
-        let mut h = self
-            .0
-            .history
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let h = h.entry(app_id.to_owned()).or_default();
-        if h.tickets.front().map(String::as_str) != Some(ticket) {
-            h.tickets.retain(|t| t != ticket);
-            h.tickets.push_front(ticket.to_owned());
-            h.tickets.truncate(TICKET_MEMORY);
+    fn seal(&self, random: &str, timestamp: u64) -> u64 {
+        use std::hash::BuildHasher;
+        self.0.nonce_seal.hash_one((random, timestamp)) % 62u64.pow(NONCE_SEAL as u32)
+    }
+
+    /// A fresh nonce for a signature made at `timestamp`. It carries the timestamp, sealed with
+    /// a key of this process, so that `explain` can tell which timestamp went with a nonce this
+    /// service issued — without a shared memory that every config request would lock.
+    pub(crate) fn issue_nonce(&self, timestamp: u64) -> String {
+        let random = wxjs_sign::nonce_of_len(NONCE_RANDOM);
+        let mut nonce = String::with_capacity(NONCE_RANDOM + NONCE_TS + NONCE_SEAL);
+        nonce.push_str(&random);
+        base62(timestamp, NONCE_TS, &mut nonce);
+        base62(self.seal(&random, timestamp), NONCE_SEAL, &mut nonce);
+        nonce
+    }
+
+    /// The timestamp this process issued `nonce` with, if it issued it.
+    pub(crate) fn issued(&self, nonce: &str) -> Option<u64> {
+        if nonce.len() != NONCE_RANDOM + NONCE_TS + NONCE_SEAL || !nonce.is_ascii() {
+            return None;
         }
+        let (random, rest) = nonce.split_at(NONCE_RANDOM);
+        let (ts, seal) = rest.split_at(NONCE_TS);
+        let timestamp = from_base62(ts)?;
+        (from_base62(seal)? == self.seal(random, timestamp)).then_some(timestamp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> AppState {
+        let config = ServiceConfig::from_toml(
+            "[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"s\"\ndomains = [\"example.com\"]\n",
+            &std::collections::HashMap::<String, String>::new(),
+        )
+        .unwrap();
+        let creds = Credentials::builder(PlatformClient::with_base_url("http://127.0.0.1:9"))
+            .app("wx1a2b3c4d5e6f7a8b", wxjs_sign::AppSecret::new("s"))
+            .build();
+        AppState::with_credentials(&config, creds)
     }
 
-    pub(crate) fn remember_issued(&self, app_id: &str, nonce: &str, timestamp: u64) {
-        let mut h = self
-            .0
-            .history
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let h = h.entry(app_id.to_owned()).or_default();
-        if h.issued.insert(nonce.to_owned(), timestamp).is_none() {
-            h.order.push_back(nonce.to_owned());
-            if h.order.len() > NONCE_MEMORY {
-                if let Some(old) = h.order.pop_front() {
-                    h.issued.remove(&old);
-                }
-            }
-        }
-    }
-
-    /// Earlier tickets (not `current`), newest first.
-    pub(crate) fn previous_tickets(&self, app_id: &str, current: &str) -> Vec<String> {
-        let h = self
-            .0
-            .history
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        h.get(app_id)
-            .map(|h| {
-                h.tickets
-                    .iter()
-                    .filter(|t| *t != current)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn issued(&self, app_id: &str, nonce: &str) -> Option<u64> {
-        let h = self
-            .0
-            .history
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        h.get(app_id).and_then(|h| h.issued.get(nonce).copied())
+    /// The config endpoint took two global mutexes per request to remember issued nonces; the
+    /// nonce now carries its timestamp under a seal of this process.
+    #[test]
+    fn config_requests_took_global_mutexes_to_remember_nonces() {
+        let s = state();
+        let n = s.issue_nonce(1_414_587_457);
+        assert_eq!(n.len(), 20);
+        assert!(n.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(s.issued(&n), Some(1_414_587_457));
+        // Another timestamp under the same random part, a foreign nonce, another process.
+        let mut forged = n[..10].to_owned();
+        base62(1_414_587_999, NONCE_TS, &mut forged);
+        forged.push_str(&n[16..]);
+        assert_eq!(s.issued(&forged), None);
+        assert_eq!(s.issued("Wm3WZYTPz0wzccnW"), None);
+        assert_eq!(state().issued(&n), None);
+        assert_ne!(s.issue_nonce(1), s.issue_nonce(1));
     }
 }

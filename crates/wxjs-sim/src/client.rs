@@ -300,9 +300,37 @@ struct State {
     wallet: Vec<crate::cards::WalletCard>,
     pending_scans: HashMap<u64, Map<String, Value>>,
     sessions: HashMap<String, Verified>,
-    log: Vec<LogEntry>,
+    /// The latest [`LOG_KEPT`] calls.
+    log: VecDeque<LogEntry>,
+    /// The last log id given.
+    log_seq: u64,
     answers: VecDeque<UserAnswer>,
     taps: VecDeque<String>,
+    sessions_seen: VecDeque<String>,
+}
+
+/// Calls the log keeps (the oldest go first).
+pub const LOG_KEPT: usize = 1000;
+/// Automated answers and taps that can wait at once.
+pub const QUEUED_KEPT: usize = 100;
+/// Page sessions whose verification is remembered.
+const SESSIONS_KEPT: usize = 1000;
+
+impl State {
+    /// A new log id; forgets the oldest entry when the log is full.
+    fn next_log_id(&mut self) -> u64 {
+        if self.log.len() >= LOG_KEPT {
+            // A call that old will not be answered any more: forget what waits on it too.
+            if let Some(old) = self.log.pop_front() {
+                self.pending_pays.remove(&old.id);
+                self.pending_cards.remove(&old.id);
+                self.pending_scans.remove(&old.id);
+                self.pending_geo.remove(&old.id);
+            }
+        }
+        self.log_seq += 1;
+        self.log_seq
+    }
 }
 
 /// The emulated client's state. Cheap to clone.
@@ -519,7 +547,13 @@ impl Client {
         if !wxjs_platform::jsapi::is_known(&answer.api) && wx_name(&answer.api) == answer.api {
             return Err(format!("{:?} is not a JS-SDK interface", answer.api));
         }
-        self.lock().answers.push_back(answer);
+        let mut s = self.lock();
+        if s.answers.len() >= QUEUED_KEPT {
+            return Err(format!(
+                "at most {QUEUED_KEPT} automated answers can wait at once; no page has taken them"
+            ));
+        }
+        s.answers.push_back(answer);
         Ok(())
     }
 
@@ -531,7 +565,13 @@ impl Client {
                 MENUS.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ")
             )
         })?;
-        self.lock().taps.push_back((*event).to_owned());
+        let mut s = self.lock();
+        if s.taps.len() >= QUEUED_KEPT {
+            return Err(format!(
+                "at most {QUEUED_KEPT} taps can wait at once; no page has taken them"
+            ));
+        }
+        s.taps.push_back((*event).to_owned());
         Ok(())
     }
 
@@ -561,7 +601,7 @@ impl Client {
     /// The call log.
     #[must_use]
     pub fn log(&self) -> Vec<LogEntry> {
-        self.lock().log.clone()
+        self.lock().log.iter().cloned().collect()
     }
 
     /// Records the final result of a call the page's UI carried out, and gives the result the
@@ -676,8 +716,8 @@ impl Client {
     /// Records a note (a menu tap, a closed window) in the log.
     pub fn note(&self, session: &str, api: &str, result: Value) {
         let mut s = self.lock();
-        let id = s.log.len() as u64 + 1;
-        s.log.push(LogEntry {
+        let id = s.next_log_id();
+        s.log.push_back(LogEntry {
             id,
             session: session.to_owned(),
             api: api.to_owned(),
@@ -704,7 +744,17 @@ impl Client {
             };
             match self.preverify(&req.params, page) {
                 Ok(verified) => {
-                    self.lock().sessions.insert(req.session.clone(), verified);
+                    let mut s = self.lock();
+                    // Remember the verification of the latest pages only.
+                    if s.sessions.insert(req.session.clone(), verified).is_none() {
+                        s.sessions_seen.push_back(req.session.clone());
+                        if s.sessions_seen.len() > SESSIONS_KEPT {
+                            if let Some(old) = s.sessions_seen.pop_front() {
+                                s.sessions.remove(&old);
+                            }
+                        }
+                    }
+                    drop(s);
                     (
                         "ok".to_owned(),
                         Some(json!({ "err_msg": "preVerifyJSAPI:ok" })),
@@ -814,7 +864,7 @@ impl Client {
         } else {
             None
         };
-        let id = s.log.len() as u64 + 1;
+        let id = s.next_log_id();
         if let Some(p) = &pending_pay {
             prompt = Some(
                 json!({ "body": p.order.body, "totalFee": p.order.total_fee, "outTradeNo": p.order.out_trade_no }),
@@ -838,7 +888,7 @@ impl Client {
         if let Some(pay) = pending_pay {
             s.pending_pays.insert(id, pay);
         }
-        s.log.push(LogEntry {
+        s.log.push_back(LogEntry {
             id,
             session: req.session,
             api: wx_name(name).to_owned(),
@@ -1118,5 +1168,47 @@ impl Client {
             Some(Ok(local_id)) => json!({ "err_msg": format!("{api}:ok"), "localId": local_id }),
             _ => fail(api, "fail_invalid_serverid"),
         }
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    /// The phone kept everything in memory without bound: the call log, queued answers and
+    /// taps included.
+    #[test]
+    fn the_phone_s_log_and_queues_were_unbounded() {
+        let sim = Sim::new(&crate::SimConfig::default(), None).unwrap();
+        let c = Client::new(sim, Platform::Android);
+        for i in 0..(LOG_KEPT + 50) {
+            c.note("s", &format!("tap {i}"), json!({}));
+        }
+        let log = c.log();
+        assert_eq!(log.len(), LOG_KEPT);
+        assert_eq!(
+            log.last().unwrap().id,
+            (LOG_KEPT + 50) as u64,
+            "ids keep counting"
+        );
+        for _ in 0..QUEUED_KEPT {
+            c.tap("share:timeline").unwrap();
+            c.push_answer(UserAnswer {
+                api: "chooseImage".into(),
+                action: "ok".into(),
+                data: Value::Null,
+            })
+            .unwrap();
+        }
+        assert!(c.tap("share:timeline").unwrap_err().contains("at most"));
+        assert!(
+            c.push_answer(UserAnswer {
+                api: "chooseImage".into(),
+                action: "ok".into(),
+                data: Value::Null,
+            })
+            .unwrap_err()
+            .contains("at most")
+        );
     }
 }

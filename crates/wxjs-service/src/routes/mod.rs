@@ -85,10 +85,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         axum::http::Method::PATCH => "PATCH",
         _ => "other",
     };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let client = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -97,7 +95,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let res = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     let status = res.status().as_u16();
-    state.0.http.record(&route, method, status, secs);
+    state.0.http.record(route, method, status, secs);
     tracing::info!(method, route = %route, status, ms = secs * 1000.0, client = ?client, "request");
     res
 }

@@ -154,15 +154,13 @@ pub(crate) async fn config(
             .get(&app_id, Kind::JsapiTicket)
             .await
             .map_err(|e| ApiError::unavailable("ticket_unavailable", &e))?;
-        state.remember_ticket(&app_id, &ticket.value);
-        let nonce = wxjs_sign::nonce_str();
         let timestamp = wxjs_sign::timestamp_now();
+        let nonce = state.issue_nonce(timestamp);
         let url = page.for_signing();
         let signature =
             wxjs_sign::sign_config(&JsapiTicket::new(ticket.value), &nonce, timestamp, url)
                 .into_parts()
                 .1;
-        state.remember_issued(&app_id, &nonce, timestamp);
         let js_api_list = match &asked {
             Some(raw) => raw.as_ref(),
             None => state
@@ -266,14 +264,16 @@ pub(crate) async fn explain(
             .get(&app_id, Kind::JsapiTicket)
             .await
             .map_err(|e| ApiError::unavailable("ticket_unavailable", &e))?;
-        state.remember_ticket(&app_id, &ticket.value);
         let previous: Vec<JsapiTicket> = state
-            .previous_tickets(&app_id, &ticket.value)
+            .0
+            .creds
+            .previous_values(&app_id, Kind::JsapiTicket)
             .into_iter()
+            .filter(|t| *t != ticket.value)
             .map(JsapiTicket::new)
             .collect();
         let current = JsapiTicket::new(ticket.value.clone());
-        let issued = state.issued(&app_id, &req.nonce_str);
+        let issued = state.issued(&req.nonce_str);
         let diagnosis = wxjs_sign::diagnose(&DiagnoseInput {
             used: UsedConfig {
                 url: &req.url,

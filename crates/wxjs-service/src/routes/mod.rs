@@ -177,6 +177,27 @@ pub(crate) fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_default()
 }
 
+/// A JSON answer, serialised once into a buffer sized for the config answer (about 1 KiB), so
+/// that it is not grown and copied on the way.
 pub(crate) fn json_response<T: serde::Serialize>(v: &T) -> Response {
-    axum::Json(v).into_response()
+    let mut buf = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut buf, v) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            buf,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise an answer");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the answer could not be written",
+            )
+            .into_response()
+        }
+    }
 }

@@ -18,17 +18,16 @@
 //!   a failure closes the store's own backoff gate, so that during an outage one caller per
 //!   window makes one short attempt and everybody else is answered at once (the valid local
 //!   value, or an error with `retry_after`).
-//! - Backoff windows follow tokio's clock (pausable in tests); a failing state is logged when it
-//!   begins and when it ends, the failures between only counted in the metrics.
+//! - Backoff windows follow the cache's clock, like every lifetime (a test that moves the clock
+//!   moves them too); a failing state is logged when it begins and when it ends, the failures
+//!   between only counted in the metrics.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
-
-use tokio::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde::Serialize;
@@ -72,6 +71,9 @@ pub struct CacheOptions {
     pub backoff_max: Duration,
     /// The longest a store operation may take before it counts as failed.
     pub store_timeout: Duration,
+    /// Each backoff is shortened by a random share up to this (0.5: it lasts between half and
+    /// all of its window), so that instances do not retry in step. 0 makes backoff exact.
+    pub backoff_jitter: f64,
 }
 
 impl Default for CacheOptions {
@@ -85,6 +87,7 @@ impl Default for CacheOptions {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             store_timeout: Duration::from_secs(2),
+            backoff_jitter: 0.5,
         }
     }
 }
@@ -96,11 +99,13 @@ const STABLE_REFRESH_BEFORE: u64 = 240;
 #[derive(Debug, Default)]
 struct Gate {
     failures: u32,
-    next_try: Option<Instant>,
+    /// Milliseconds on the cache's clock.
+    next_try: Option<u64>,
     quota_until: u64,
     last: Option<ClientError>,
     store_failures: u32,
-    store_next_try: Option<Instant>,
+    /// Milliseconds on the cache's clock.
+    store_next_try: Option<u64>,
     store_last: Option<StoreError>,
 }
 
@@ -616,11 +621,11 @@ impl Credentials {
                 retry_after: g.quota_until - now,
             });
         }
-        let wait = g.next_try?.checked_duration_since(Instant::now())?;
-        Some(CredentialError::Platform {
+        let wait = g.next_try?.checked_sub(self.inner.clock.now_millis())?;
+        (wait > 0).then(|| CredentialError::Platform {
             kind: kind.describe(),
             source: last(),
-            retry_after: wait.as_secs() + 1,
+            retry_after: wait / 1000 + 1,
         })
     }
 
@@ -653,8 +658,13 @@ impl Credentials {
             .backoff_base
             .saturating_mul(1 << (g.failures - 1).min(16));
         let capped = exp.min(self.inner.opts.backoff_max);
-        let delay = capped.mul_f64(rand::rng().random_range(0.5..=1.0));
-        g.next_try = Some(Instant::now() + delay);
+        let delay = self.jittered(capped);
+        g.next_try = Some(
+            self.inner
+                .clock
+                .now_millis()
+                .saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+        );
         let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         // The change of state is logged; the failures that follow are counted in the metrics.
         if g.failures == 1 {
@@ -682,17 +692,29 @@ impl Credentials {
         g.last = None;
     }
 
+    /// A backoff window shortened by the configured random share.
+    fn jittered(&self, window: Duration) -> Duration {
+        let j = self.inner.opts.backoff_jitter.clamp(0.0, 1.0);
+        if j == 0.0 {
+            window
+        } else {
+            window.mul_f64(rand::rng().random_range((1.0 - j)..=1.0))
+        }
+    }
+
     /// The store's backoff gate, when it is closed.
-    fn store_gate_closed(slot: &Slot, kind: Kind) -> Option<CredentialError> {
+    fn store_gate_closed(&self, slot: &Slot, kind: Kind) -> Option<CredentialError> {
         let g = slot.gate();
-        let wait = g.store_next_try?.checked_duration_since(Instant::now())?;
-        Some(CredentialError::Store {
+        let wait = g
+            .store_next_try?
+            .checked_sub(self.inner.clock.now_millis())?;
+        (wait > 0).then(|| CredentialError::Store {
             kind: kind.describe(),
             source: g
                 .store_last
                 .clone()
                 .unwrap_or_else(|| StoreError("unavailable".into())),
-            retry_after: wait.as_secs() + 1,
+            retry_after: wait / 1000 + 1,
         })
     }
 
@@ -736,10 +758,13 @@ impl Credentials {
                     .opts
                     .backoff_base
                     .saturating_mul(1 << (g.store_failures - 1).min(16));
-                let delay = exp
-                    .min(self.inner.opts.backoff_max)
-                    .mul_f64(rand::rng().random_range(0.5..=1.0));
-                g.store_next_try = Some(Instant::now() + delay);
+                let delay = self.jittered(exp.min(self.inner.opts.backoff_max));
+                g.store_next_try = Some(
+                    self.inner
+                        .clock
+                        .now_millis()
+                        .saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+                );
                 g.store_last = Some(e.clone());
                 self.inner.metrics.refresh(kind.as_str(), "store_failed");
                 let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
@@ -766,7 +791,7 @@ impl Credentials {
     ) -> Result<Stored, CredentialError> {
         let slot = app.slot(kind);
         // During a store outage nobody queues for the flight: one attempt per window.
-        if let Some(e) = Self::store_gate_closed(slot, kind) {
+        if let Some(e) = self.store_gate_closed(slot, kind) {
             return Self::fallback(slot, self.now(), e);
         }
         let _flight = slot.flight.lock().await;
@@ -780,7 +805,7 @@ impl Credentials {
                 }
             }
             // The store may have failed for the caller ahead in the flight.
-            if let Some(e) = Self::store_gate_closed(slot, kind) {
+            if let Some(e) = self.store_gate_closed(slot, kind) {
                 return Self::fallback(slot, now, e);
             }
             // Another instance may have published a value.

@@ -3,10 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch, as the credential cache sees them.
+/// Time as the credential cache sees it: lifetimes, refresh times and backoff windows all
+/// follow this one clock, so that a test (or `wxjs dev`, which follows the simulator) that moves
+/// it moves every rule at once.
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
-    /// Now.
+    /// Seconds since the Unix epoch.
     fn now(&self) -> u64;
+
+    /// Milliseconds since the Unix epoch (backoff windows are shorter than a second).
+    fn now_millis(&self) -> u64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The system's clock.
@@ -18,5 +25,11 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
+    }
+
+    fn now_millis(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }

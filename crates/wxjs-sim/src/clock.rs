@@ -27,6 +27,15 @@ impl SimClock {
         real.saturating_add_signed(self.offset_secs.load(Ordering::SeqCst))
     }
 
+    /// Milliseconds since the epoch, on the simulator's clock.
+    #[must_use]
+    pub fn now_millis(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        real.saturating_add_signed(self.offset_secs.load(Ordering::SeqCst).saturating_mul(1000))
+    }
+
     /// Moves the clock forward.
     pub fn advance(&self, secs: u64) {
         let secs = i64::try_from(secs).unwrap_or(i64::MAX);

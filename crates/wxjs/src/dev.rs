@@ -67,6 +67,10 @@ impl wxjs_client::Clock for SimTime {
     fn now(&self) -> u64 {
         self.0.now()
     }
+
+    fn now_millis(&self) -> u64 {
+        self.0.now_millis()
+    }
 }
 
 /// Runs `wxjs dev` until Ctrl-C or SIGTERM.

@@ -46,9 +46,25 @@ async fn recovers(p: &Platform, creds: &wxjs_client::Credentials, old: &str) {
     }
 }
 
+/// Failed refreshes so far, as the cache counts them.
+fn failures(creds: &wxjs_client::Credentials) -> u64 {
+    creds
+        .metrics()
+        .refreshes
+        .iter()
+        .filter(|(kind, outcome, _)| kind == "access_token" && outcome == "failed")
+        .map(|(_, _, n)| *n)
+        .sum()
+}
+
+/// Backoff followed real time while lifetimes followed the injectable clock, so this test slept
+/// and asserted loosely (`(1..=14).contains(&calls)`). Backoff now follows the cache's clock:
+/// the simulator's clock moves one second a step, and the attempts are exactly those of the
+/// schedule (1 s doubling to 8 s, no jitter): at 0, 1, 3, 7 and 15 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn transient_faults_back_off_keep_serving_and_recover() {
+async fn backoff_followed_real_time_so_fault_tests_slept_and_asserted_loosely() {
     let p = platform().await;
+    let schedule = [0u64, 1, 3, 7, 15];
     for fault in [
         json!({"path":"/cgi-bin/token","errcode":-1,"count":1000}),
         json!({"path":"/cgi-bin/token","status":500,"count":1000}),
@@ -58,15 +74,52 @@ async fn transient_faults_back_off_keep_serving_and_recover() {
         // A client timeout shorter than the delay.
         let creds = p.instance_with(
             Arc::new(MemoryStore::new()),
-            Platform::options(),
+            wxjs_client::CacheOptions {
+                backoff_base: Duration::from_secs(1),
+                backoff_max: Duration::from_secs(8),
+                backoff_jitter: 0.0,
+                ..Platform::options()
+            },
             Duration::from_millis(300),
         );
         let old = creds.access_token(APP).await.unwrap();
         p.advance(6500).await; // due for refresh, still valid
         p.fault(fault.clone()).await;
-        let calls = read_through(&p, &creds, old.secret(), 2.0).await;
-        // Backoff 50 ms doubling to 400 ms (with jitter down to half) over ~2.6 s, plus timeouts.
-        assert!((1..=14).contains(&calls), "{fault}: {calls} calls");
+        let calls_before = p.token_calls().await;
+        for t in 0..=20u64 {
+            let expected = schedule.iter().filter(|a| **a <= t).count() as u64;
+            // Read until the attempt due at this second (if any) has been made and failed…
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let got = creds.access_token(APP).await.expect("still valid");
+                assert_eq!(got.secret(), old.secret());
+                let n = failures(&creds);
+                assert!(
+                    n <= expected,
+                    "{fault} at {t} s: {n} attempts, {expected} due"
+                );
+                if n == expected {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{fault} at {t} s: attempt never made"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // …and no more than that, however often pages read.
+            for _ in 0..5 {
+                creds.access_token(APP).await.expect("still valid");
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            assert_eq!(failures(&creds), expected, "{fault} at {t} s");
+            p.advance(1).await;
+        }
+        assert_eq!(
+            p.token_calls().await - calls_before,
+            schedule.len() as u64,
+            "{fault}"
+        );
         recovers(&p, &creds, old.secret()).await;
         p.advance(7200).await;
     }
@@ -106,8 +159,8 @@ async fn with_no_valid_value_a_failure_is_an_error_and_is_not_cached() {
     let calls = p.ticket_calls().await;
     assert!(creds.jsapi_ticket(APP).await.is_err());
     assert_eq!(p.ticket_calls().await, calls);
-    // After the backoff: a real value (the error was never stored).
-    tokio::time::sleep(Duration::from_millis(120)).await;
+    // After the backoff (on the cache's clock): a real value (the error was never stored).
+    p.advance(1).await;
     let t = creds.jsapi_ticket(APP).await.unwrap();
     assert_eq!(t.secret(), p.current_jsapi_ticket());
 

@@ -24,6 +24,10 @@ impl Clock for SimTime {
     fn now(&self) -> u64 {
         self.0.now()
     }
+
+    fn now_millis(&self) -> u64 {
+        self.0.now_millis()
+    }
 }
 
 /// A simulator on a free port.

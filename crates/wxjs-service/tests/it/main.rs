@@ -74,6 +74,10 @@ impl wxjs_client::Clock for SimTime {
     fn now(&self) -> u64 {
         self.0.now()
     }
+
+    fn now_millis(&self) -> u64 {
+        self.0.now_millis()
+    }
 }
 
 /// A simulator and a service configured against it with the demo account and its merchant.

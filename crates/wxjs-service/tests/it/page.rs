@@ -228,8 +228,14 @@ async fn no_valid_ticket_is_a_503_with_retry_after_and_nothing_cached() {
     );
     let ready = s.http.get(s.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503, "within the backoff, not ready");
-    // After the backoff the service recovers by itself.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // After the backoff (on the cache's clock, which follows the simulator's) the service
+    // recovers by itself.
+    s.http
+        .post(format!("{}/__sim/clock/advance", s.platform))
+        .json(&json!({"seconds": 2}))
+        .send()
+        .await
+        .unwrap();
     let res = s
         .http
         .get(s.url(&format!(

@@ -228,3 +228,56 @@ async fn a_used_out_trade_no_took_another_order() {
         "{v}"
     );
 }
+
+/// Control-API fields were unbounded (20 prepays with 1.9 MB fields slowed every platform call
+/// and grew the database to 115 MB): every field is held to the merchant API's own limits.
+#[tokio::test]
+async fn control_api_fields_were_unbounded() {
+    let s = spawn_sim().await;
+    let big = "x".repeat(200);
+    for body in [
+        serde_json::json!({"appId": crate::APP, "body": big, "totalFee": 1, "outTradeNo": "o1", "notifyUrl": "http://127.0.0.1:8080/n"}),
+        serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1, "outTradeNo": "o".repeat(33), "notifyUrl": "http://127.0.0.1:8080/n"}),
+        serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1, "outTradeNo": "o2", "notifyUrl": format!("http://127.0.0.1:8080/{}", "n".repeat(300))}),
+        serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1, "outTradeNo": "o3", "notifyUrl": "http://127.0.0.1:8080/n", "attach": big}),
+        serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1u64 << 40, "outTradeNo": "o4", "notifyUrl": "http://127.0.0.1:8080/n"}),
+    ] {
+        let res = s
+            .http
+            .post(s.url("/__sim/pay/prepay"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{body}");
+    }
+    // A body the size of the old attack is refused before it is parsed.
+    let res = s
+        .http
+        .post(s.url("/__sim/pay/prepay"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"body":"{}"}}"#, "x".repeat(2 << 20)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    // Faults: a bounded queue.
+    for i in 0..wxjs_sim::state::MAX_QUEUED {
+        let res = s
+            .http
+            .post(s.url("/__sim/faults"))
+            .json(&serde_json::json!({"path": format!("/cgi-bin/x{i}"), "errcode": -1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    let res = s
+        .http
+        .post(s.url("/__sim/faults"))
+        .json(&serde_json::json!({"path": "/cgi-bin/one-more", "errcode": -1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+}

@@ -453,3 +453,14 @@ fn kill_9_under_load_lost_acknowledged_writes() {
         drop(_sim);
     }
 }
+
+/// `wxjs dev` listening beyond loopback says so, loudly, in its banner.
+#[test]
+fn dev_beyond_loopback_warns_loudly() {
+    let (_child, _p, banner) = crate::dev::dev(&["--memory", "--host", "0.0.0.0"]);
+    assert!(banner.contains("WARNING: listening on 0.0.0.0"), "{banner}");
+    assert!(
+        banner.contains("/__sim/merchants"),
+        "the banner says where the keys are"
+    );
+}

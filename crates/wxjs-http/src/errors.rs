@@ -256,6 +256,15 @@ pub fn strict_query(uri: &axum::http::Uri) -> Result<(), Refusal> {
     let Some(query) = uri.query() else {
         return Ok(());
     };
+    // Only an escape of a byte from 0x80 up can decode to something that is not UTF-8 (the
+    // query itself is ASCII): most queries need no decoding to be checked.
+    let high_escape = query
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'%' && matches!(w[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'));
+    if !high_escape {
+        return Ok(());
+    }
     for part in query.split('&').flat_map(|kv| kv.splitn(2, '=')) {
         if percent_encoding::percent_decode_str(part)
             .decode_utf8()

@@ -64,39 +64,20 @@ async fn semantics(store: Arc<dyn CredentialStore>) {
     // Kinds and apps are separate keys.
     assert_eq!(store.get(&app, Kind::AccessToken).await.unwrap(), None);
     assert_eq!(store.get(&unique("wxother"), k).await.unwrap(), None);
-    // The lease: one holder at a time, released only by its holder, lapsing by itself.
-    assert!(
-        store
-            .try_lease(&app, k, "a", Duration::from_millis(300))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .try_lease(&app, k, "b", Duration::from_millis(300))
-            .await
-            .unwrap()
-    );
+    // The lease: one holder at a time, released only by its holder, lapsing by itself. Held
+    // leases last a minute, so that no pause of a slow machine decides an assertion (a 300 ms
+    // window once did); the one meant to lapse is short, and a pause only makes it lapse more.
+    const HELD: Duration = Duration::from_secs(60);
+    const LAPSING: Duration = Duration::from_millis(50);
+    assert!(store.try_lease(&app, k, "a", HELD).await.unwrap());
+    assert!(!store.try_lease(&app, k, "b", HELD).await.unwrap());
     store.release_lease(&app, k, "b").await.unwrap();
-    assert!(
-        !store
-            .try_lease(&app, k, "b", Duration::from_millis(300))
-            .await
-            .unwrap()
-    );
+    assert!(!store.try_lease(&app, k, "b", HELD).await.unwrap());
     store.release_lease(&app, k, "a").await.unwrap();
+    assert!(store.try_lease(&app, k, "b", LAPSING).await.unwrap());
+    tokio::time::sleep(LAPSING * 3).await;
     assert!(
-        store
-            .try_lease(&app, k, "b", Duration::from_millis(300))
-            .await
-            .unwrap()
-    );
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(
-        store
-            .try_lease(&app, k, "c", Duration::from_millis(300))
-            .await
-            .unwrap(),
+        store.try_lease(&app, k, "c", HELD).await.unwrap(),
         "a lapsed lease can be taken"
     );
 }

@@ -9,25 +9,42 @@ use wxjs_client::{CredentialError, Kind, MemoryStore};
 
 use crate::{APP, Platform, platform};
 
-/// Reads the token for `secs`, asserting every read gets `expected`; returns the token calls made.
+/// Reads the token `times` times, asserting every read gets `expected`, then waits until every
+/// refresh attempt those reads started has been answered; returns the token calls made.
 async fn read_through(
     p: &Platform,
     creds: &wxjs_client::Credentials,
     expected: &str,
-    secs: f64,
+    times: usize,
 ) -> u64 {
     let before = p.token_calls().await;
-    let end = Instant::now() + Duration::from_secs_f64(secs);
-    while Instant::now() < end {
+    for _ in 0..times {
         assert_eq!(
             creds.access_token(APP).await.expect("still valid").secret(),
             expected
         );
+        tokio::task::yield_now().await;
+    }
+    // Each call the platform counted is answered (and recorded by the cache) before returning.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let sent = p.token_calls().await;
+        let answered: u64 = creds
+            .metrics()
+            .platform_calls
+            .iter()
+            .filter(|(e, _, _)| e == "/cgi-bin/token")
+            .map(|(_, _, n)| *n)
+            .sum();
+        if answered >= sent {
+            return sent - before;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a refresh attempt was never answered"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // Let a background attempt in flight finish before counting.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    p.token_calls().await - before
 }
 
 async fn recovers(p: &Platform, creds: &wxjs_client::Credentials, old: &str) {
@@ -133,12 +150,24 @@ async fn quota_errors_stop_calls_until_the_window_passes() {
     p.advance(6500).await;
     p.fault(json!({"path":"/cgi-bin/token","errcode":45009,"count":1000}))
         .await;
-    let calls = read_through(&p, &creds, old.secret(), 1.0).await;
-    assert_eq!(calls, 1, "one call meets the quota, then none");
-    assert!(creds.metrics().quota_blocks >= 1);
+    let before = p.token_calls().await;
+    // Pages read until the background refresh has met the quota…
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while creds.metrics().quota_blocks == 0 {
+        assert_eq!(creds.access_token(APP).await.unwrap(), old);
+        assert!(Instant::now() < deadline, "the quota was never met");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // …and however much they read after it, no further call is made.
+    read_through(&p, &creds, old.secret(), 200).await;
+    assert_eq!(
+        p.token_calls().await - before,
+        1,
+        "one call meets the quota, then none"
+    );
     p.clear_faults().await;
     // Still inside the quota day: no calls even though the platform would answer now.
-    assert_eq!(read_through(&p, &creds, old.secret(), 0.3).await, 0);
+    assert_eq!(read_through(&p, &creds, old.secret(), 100).await, 0);
     // 45009 is a daily quota: the next Beijing day opens the window. The old token has expired by
     // then, so the read refreshes in the foreground.
     p.advance(86_400).await;

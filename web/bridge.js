@@ -770,7 +770,11 @@
           // at once, and the client's server half decides what was paid.
           if (r.recorded) return r.result;
           return post("/__wxjs/result", { id: r.id, result: r.result }).then(function (ans) {
-            return ans && ans.result ? ans.result : r.result;
+            if (ans && ans.result) return ans.result;
+            // The client's server half did not take it (the call was forgotten): what was not
+            // recorded did not happen — never report it as done.
+            var m = String((r.result && r.result.err_msg) || name + ":ok");
+            return { err_msg: m.replace(/:[^:]*$/, ":fail") };
           });
         })
         .then(function (result) {

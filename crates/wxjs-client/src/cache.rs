@@ -469,15 +469,20 @@ impl Credentials {
                 *local = None;
             }
         }
-        self.inner
-            .store
-            .compare_and_expire(app_id, Kind::AccessToken, token)
-            .await
-            .map_err(|source| CredentialError::Store {
-                kind: Kind::AccessToken.describe(),
-                source,
-                retry_after: 1,
-            })
+        // Like every store operation: bounded, and not tried while the store backs off.
+        let slot = app.slot(Kind::AccessToken);
+        if let Some(e) = self.store_gate_closed(slot, Kind::AccessToken) {
+            return Err(e);
+        }
+        self.store_op(
+            slot,
+            app_id,
+            Kind::AccessToken,
+            self.inner
+                .store
+                .compare_and_expire(app_id, Kind::AccessToken, token),
+        )
+        .await
     }
 
     /// Runs a platform call with the access token; if the platform rejects the token, expires it
@@ -622,7 +627,8 @@ impl Credentials {
             });
         }
         let wait = g.next_try?.checked_sub(self.inner.clock.now_millis())?;
-        (wait > 0).then(|| CredentialError::Platform {
+        // A wait longer than any window means the clock went back (a simulator reset): open.
+        (wait > 0 && self.within_window(wait)).then(|| CredentialError::Platform {
             kind: kind.describe(),
             source: last(),
             retry_after: wait / 1000 + 1,
@@ -702,13 +708,19 @@ impl Credentials {
         }
     }
 
+    /// Whether a wait (ms) fits in a backoff window; one that does not means the clock went
+    /// back since the window was set.
+    fn within_window(&self, wait_ms: u64) -> bool {
+        u128::from(wait_ms) <= self.inner.opts.backoff_max.as_millis()
+    }
+
     /// The store's backoff gate, when it is closed.
     fn store_gate_closed(&self, slot: &Slot, kind: Kind) -> Option<CredentialError> {
         let g = slot.gate();
         let wait = g
             .store_next_try?
             .checked_sub(self.inner.clock.now_millis())?;
-        (wait > 0).then(|| CredentialError::Store {
+        (wait > 0 && self.within_window(wait)).then(|| CredentialError::Store {
             kind: kind.describe(),
             source: g
                 .store_last
@@ -846,12 +858,15 @@ impl Credentials {
             };
             if leased {
                 let result = self.refresh_under_lease(app, kind).await;
-                if let Err(e) = self
-                    .inner
-                    .store
-                    .release_lease(&app.id, kind, &self.inner.holder)
-                    .await
-                {
+                let released = tokio::time::timeout(
+                    self.inner.opts.store_timeout,
+                    self.inner
+                        .store
+                        .release_lease(&app.id, kind, &self.inner.holder),
+                )
+                .await
+                .unwrap_or_else(|_| Err(StoreError("no answer to the lease release".into())));
+                if let Err(e) = released {
                     tracing::warn!(app = %app.id, kind = kind.as_str(), error = %e, "cannot release the refresh lease; it lapses by itself");
                 }
                 return result.or_else(|e| Self::fallback(slot, self.now(), e));

@@ -1,31 +1,59 @@
+//! The connection wrapper of every listener. It does two things hyper cannot be told to do:
+//!
+//! - **A write that stalls ends the connection.** A client that sends requests but never reads
+//!   the answers would otherwise hold its connection slot forever once the socket buffers are
+//!   full; a write that makes no progress for the policy's `write_timeout` fails instead.
+//! - **JSON for hyper's own errors**, below.
+//!
 //! hyper answers requests it cannot parse (a malformed request line, a URI over 64 KiB, a head
 //! over the buffer limit, too many headers) by itself, with an empty 400, 414 or 431 that no
 //! handler or layer sees. This connection wrapper recognises such an answer as hyper writes it
 //! — a 4xx head with `content-length: 0`, which the JSON error layer never lets a handler's
 //! answer have — and writes the JSON error shape in its place.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::errors::code_for;
 
-/// A connection whose automatic parse-error answers become JSON.
+/// A connection whose automatic parse-error answers become JSON and whose stalled writes end.
 #[derive(Debug)]
 pub(crate) struct JsonParseErrors<S> {
     inner: S,
     /// The replacement being written, how much of it is written, and how many bytes of the
     /// original to report once it is.
     pending: Option<(Vec<u8>, usize, usize)>,
+    write_timeout: std::time::Duration,
+    /// Running while a write waits for the peer.
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> JsonParseErrors<S> {
-    pub(crate) fn new(inner: S) -> Self {
+    pub(crate) fn new(inner: S, write_timeout: std::time::Duration) -> Self {
         Self {
             inner,
             pending: None,
+            write_timeout,
+            stall: None,
+        }
+    }
+
+    /// The inner write is pending: fails once it has been for `write_timeout`.
+    fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        let timeout = self.write_timeout;
+        let stall = self
+            .stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stall.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer stopped reading",
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -83,12 +111,26 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
         if this.pending.is_none() {
             match replacement(buf) {
                 Some(r) => this.pending = Some((r, 0, buf.len())),
-                None => return Pin::new(&mut this.inner).poll_write(cx, buf),
+                None => {
+                    return match Pin::new(&mut this.inner).poll_write(cx, buf) {
+                        Poll::Pending => this.stalled(cx),
+                        done => {
+                            this.stall = None;
+                            done
+                        }
+                    };
+                }
             }
         }
         // hyper calls again with the same bytes after `Pending`, so the state carries over.
         while let Some((bytes, written, original)) = &mut this.pending {
-            let n = ready!(Pin::new(&mut this.inner).poll_write(cx, &bytes[*written..]))?;
+            let n = match Pin::new(&mut this.inner).poll_write(cx, &bytes[*written..]) {
+                Poll::Pending => return this.stalled(cx),
+                Poll::Ready(r) => {
+                    this.stall = None;
+                    r?
+                }
+            };
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -103,7 +145,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => self.stalled(cx),
+            done => {
+                self.stall = None;
+                done
+            }
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -58,6 +58,9 @@ pub struct Policy {
     pub body_read_timeout: Duration,
     /// Request heads (request line and headers) larger than this are refused with 431.
     pub max_head_bytes: usize,
+    /// A connection whose peer stops reading answers is closed after this long (otherwise it
+    /// would hold its slot forever).
+    pub write_timeout: Duration,
     /// Which `Host` headers are served.
     pub hosts: HostPolicy,
 }
@@ -70,6 +73,7 @@ impl Default for Policy {
             body_limit: 64 * 1024,
             body_read_timeout: Duration::from_secs(30),
             max_head_bytes: 64 * 1024,
+            write_timeout: Duration::from_secs(30),
             hosts: HostPolicy::Any,
         }
     }
@@ -189,7 +193,10 @@ pub async fn serve(
             .max_buf_size(policy.max_head_bytes.max(8192))
             .max_header_size(policy.max_head_bytes)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(io::JsonParseErrors::new(stream)), service);
+            .serve_connection(
+                TokioIo::new(io::JsonParseErrors::new(stream, policy.write_timeout)),
+                service,
+            );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             // Errors here are clients going away, timeouts, or connections dropped on purpose.

@@ -187,27 +187,33 @@ impl Persister {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn run(&self, what: &str, f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) {
+    fn run(
+        &self,
+        what: &str,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> bool {
         let mut conn = self.conn();
         let result = conn.transaction().and_then(|tx| {
             f(&tx)?;
             tx.commit()
         });
-        if let Err(e) = result {
-            tracing::error!(path = %self.path.display(), error = %e, what, "cannot persist the simulator's state");
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(path = %self.path.display(), error = %e, what, "cannot persist the simulator's state");
+                false
+            }
         }
     }
 
-    /// Writes changed records, committed when this returns.
-    pub fn write(&self, changes: &[Change]) {
-        if !changes.is_empty() {
-            self.run("records", |tx| write(tx, changes));
-        }
+    /// Writes changed records, committed when this returns `true`.
+    pub fn write(&self, changes: &[Change]) -> bool {
+        changes.is_empty() || self.run("records", |tx| write(tx, changes))
     }
 
     /// Stores a medium's bytes.
     pub fn put_media(&self, id: &str, bytes: &Bytes) {
-        self.run("media", |tx| {
+        let _ = self.run("media", |tx| {
             tx.execute(
                 "INSERT OR REPLACE INTO media (id, bytes) VALUES (?1, ?2)",
                 params![id, bytes.as_ref()],
@@ -219,7 +225,7 @@ impl Persister {
     /// Removes media.
     pub fn delete_media(&self, ids: &[String]) {
         if !ids.is_empty() {
-            self.run("media", |tx| {
+            let _ = self.run("media", |tx| {
                 for id in ids {
                     tx.execute("DELETE FROM media WHERE id = ?1", params![id])?;
                 }
@@ -230,7 +236,7 @@ impl Persister {
 
     /// Removes everything.
     pub fn clear(&self) {
-        self.run("reset", |tx| {
+        let _ = self.run("reset", |tx| {
             tx.execute_batch("DELETE FROM records; DELETE FROM media;")
         });
     }

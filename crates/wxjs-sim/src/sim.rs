@@ -34,7 +34,7 @@ impl Sim {
     /// stored there).
     pub fn new(config: &SimConfig, data_dir: Option<&Path>) -> Result<Self, PersistError> {
         let clock = SimClock::new();
-        let (persister, state, media) = match data_dir {
+        let (persister, state, mut media) = match data_dir {
             Some(dir) => {
                 let loaded = persist::load(dir)?;
                 (
@@ -46,6 +46,18 @@ impl Sim {
             None => (None, State::default(), HashMap::new()),
         };
         clock.set_offset(state.clock_offset());
+        // Bytes whose record is gone (a crash between the two deletes) are dropped.
+        let orphans: Vec<String> = media
+            .keys()
+            .filter(|id| !state.has_media(id))
+            .cloned()
+            .collect();
+        for id in &orphans {
+            media.remove(id);
+        }
+        if let Some(p) = &persister {
+            p.delete_media(&orphans);
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 clock,
@@ -112,7 +124,13 @@ impl Sim {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match persister.as_ref() {
                 // Written under the state's lock, so the store sees changes in their order.
-                Some(p) => p.write(&state.take_changes()),
+                Some(p) => {
+                    let changes = state.take_changes();
+                    if !p.write(&changes) {
+                        // Not on disk: written again with the next change.
+                        state.restore_changes(&changes);
+                    }
+                }
                 None => state.settle(),
             }
         }
@@ -197,7 +215,10 @@ impl Sim {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+        let seq = state.notification_seq();
         *state = State::default();
+        // Ids of notifications still being delivered must not name new ones.
+        state.continue_notifications_after(seq);
         if let Some(p) = self
             .inner
             .persister

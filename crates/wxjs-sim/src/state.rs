@@ -671,6 +671,54 @@ impl State {
         (s, bad)
     }
 
+    /// Marks changes taken by [`State::take_changes`] as changed again: their write failed, so
+    /// the next write carries them.
+    pub fn restore_changes(&mut self, changes: &[Change]) {
+        for c in changes {
+            let key = c.key.as_str();
+            match c.table {
+                "meta" => {
+                    if let Some(name) = ["clock_offset", "faults", "oauth_next", "notification_seq"]
+                        .into_iter()
+                        .find(|n| *n == key)
+                    {
+                        self.meta_changed.insert(name);
+                    }
+                }
+                "stats" => self.stats.mark(key),
+                "tokens" => self.tokens.mark(key),
+                "creds" => self.creds.mark(key),
+                "quota" => self.quota.mark(key),
+                "codes" => self.codes.mark(key),
+                "user_tokens" => self.user_tokens.mark(key),
+                "refresh_tokens" => self.refresh_tokens.mark(key),
+                "media" => self.media.mark(key),
+                "orders" => self.orders.mark(key),
+                "notifications" => self.notifications.mark(key),
+                "paid" => self.paid.mark(key),
+                _ => {}
+            }
+        }
+    }
+
+    /// The last notification id given (kept across a reset, so that ids are never reused).
+    #[must_use]
+    pub fn notification_seq(&self) -> u64 {
+        self.notification_seq
+    }
+
+    /// Continues notification ids after `seq`.
+    pub fn continue_notifications_after(&mut self, seq: u64) {
+        self.notification_seq = self.notification_seq.max(seq);
+        self.meta_changed.insert("notification_seq");
+    }
+
+    /// Whether a medium's record exists (its bytes are kept only then).
+    #[must_use]
+    pub fn has_media(&self, id: &str) -> bool {
+        self.media.contains_key(id)
+    }
+
     /// Forgets the changes without writing them (the state matches its store, or there is
     /// none).
     pub fn settle(&mut self) {

@@ -99,6 +99,11 @@ impl<V> Records<V> {
             .collect()
     }
 
+    /// Marks a key changed again (its write failed).
+    pub fn mark(&mut self, key: &str) {
+        self.changed.insert(key.to_owned());
+    }
+
     /// Forgets the changes (after loading).
     pub fn settle(&mut self) {
         self.changed.clear();

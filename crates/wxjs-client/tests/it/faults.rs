@@ -328,3 +328,21 @@ async fn a_redis_outage_made_cold_reads_queue() {
         1
     );
 }
+
+/// Backoff windows are times on the cache's clock; when that clock goes back (a simulator reset
+/// after `clock/advance`), a window set before must not stay shut for the distance travelled.
+#[tokio::test]
+async fn a_clock_that_went_back_left_the_backoff_gate_shut() {
+    let p = platform().await;
+    let creds = p.instance(Arc::new(MemoryStore::new()));
+    p.advance(30 * 86_400).await;
+    p.fault(json!({"path":"/cgi-bin/token","errcode":-1,"count":1}))
+        .await;
+    assert!(creds.access_token(APP).await.is_err());
+    p.sim.reset();
+    let t = creds.access_token(APP).await;
+    assert!(
+        t.is_ok(),
+        "the gate stayed shut after the clock went back: {t:?}"
+    );
+}

@@ -21,7 +21,8 @@ async fn spawn(policy: Policy) -> SocketAddr {
         .route(
             "/items/{id}",
             get(|Path(id): Path<String>| async move { id }),
-        );
+        )
+        .route("/big", get(|| async { vec![b'x'; 16 << 20] }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -270,4 +271,37 @@ fn json_bodies_must_say_application_json() {
         HeaderValue::from_static("http://attacker.example"),
     );
     assert_eq!(wxjs_http::same_origin(&h).expect_err("foreign").status, 403);
+}
+
+/// A client that asked for answers and never read them held its connection slot forever once
+/// the socket buffers were full: a write that makes no progress ends the connection.
+#[tokio::test]
+async fn a_client_that_never_reads_held_its_slot_forever() {
+    let addr = spawn(Policy {
+        max_connections: 1,
+        write_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_secs(30),
+        ..Policy::default()
+    })
+    .await;
+    // A small receive window, so that the answer cannot all sit in kernel buffers.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let mut greedy = socket.connect(addr).await.expect("connect");
+    greedy
+        .write_all(b"GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("write");
+    // It never reads. The only slot is taken; the next client waits, then is served.
+    let mut next = TcpStream::connect(addr).await.expect("connect");
+    next.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), next.read_to_end(&mut buf))
+        .await
+        .expect("served once the stalled connection was closed")
+        .expect("read");
+    assert!(String::from_utf8_lossy(&buf).contains("hello"));
+    drop(greedy);
 }

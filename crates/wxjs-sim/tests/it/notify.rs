@@ -281,3 +281,20 @@ async fn control_api_fields_were_unbounded() {
         .unwrap();
     assert_eq!(res.status(), 409);
 }
+
+/// A reset started notification ids from 1 again, so a delivery still in flight recorded its
+/// outcome on a new notification with the same id.
+#[tokio::test]
+async fn notification_ids_were_reused_after_a_reset() {
+    let s = spawn_sim().await;
+    s.sim.update(|st, now| {
+        st.add_notification(notification("http://127.0.0.1:9/n".into(), "a"), now)
+    });
+    let first = s.sim.read(|st, _| st.notifications()[0].id);
+    s.sim.reset();
+    s.sim.update(|st, now| {
+        st.add_notification(notification("http://127.0.0.1:9/n".into(), "b"), now)
+    });
+    let second = s.sim.read(|st, _| st.notifications()[0].id);
+    assert!(second > first, "{second} after {first}");
+}

@@ -1959,6 +1959,8 @@ async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_o
     )
     .await
     .unwrap();
+    // The first sheet opens; give the second call every chance to open another.
+    wait_for(&c, masks, |v| v.as_u64().is_some_and(|n| n > before)).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let sheets = c.execute(masks, vec![]).await.unwrap().as_u64().unwrap();
     assert_eq!(sheets - before, 1, "one sheet for a double click");
@@ -1967,6 +1969,7 @@ async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_o
         json!({"api": "chooseImage", "action": "cancel"}),
     )
     .await;
+    wait_for(&c, "return window.__cbs", |v| v.as_u64() >= Some(1)).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let cbs = c.execute("return window.__cbs", vec![]).await.unwrap();
     assert_eq!(cbs, json!(1), "one callback for a double click");

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -138,12 +138,6 @@ pub(crate) fn json_body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result
         )),
         Err(e) => Err(ApiError::bad_request("bad_json", e.body_text())),
     }
-}
-
-/// The query, or a 400.
-pub(crate) fn query<T>(q: Result<axum::extract::Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|axum::extract::Query(v)| v)
-        .map_err(|e| ApiError::bad_request("bad_request", e.body_text()))
 }
 
 #[derive(OpenApi)]

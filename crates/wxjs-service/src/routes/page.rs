@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use wxjs_client::Kind;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
-use super::{client_ip, json_body, query};
+use super::{client_ip, json_body};
 use crate::config::AppConfig;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -25,6 +25,29 @@ pub(crate) struct ConfigQuery {
     url: Option<String>,
     /// Interfaces to list, comma-separated (the account's default list when absent).
     js_api_list: Option<String>,
+}
+
+/// The config endpoint's two parameters, read straight from the query (the hottest path of the
+/// service: no serde machinery); other parameters are ignored, a repeated one is an error.
+fn config_query(uri: &axum::http::Uri) -> Result<ConfigQuery, ApiError> {
+    let mut q = ConfigQuery {
+        url: None,
+        js_api_list: None,
+    };
+    for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        let slot = match k.as_ref() {
+            "url" => &mut q.url,
+            "jsApiList" => &mut q.js_api_list,
+            _ => continue,
+        };
+        if slot.replace(v.into_owned()).is_some() {
+            return Err(ApiError::bad_request(
+                "bad_request",
+                format!("{k} is given more than once"),
+            ));
+        }
+    }
+    Ok(q)
 }
 
 /// `wx.config` parameters.
@@ -125,7 +148,6 @@ pub(crate) async fn config(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    q: Result<Query<ConfigQuery>, QueryRejection>,
 ) -> Response {
     let app = state.app(&app_id).ok();
     let result = async {
@@ -133,7 +155,7 @@ pub(crate) async fn config(
         state.rate_limit(client_ip(&state, peer, &headers))?;
         // `%FF` must not become U+FFFD in the signed URL.
         wxjs_http::strict_query(&uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
-        let q = query(q)?;
+        let q = config_query(&uri)?;
         let page = page_url(app, q.url.as_deref())?;
         let asked = match q.js_api_list.as_deref() {
             None | Some("") => None,

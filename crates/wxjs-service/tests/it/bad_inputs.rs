@@ -406,3 +406,29 @@ async fn metric_labels_came_from_raw_input() {
     assert!(metrics.contains(r#"method="other""#), "{metrics}");
     assert!(metrics.contains(r#"route="unmatched""#), "{metrics}");
 }
+
+/// The config endpoint reads its two parameters itself: a repeated one is a 400, others are
+/// ignored, and encoded values decode as before.
+#[tokio::test]
+async fn config_query_parameters() {
+    let s = spawn().await;
+    let get = |q: &'static str| {
+        let s = &s;
+        async move {
+            s.http
+                .get(s.url(&format!("/v1/{APP}/jssdk/config?{q}")))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = get("url=http%3A%2F%2Flocalhost%2F&url=http%3A%2F%2Flocalhost%2Fb").await;
+    assert_error(res, 400, "bad_request").await;
+    let res = get("url=http%3A%2F%2Flocalhost%2F&jsApiList=a&jsApiList=b").await;
+    assert_error(res, 400, "bad_request").await;
+    let res = get("utm_source=x&url=http%3A%2F%2Flocalhost%2Fp%3Fa%3D1%26b%3D%2B&jsApiList=chooseImage,scanQRCode").await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["url"], "http://localhost/p?a=1&b=+");
+    assert_eq!(v["jsApiList"], json!(["chooseImage", "scanQRCode"]));
+}

@@ -658,19 +658,8 @@ impl Credentials {
             return g.quota_until - now;
         }
         g.failures += 1;
-        let exp = self
-            .inner
-            .opts
-            .backoff_base
-            .saturating_mul(1 << (g.failures - 1).min(16));
-        let capped = exp.min(self.inner.opts.backoff_max);
-        let delay = self.jittered(capped);
-        g.next_try = Some(
-            self.inner
-                .clock
-                .now_millis()
-                .saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
-        );
+        let (delay, until) = self.backoff(g.failures);
+        g.next_try = Some(until);
         let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         // The change of state is logged; the failures that follow are counted in the metrics.
         if g.failures == 1 {
@@ -698,14 +687,23 @@ impl Credentials {
         g.last = None;
     }
 
-    /// A backoff window shortened by the configured random share.
-    fn jittered(&self, window: Duration) -> Duration {
-        let j = self.inner.opts.backoff_jitter.clamp(0.0, 1.0);
-        if j == 0.0 {
+    /// The backoff after the `failures`-th failure in a row: the base doubling up to the
+    /// maximum, shortened by the configured random share; and the time (ms on the cache's
+    /// clock) when the window ends. The platform's gate and the store's share it.
+    fn backoff(&self, failures: u32) -> (Duration, u64) {
+        let o = &self.inner.opts;
+        let window = o
+            .backoff_base
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(o.backoff_max);
+        let j = o.backoff_jitter.clamp(0.0, 1.0);
+        let delay = if j == 0.0 {
             window
         } else {
             window.mul_f64(rand::rng().random_range((1.0 - j)..=1.0))
-        }
+        };
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        (delay, self.inner.clock.now_millis().saturating_add(ms))
     }
 
     /// Whether a wait (ms) fits in a backoff window; one that does not means the clock went
@@ -765,18 +763,8 @@ impl Credentials {
             }
             Err(e) => {
                 g.store_failures += 1;
-                let exp = self
-                    .inner
-                    .opts
-                    .backoff_base
-                    .saturating_mul(1 << (g.store_failures - 1).min(16));
-                let delay = self.jittered(exp.min(self.inner.opts.backoff_max));
-                g.store_next_try = Some(
-                    self.inner
-                        .clock
-                        .now_millis()
-                        .saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
-                );
+                let (delay, until) = self.backoff(g.store_failures);
+                g.store_next_try = Some(until);
                 g.store_last = Some(e.clone());
                 self.inner.metrics.refresh(kind.as_str(), "store_failed");
                 let backoff_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);

@@ -134,11 +134,7 @@ pub async fn run(
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        axum::Json(json!({ "error": { "code": "bad_request", "message": message.into() } })),
-    )
-        .into_response()
+    wxjs_http::json_error(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {

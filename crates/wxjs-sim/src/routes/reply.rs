@@ -54,11 +54,7 @@ pub fn fail(f: impl Into<Fail>) -> Response {
 
 /// An error of the control API: `{"error":{"code","message"}}` with a 4xx status.
 pub fn control_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": { "code": code, "message": message.into() } })),
-    )
-        .into_response()
+    wxjs_http::json_error(status, code, message)
 }
 
 /// 43001 for a POST (or other method) on a GET endpoint.

@@ -1798,6 +1798,19 @@ async fn voice_end_to_end() {
     interrupt(&mut child);
 }
 
+/// `wxjs dev` on the test pages, and a browser on the suite page with a good `wx.config`.
+async fn configured_suite_page() -> (crate::dev::DevProcess, u16, Client) {
+    let (child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
+        .await
+        .unwrap();
+    let c = browser().await;
+    assert_eq!(
+        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
+        ["ready"]
+    );
+    (child, p, c)
+}
+
 /// The service's 2014 payment parameters for an order (`extra` adds order fields).
 async fn package_params(p: u16, order: &str, fee: &str, extra: Value) -> Value {
     let mut body = json!({"body": "测试商品", "out_trade_no": order, "total_fee": fee,
@@ -1852,14 +1865,7 @@ async fn notifications_for(p: u16, order: &str) -> Vec<Value> {
 /// another fee) succeeded twice with two notifications; an order past `time_expire` was paid.
 #[tokio::test]
 async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
-    let c = browser().await;
-    assert_eq!(
-        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
-        ["ready"]
-    );
+    let (mut child, p, c) = configured_suite_page().await;
     let first = package_params(p, "o-once-1", "100", json!({})).await;
     let r = pay_automatically(&c, p, first.clone()).await;
     assert_eq!(r["res"]["errMsg"], "chooseWXPay:ok", "{r}");
@@ -2171,12 +2177,10 @@ async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_mi
         assert_eq!(v, json!([]), "{stop} right after playVoice: {v}");
     }
     // Played to its end: one end event.
-    c.execute(
-        "window.__voice = []; wx.stopVoice({ localId: arguments[0] }); wx.playVoice({ localId: arguments[0] });",
-        vec![json!(local)],
-    )
-    .await
-    .unwrap();
+    // In order, as above: a stop that arrived after the play would stop it.
+    call_wx(&c, "stopVoice", json!({ "localId": local })).await;
+    c.execute("window.__voice = [];", vec![]).await.unwrap();
+    call_wx(&c, "playVoice", json!({ "localId": local })).await;
     let v = wait_for(&c, "return window.__voice", |v| {
         !v.as_array().unwrap().is_empty()
     })
@@ -2194,14 +2198,7 @@ async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_mi
 /// once must find the card.
 #[tokio::test]
 async fn the_wallet_lagged_the_page_s_add_card_callback() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
-    let c = browser().await;
-    assert_eq!(
-        kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
-        ["ready"]
-    );
+    let (mut child, p, c) = configured_suite_page().await;
     let signed: Value = reqwest::Client::new()
         .post(format!(
             "http://127.0.0.1:{}/v1/wxdemo000000000001/cards/ext",

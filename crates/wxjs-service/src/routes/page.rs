@@ -145,17 +145,21 @@ pub(crate) async fn preflight(
 pub(crate) async fn config(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    req: axum::extract::Request,
 ) -> Response {
+    // The request is taken whole: extracting its headers and URI would copy them.
+    let (headers, uri) = (req.headers(), req.uri());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
     let app = state.app(&app_id).ok();
     let result = async {
         let app = state.app(&app_id)?;
-        state.rate_limit(client_ip(&state, peer, &headers))?;
+        state.rate_limit(client_ip(&state, peer, headers))?;
         // `%FF` must not become U+FFFD in the signed URL.
-        wxjs_http::strict_query(&uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
-        let q = config_query(&uri)?;
+        wxjs_http::strict_query(uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
+        let q = config_query(uri)?;
         let page = page_url(app, q.url.as_deref())?;
         let asked = match q.js_api_list.as_deref() {
             None | Some("") => None,
@@ -203,7 +207,7 @@ pub(crate) async fn config(
     }
     .await;
     let mut res = result.unwrap_or_else(IntoResponse::into_response);
-    cors(app, &headers, &mut res);
+    cors(app, headers, &mut res);
     res
 }
 

@@ -1,18 +1,18 @@
-//! The emulated client's server half on arbitrary invoke JSON from a page: every call is
+//! The emulated WeChat app's server half on arbitrary invoke JSON from a page: every call is
 //! answered (a result, or what the page must ask the person), never a panic.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use wxjs_sim::client::{Client, InvokeRequest, Platform};
+use wxjs_phone::phone::{InvokeRequest, Os, Phone};
 use wxjs_sim::{Sim, SimConfig};
 
-fn client() -> &'static Client {
-    static CLIENT: OnceLock<Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
+fn phone() -> &'static Phone {
+    static PHONE: OnceLock<Phone> = OnceLock::new();
+    PHONE.get_or_init(|| {
         let sim = Sim::new(&SimConfig::default(), None).expect("in memory");
-        Client::new(sim, Platform::Ios)
+        Phone::new(sim, Os::Ios)
     })
 }
 
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(req) = serde_json::from_slice::<InvokeRequest>(data) else {
         return;
     };
-    let c = client();
+    let c = phone();
     let answer = c.invoke(req);
     // The page half reports what it did with the call; any result is taken or refused.
     let _ = c.record_result(answer.id, serde_json::json!({ "err_msg": "x:ok" }));

@@ -799,10 +799,10 @@ impl Credentials {
         loop {
             let now = self.now();
             // A refresh may have finished while this one waited for the flight.
-            if let Some(v) = slot.valid(now) {
-                if !background || !self.due(kind, &v, now) {
-                    return Ok(v);
-                }
+            if let Some(v) = slot.valid(now)
+                && (!background || !self.due(kind, &v, now))
+            {
+                return Ok(v);
             }
             // The store may have failed for the caller ahead in the flight.
             if let Some(e) = self.store_gate_closed(slot, kind) {

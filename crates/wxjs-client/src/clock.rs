@@ -33,3 +33,30 @@ impl Clock for SystemClock {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 }
+
+/// A clock read from a function of milliseconds since the epoch — how a cache follows another
+/// clock (`wxjs dev` follows the simulator's: `MillisClock::new(move || sim_clock.now_millis())`).
+pub struct MillisClock<F>(F);
+
+impl<F: Fn() -> u64 + Send + Sync + 'static> MillisClock<F> {
+    /// The clock `now_millis` reads.
+    pub fn new(now_millis: F) -> Self {
+        Self(now_millis)
+    }
+}
+
+impl<F> std::fmt::Debug for MillisClock<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MillisClock")
+    }
+}
+
+impl<F: Fn() -> u64 + Send + Sync + 'static> Clock for MillisClock<F> {
+    fn now(&self) -> u64 {
+        (self.0)() / 1000
+    }
+
+    fn now_millis(&self) -> u64 {
+        (self.0)()
+    }
+}

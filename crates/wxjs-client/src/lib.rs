@@ -33,7 +33,7 @@ pub mod store;
 pub use cache::{
     CacheOptions, CachedInfo, CallError, Credentials, CredentialsBuilder, TokenMode, WxConfig,
 };
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, MillisClock, SystemClock};
 pub use error::{ClientError, CredentialError, StoreError};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use platform::{CallRecord, DEFAULT_TIMEOUT, Fetched, PlatformClient};

@@ -315,10 +315,10 @@ fn search(
         .chain(input.previous_tickets)
         .collect();
     let mut nonces = vec![used.nonce_str];
-    if let Some((_, n)) = input.issued {
-        if n != used.nonce_str {
-            nonces.push(n);
-        }
+    if let Some((_, n)) = input.issued
+        && n != used.nonce_str
+    {
+        nonces.push(n);
     }
     let mut urls: Vec<String> = vec![
         checked_url.to_owned(),

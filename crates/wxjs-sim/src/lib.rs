@@ -11,17 +11,12 @@
 //! # }
 //! ```
 
-pub mod cards;
-pub mod client;
 pub mod clock;
 pub mod config;
-pub mod device;
 mod notify;
-pub mod payment;
+pub mod pay;
 pub mod persist;
-pub mod phone;
 mod routes;
-pub mod scan;
 pub mod serve;
 mod sim;
 pub mod state;

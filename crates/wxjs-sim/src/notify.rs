@@ -32,7 +32,7 @@ const BAD_PORTS: &[u16] = &[
 ];
 
 /// Why a notify URL is not one the platform posts to, if it is not.
-pub(crate) fn check_notify_url(url: &str) -> Result<(), String> {
+pub fn check_notify_url(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("notify_url: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err("notify_url must be an http or https URL".into());

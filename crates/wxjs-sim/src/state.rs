@@ -879,13 +879,13 @@ impl State {
         self.spend(&account.app_id, "token", account.kind.token_quota(), now)?;
         let value = self.issue_token(&account.app_id, TokenKind::Basic, now);
         let creds = self.creds.entry_or_default(&account.app_id);
-        if let Some(old) = creds.basic.replace(value.clone()) {
-            if let Some(rec) = self.tokens.get_mut(&old) {
-                rec.invalid_at = Some(
-                    rec.invalid_at
-                        .map_or(now + OVERLAP_SECS, |at| at.min(now + OVERLAP_SECS)),
-                );
-            }
+        if let Some(old) = creds.basic.replace(value.clone())
+            && let Some(rec) = self.tokens.get_mut(&old)
+        {
+            rec.invalid_at = Some(
+                rec.invalid_at
+                    .map_or(now + OVERLAP_SECS, |at| at.min(now + OVERLAP_SECS)),
+            );
         }
         Ok(Granted {
             value,
@@ -915,15 +915,15 @@ impl State {
             if let Some(old) = current.and_then(|c| self.tokens.get_mut(&c)) {
                 old.invalid_at = Some(now);
             }
-        } else if let Some(cur) = current {
-            if let Some(rec) = self.tokens.get(&cur) {
-                let valid = now < rec.expires_at && rec.invalid_at.is_none_or(|at| now < at);
-                if valid && now + STABLE_ROTATE_BEFORE_SECS < rec.expires_at {
-                    return Ok(Granted {
-                        value: cur,
-                        expires_in: rec.expires_at - now,
-                    });
-                }
+        } else if let Some(cur) = current
+            && let Some(rec) = self.tokens.get(&cur)
+        {
+            let valid = now < rec.expires_at && rec.invalid_at.is_none_or(|at| now < at);
+            if valid && now + STABLE_ROTATE_BEFORE_SECS < rec.expires_at {
+                return Ok(Granted {
+                    value: cur,
+                    expires_in: rec.expires_at - now,
+                });
             }
         }
         // A new token; a rotated one keeps its own (at most 5-minute) remaining life.
@@ -943,13 +943,13 @@ impl State {
         self.spend(&account.app_id, kind.as_str(), account.ticket_quota, now)?;
         let creds = self.creds.entry_or_default(&account.app_id);
         let key = kind.as_str().to_owned();
-        if let Some(t) = creds.tickets.get(&key) {
-            if now < t.expires_at {
-                return Ok(Granted {
-                    value: t.value.clone(),
-                    expires_in: t.expires_at - now,
-                });
-            }
+        if let Some(t) = creds.tickets.get(&key)
+            && now < t.expires_at
+        {
+            return Ok(Granted {
+                value: t.value.clone(),
+                expires_in: t.expires_at - now,
+            });
         }
         let rec = TicketRec {
             value: nonce_of_len(86),

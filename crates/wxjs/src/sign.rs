@@ -224,10 +224,10 @@ fn human_input(kind: Kind, args: &[String]) -> Result<Map<String, Value>, String
         input.insert("fields".into(), Value::Object(order));
     }
     for (name, _) in kind.fields() {
-        if !input.contains_key(*name) {
-            if let Some(v) = Kind::generated(name) {
-                input.insert((*name).to_owned(), Value::String(v));
-            }
+        if !input.contains_key(*name)
+            && let Some(v) = Kind::generated(name)
+        {
+            input.insert((*name).to_owned(), Value::String(v));
         }
     }
     Ok(input)
@@ -281,15 +281,14 @@ impl Output {
                 ));
             }
         }
-        if kind == Kind::Config {
-            if let Some(Value::String(url)) = input.get("url") {
-                if url.contains('#') {
-                    out.push_str(&format!(
-                        "{:<12} the #… part of the url is not signed\n",
-                        "note"
-                    ));
-                }
-            }
+        if kind == Kind::Config
+            && let Some(Value::String(url)) = input.get("url")
+            && url.contains('#')
+        {
+            out.push_str(&format!(
+                "{:<12} the #… part of the url is not signed\n",
+                "note"
+            ));
         }
         out
     }

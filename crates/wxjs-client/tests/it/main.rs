@@ -16,18 +16,10 @@ use wxjs_sim::{Sim, SimConfig};
 pub const APP: &str = wxjs_sim::config::DEMO_APP_ID;
 pub const SECRET: &str = wxjs_sim::config::DEMO_APP_SECRET;
 
-/// The cache follows the simulator's clock, as in `wxjs dev`.
-#[derive(Debug, Clone)]
-pub struct SimTime(pub wxjs_sim::SimClock);
-
-impl Clock for SimTime {
-    fn now(&self) -> u64 {
-        self.0.now()
-    }
-
-    fn now_millis(&self) -> u64 {
-        self.0.now_millis()
-    }
+/// A clock that follows the simulator's, as in `wxjs dev`.
+pub fn sim_time(clock: &wxjs_sim::SimClock) -> Arc<dyn Clock> {
+    let clock = clock.clone();
+    Arc::new(wxjs_client::MillisClock::new(move || clock.now_millis()))
 }
 
 /// A simulator on a free port.
@@ -140,7 +132,7 @@ impl Platform {
         Credentials::builder(PlatformClient::with_http(http, &self.base))
             .app(APP, AppSecret::new(SECRET))
             .store(store)
-            .clock(Arc::new(SimTime(self.sim.clock().clone())))
+            .clock(sim_time(self.sim.clock()))
             .options(opts)
             .build()
     }

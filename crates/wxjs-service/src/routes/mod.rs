@@ -102,15 +102,14 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
 pub(crate) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if state.0.trust_forwarded_for {
-        if let Some(ip) = headers
+    if state.0.trust_forwarded_for
+        && let Some(ip) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
+    {
+        return ip;
     }
     peer.ip()
 }

@@ -68,7 +68,7 @@ pub(crate) async fn jweixin() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        include_str!("../../../../web/jweixin-1.0.0.js"),
+        wxjs_jssdk::JWEIXIN_1_0_0,
     )
         .into_response()
 }

@@ -67,19 +67,6 @@ pub fn v3_private_key() -> String {
         .to_owned()
 }
 
-#[derive(Debug)]
-struct SimTime(wxjs_sim::SimClock);
-
-impl wxjs_client::Clock for SimTime {
-    fn now(&self) -> u64 {
-        self.0.now()
-    }
-
-    fn now_millis(&self) -> u64 {
-        self.0.now_millis()
-    }
-}
-
 /// A simulator and a service configured against it with the demo account and its merchant.
 #[allow(missing_debug_implementations)]
 pub struct System {
@@ -138,9 +125,12 @@ pub async fn spawn_with(rate_limit: RateLimit) -> System {
             }),
         }],
     };
-    let state = AppState::new(&config, Arc::new(SimTime(sim.clock().clone())))
-        .await
-        .unwrap();
+    let state = AppState::new(&config, {
+        let clock = sim.clock().clone();
+        Arc::new(wxjs_client::MillisClock::new(move || clock.now_millis()))
+    })
+    .await
+    .unwrap();
     let sl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let service = format!("http://{}", sl.local_addr().unwrap());
     let (stop_s, stopped_s) = oneshot::channel::<()>();

@@ -227,14 +227,14 @@ async fn oauth_next(State(sim): State<Sim>, body: Bytes) -> Response {
         "refuse" => false,
         other => return bad_request(format!("action must be approve or refuse, not {other:?}")),
     };
-    if let Some(app) = &n.app_id {
-        if sim.account(app).is_none() {
-            return control_error(
-                StatusCode::NOT_FOUND,
-                "unknown_app",
-                format!("no simulated account {app}"),
-            );
-        }
+    if let Some(app) = &n.app_id
+        && sim.account(app).is_none()
+    {
+        return control_error(
+            StatusCode::NOT_FOUND,
+            "unknown_app",
+            format!("no simulated account {app}"),
+        );
     }
     if n.user.as_ref().is_some_and(|u| u.len() > 64) {
         return bad_request("user must be at most 64 bytes");

@@ -6,70 +6,71 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-/// Hands out port triples to the tests of this process: each test gets its own, so parallel
-/// tests never share a `wxjs dev`.
-static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-
-/// Three consecutive ports that are free now.
-pub(crate) fn free_base() -> u16 {
-    if NEXT_PORT.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        let start = 20_000 + (rand_u16() % 2000) * 10;
-        let _ = NEXT_PORT.compare_exchange(
-            0,
-            start,
-            std::sync::atomic::Ordering::SeqCst,
-            std::sync::atomic::Ordering::SeqCst,
-        );
-    }
-    for _ in 0..200 {
-        let base = NEXT_PORT.fetch_add(3, std::sync::atomic::Ordering::SeqCst);
-        if (base..base + 3).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no three consecutive free ports");
+/// A port that is free now (for `wxjs sim` and `wxjs serve`, which take one port).
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
-fn rand_u16() -> u16 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-        ^ std::process::id();
-    (n % 65_521) as u16
+/// The ports of one `wxjs dev`. Shown with `{}`, it is the phone's port (where pages live).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ports {
+    pub(crate) phone: u16,
+    pub(crate) platform: u16,
+    pub(crate) service: u16,
 }
 
-/// Starts `wxjs dev` on ports of its own, waits for its banner, and returns it with its port.
-/// Retries on other ports if another program took them in the meantime.
-pub(crate) fn dev(args: &[&str]) -> (DevProcess, u16, String) {
-    for _ in 0..5 {
-        let port = free_base();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
-            .args(["dev", "--port", &port.to_string()])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut banner = String::new();
-        let mut started = false;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            banner.push_str(&line);
-            banner.push('\n');
-            if line.starts_with("Ctrl-C") {
-                started = true;
-                break;
-            }
-        }
-        if started {
+impl std::fmt::Display for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.phone)
+    }
+}
+
+/// The ports `wxjs dev` printed in its banner.
+pub(crate) fn ports_of(banner: &str) -> Ports {
+    let port = |label: &str| -> u16 {
+        banner
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .and_then(|rest| rest.trim_start().strip_prefix("http://"))
+            .and_then(|rest| rest.split(['/', ' ']).next())
+            .and_then(|host_port| host_port.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} URL in the banner:\n{banner}"))
+    };
+    Ports {
+        phone: port("phone"),
+        platform: port("platform"),
+        service: port("service"),
+    }
+}
+
+/// Starts `wxjs dev --port 0` (three ports the system picks), waits for its banner, and
+/// returns it with its ports.
+pub(crate) fn dev(args: &[&str]) -> (DevProcess, Ports, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["dev", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut banner = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("Ctrl-C") {
             std::thread::spawn(move || for _ in lines {});
-            return (DevProcess(child), port, banner);
+            let ports = ports_of(&banner);
+            return (DevProcess(child), ports, banner);
         }
-        let _ = child.wait();
     }
-    panic!("wxjs dev did not start");
+    let _ = child.wait();
+    panic!("wxjs dev did not start:\n{banner}");
 }
 
 /// A running `wxjs dev`, killed when dropped, so a failing test leaves no process behind.
@@ -115,8 +116,8 @@ fn dev_memory_serves_its_page_and_stops_on_sigint() {
     let (mut child, p, banner) = dev(&["--memory"]);
     for want in [
         format!("http://localhost:{p}/"),
-        format!("http://localhost:{}", p + 1),
-        format!("http://localhost:{}", p + 2),
+        format!("http://localhost:{}", p.platform),
+        format!("http://localhost:{}", p.service),
         "wxdemo000000000001".to_owned(),
     ] {
         assert!(banner.contains(&want), "banner lacks {want}:\n{banner}");
@@ -126,17 +127,17 @@ fn dev_memory_serves_its_page_and_stops_on_sigint() {
         .text()
         .unwrap();
     assert!(
-        page.contains("wxjs demo") && page.contains(&format!("http://localhost:{}", p + 2)),
+        page.contains("wxjs demo") && page.contains(&format!("http://localhost:{}", p.service)),
         "{page}"
     );
     // What the page does: ask the service for its config.
     let cfg = get(&format!(
         "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%3A{p}%2F",
-        p + 2
+        p.service
     ));
     let tickets = get(&format!(
         "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
-        p + 1
+        p.platform
     ));
     let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
     assert!(wxjs_sign::verify_config(
@@ -156,7 +157,7 @@ fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock
     let (mut child, p, _) = dev(&["--data", data]);
     let config_url = format!(
         "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
-        p + 2
+        p.service
     );
     let first = get(&config_url);
     assert!(interrupt(&mut child).success());
@@ -164,25 +165,28 @@ fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock
     let (mut child, p, _) = dev(&["--data", data]);
     let config_url = config_url.replace(
         &format!(":{}/v1", first_port(&config_url)),
-        &format!(":{}/v1", p + 2),
+        &format!(":{}/v1", p.service),
     );
     get(&config_url);
-    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p + 1));
+    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p.platform));
     assert_eq!(stats["calls"]["/cgi-bin/token"], 1, "{stats}");
     assert_eq!(stats["calls"]["/cgi-bin/ticket/getticket"], 1, "{stats}");
     // Advancing the simulator's clock expires the service's cached values with it.
     let client = reqwest::blocking::Client::new();
     client
-        .post(format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1))
+        .post(format!(
+            "http://127.0.0.1:{}/__sim/clock/advance",
+            p.platform
+        ))
         .json(&serde_json::json!({"seconds": 7200}))
         .send()
         .unwrap();
     let after = get(&config_url);
-    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p + 1));
+    let stats = get(&format!("http://127.0.0.1:{}/__sim/stats", p.platform));
     assert_eq!(stats["calls"]["/cgi-bin/ticket/getticket"], 2, "{stats}");
     let tickets = get(&format!(
         "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
-        p + 1
+        p.platform
     ));
     let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
     assert!(wxjs_sign::verify_config(
@@ -200,7 +204,7 @@ fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock
             .args([
                 "explain",
                 "--service",
-                &format!("http://127.0.0.1:{}", p + 2),
+                &format!("http://127.0.0.1:{}", p.service),
                 "--app",
                 "wxdemo000000000001",
                 "--url",

@@ -4,41 +4,43 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::dev::{DevProcess, free_base};
+use crate::dev::{DevProcess, free_port, ports_of};
 
 /// `wxjs dev 2>&1 | head -c1`: once the reader of stderr is gone, every log line fails to
 /// write. Every listener must go on answering.
 #[test]
 fn a_closed_log_output_killed_every_request() {
-    let port = free_base();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
-        .args(["dev", "--memory", "--port", &port.to_string()])
+        .args(["dev", "--memory", "--port", "0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let started = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|l| l.starts_with("Ctrl-C"));
+    let mut banner = String::new();
+    let started = lines.by_ref().map_while(Result::ok).any(|l| {
+        banner.push_str(&l);
+        banner.push('\n');
+        l.starts_with("Ctrl-C")
+    });
     let mut child = DevProcess::new(child);
     assert!(started, "wxjs dev did not start");
+    let p = ports_of(&banner);
     // Close the only reader of the log output.
     drop(lines);
     let http = reqwest::blocking::Client::new();
     for round in 0..3 {
         for url in [
-            format!("http://127.0.0.1:{port}/"),
-            format!("http://127.0.0.1:{}/__sim/stats", port + 1),
+            format!("http://127.0.0.1:{p}/"),
+            format!("http://127.0.0.1:{}/__sim/stats", p.platform),
             format!(
                 "http://127.0.0.1:{}/cgi-bin/token?grant_type=client_credential&appid=wxdemo000000000001&secret=x",
-                port + 1
+                p.platform
             ),
-            format!("http://127.0.0.1:{}/healthz", port + 2),
+            format!("http://127.0.0.1:{}/healthz", p.service),
             format!(
                 "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
-                port + 2
+                p.service
             ),
         ] {
             let res = http
@@ -121,7 +123,7 @@ fn error_code(body: &str) -> String {
 fn dev_servers_obeyed_any_web_page() {
     let (_child, p, _) = crate::dev::dev(&["--memory", "--allow-host", "sim.example.test"]);
     let http = reqwest::blocking::Client::new();
-    let sim = |path: &str| format!("http://127.0.0.1:{}{path}", p + 1);
+    let sim = |path: &str| format!("http://127.0.0.1:{}{path}", p.platform);
     let phone = |path: &str| format!("http://127.0.0.1:{p}{path}");
     let clock = |http: &reqwest::blocking::Client| -> serde_json::Value {
         http.get(sim("/__sim/clock"))
@@ -155,7 +157,7 @@ fn dev_servers_obeyed_any_web_page() {
     // DNS rebinding: a foreign name for the platform and the service.
     for url in [
         sim("/__sim/apps"),
-        format!("http://127.0.0.1:{}/healthz", p + 2),
+        format!("http://127.0.0.1:{}/healthz", p.service),
     ] {
         let (status, body) = send(http.get(&url).header("host", "attacker.example"));
         assert_eq!(status, 421, "{url}: {body}");
@@ -204,13 +206,13 @@ fn some_errors_were_not_json() {
     let (_child, p, _) = crate::dev::dev(&["--memory"]);
     let http = reqwest::blocking::Client::new();
     for url in [
-        format!("http://127.0.0.1:{}/v1/%FF/jssdk/config?url=x", p + 2),
+        format!("http://127.0.0.1:{}/v1/%FF/jssdk/config?url=x", p.service),
         format!(
             "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=%FF",
-            p + 2
+            p.service
         ),
-        format!("http://127.0.0.1:{}/__sim/tickets/%FF", p + 1),
-        format!("http://127.0.0.1:{}/__sim/nope", p + 1),
+        format!("http://127.0.0.1:{}/__sim/tickets/%FF", p.platform),
+        format!("http://127.0.0.1:{}/__sim/nope", p.platform),
         format!("http://127.0.0.1:{p}/__wxjs/demo/notify?failures=many"),
         format!("http://127.0.0.1:{p}/__wxjs/local/nope"),
         format!("http://127.0.0.1:{p}/__wxjs/samples/99"),
@@ -269,7 +271,7 @@ fn dev_answered_429_to_a_parallel_test_suite() {
     let (_child, p, _) = crate::dev::dev(&["--memory"]);
     let url = format!(
         "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2F",
-        p + 2
+        p.service
     );
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..4)
@@ -371,7 +373,7 @@ fn sim_on(port: u16, data: &std::path::Path) -> DevProcess {
 #[test]
 fn kill_9_under_load_lost_acknowledged_writes() {
     let data = tempfile::tempdir().expect("dir");
-    let port = free_base();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     for round in 0..3 {
         let mut sim = sim_on(port, data.path());
@@ -412,11 +414,10 @@ fn kill_9_under_load_lost_acknowledged_writes() {
                         .get(format!("{base}/cgi-bin/token?grant_type=client_credential&appid=wxdemo000000000001&secret=5f1c8a2e9b7d4c6a3e0f1b2d8c7a9e4f"))
                         .send()
                         .and_then(reqwest::blocking::Response::json::<serde_json::Value>);
-                    if let Ok(t) = token {
-                        if let Some(t) = t["access_token"].as_str() {
+                    if let Ok(t) = token
+                        && let Some(t) = t["access_token"].as_str() {
                             *last_token.lock().expect("lock") = Some(t.to_owned());
                         }
-                    }
                 }
             });
             std::thread::sleep(std::time::Duration::from_millis(300 + round * 100));

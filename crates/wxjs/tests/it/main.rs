@@ -1,6 +1,5 @@
 //! Integration tests of the `wxjs` binary.
 
-mod browser;
 mod dev;
 mod hardening;
 mod sign;

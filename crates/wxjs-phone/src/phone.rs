@@ -1,6 +1,6 @@
-//! The emulated WeChat client, server half: verification of every bridge invoke like the real
-//! client, the automation queues (`/__wxjs/user/next`, `/__wxjs/user/tap`), the call log
-//! (`/__wxjs/log`) and the client's settings. The browser half is `web/bridge.js`.
+//! The emulated WeChat app, server half: verification of every bridge invoke like the real app,
+//! the automation queues (`/__wxjs/user/next`, `/__wxjs/user/tap`), the call log (`/__wxjs/log`)
+//! and the app's settings. The browser half is `web/bridge.js`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -10,13 +10,13 @@ use serde_json::{Map, Value, json};
 use wxjs_platform::ticket::TicketType;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
-use crate::sim::Sim;
+use wxjs_sim::Sim;
 
 /// Which client the page runs in: decides the user agent, which URL signatures are checked
 /// against, and which results arrive as JSON strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Platform {
+pub enum Os {
     /// Checks the current URL; some results are JSON strings.
     #[default]
     Android,
@@ -24,7 +24,7 @@ pub enum Platform {
     Ios,
 }
 
-impl Platform {
+impl Os {
     /// Reads `android` or `ios`.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
@@ -284,7 +284,7 @@ const SHENZHEN: Fix = Fix {
 
 #[derive(Debug, Default)]
 struct State {
-    platform: Platform,
+    os: Os,
     network: String,
     /// Recordings stop by themselves after this long (60 s, as WeChat's).
     record_limit_ms: Option<u64>,
@@ -295,7 +295,7 @@ struct State {
     pending_geo: HashMap<u64, String>,
     location: Option<Fix>,
     locals: HashMap<String, Local>,
-    pending_pays: HashMap<u64, crate::payment::PendingPay>,
+    pending_pays: HashMap<u64, wxjs_sim::pay::PendingPay>,
     pending_cards: HashMap<u64, Vec<crate::cards::CardOffer>>,
     wallet: Vec<crate::cards::WalletCard>,
     pending_scans: HashMap<u64, Map<String, Value>>,
@@ -335,7 +335,7 @@ impl State {
 
 /// The emulated client's state. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub struct Phone {
     sim: Sim,
     state: Arc<Mutex<State>>,
 }
@@ -352,14 +352,14 @@ fn fail(name: &str, suffix: &str) -> Value {
     json!({ "err_msg": format!("{name}:{suffix}") })
 }
 
-impl Client {
-    /// A client of the simulated platform, as an Android or iOS WeChat.
+impl Phone {
+    /// The emulated WeChat app on the simulated platform, as on Android or iOS.
     #[must_use]
-    pub fn new(sim: Sim, platform: Platform) -> Self {
+    pub fn new(sim: Sim, os: Os) -> Self {
         Self {
             sim,
             state: Arc::new(Mutex::new(State {
-                platform,
+                os,
                 network: "wifi".into(),
                 ..State::default()
             })),
@@ -372,17 +372,17 @@ impl Client {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The platform in force.
+    /// The operating system in force.
     #[must_use]
-    pub fn platform(&self) -> Platform {
-        self.lock().platform
+    pub fn os(&self) -> Os {
+        self.lock().os
     }
 
     /// The settings: platform and network type.
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.platform, "networkType": s.network, "userAgent": s.platform.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone })
+        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -514,21 +514,20 @@ impl Client {
     pub fn set(&self, platform: Option<&str>, network: Option<&str>) -> Result<(), String> {
         let platform = platform
             .map(|p| {
-                Platform::parse(p)
-                    .ok_or_else(|| format!("platform must be android or ios, not {p:?}"))
+                Os::parse(p).ok_or_else(|| format!("platform must be android or ios, not {p:?}"))
             })
             .transpose()?;
-        if let Some(n) = network {
-            if !NETWORK_TYPES.contains(&n) {
-                return Err(format!(
-                    "networkType must be one of {}, not {n:?}",
-                    NETWORK_TYPES.join(", ")
-                ));
-            }
+        if let Some(n) = network
+            && !NETWORK_TYPES.contains(&n)
+        {
+            return Err(format!(
+                "networkType must be one of {}, not {n:?}",
+                NETWORK_TYPES.join(", ")
+            ));
         }
         let mut s = self.lock();
         if let Some(p) = platform {
-            s.platform = p;
+            s.os = p;
         }
         if let Some(n) = network {
             s.network = n.to_owned();
@@ -635,25 +634,17 @@ impl Client {
             self.lock().wallet.extend(accepted);
         }
         let mut reason = None;
-        if let (Some(pay), true) = (pay, paid) {
-            let notification = crate::payment::notification(&self.sim, &pay, self.sim.now());
-            let outcome = self.sim.update(|s, now| {
-                s.pay(&pay.order, now)?;
-                if let Some(n) = notification {
-                    s.add_notification(n, now);
-                }
-                Ok::<(), String>(())
-            });
-            if let Err(why) = outcome {
-                // Paid in another tab meanwhile, or expired while the sheet was open.
-                let msg = result
-                    .get("err_msg")
-                    .and_then(Value::as_str)
-                    .unwrap_or("chooseWXPay:ok")
-                    .replace(":ok", ":fail");
-                result = json!({ "err_msg": msg });
-                reason = Some(why);
-            }
+        if let (Some(pay), true) = (pay, paid)
+            && let Err(why) = self.sim.pay(&pay)
+        {
+            // Paid in another tab meanwhile, or expired while the sheet was open.
+            let msg = result
+                .get("err_msg")
+                .and_then(Value::as_str)
+                .unwrap_or("chooseWXPay:ok")
+                .replace(":ok", ":fail");
+            result = json!({ "err_msg": msg });
+            reason = Some(why);
         }
         let mut s = self.lock();
         match s.log.iter_mut().find(|e| e.id == id) {
@@ -679,7 +670,7 @@ impl Client {
                     .get(&id)
                     .cloned()
                     .ok_or("no open scanQRCode call with that id")?,
-                s.platform,
+                s.os,
             )
         };
         let types: Vec<&str> = match params.get("scanType") {
@@ -698,7 +689,7 @@ impl Client {
         let need_result = params.get("needResult").and_then(Value::as_u64) == Some(1);
         let result = if !need_result {
             json!({ "err_msg": "scanQRCode:ok" })
-        } else if platform == Platform::Ios {
+        } else if platform == Os::Ios {
             json!({ "err_msg": "scanQRCode:ok", "resultStr": json!({ "scan_code": { "scan_result": text } }).to_string() })
         } else {
             json!({ "err_msg": "scanQRCode:ok", "resultStr": text })
@@ -730,16 +721,16 @@ impl Client {
 
     /// Verifies and answers an invoke, as the real client does.
     pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
-        let platform = self.platform();
+        let platform = self.os();
         let name = req.name.as_str();
-        let mut pending_pay: Option<crate::payment::PendingPay> = None;
+        let mut pending_pay: Option<wxjs_sim::pay::PendingPay> = None;
         let mut pending_cards: Option<Vec<crate::cards::CardOffer>> = None;
         let mut pending_scan: Option<Map<String, Value>> = None;
         let mut prompt: Option<Value> = None;
         let (verification, result, reason) = if name == "preVerifyJSAPI" {
             let page = match platform {
-                Platform::Ios => &req.landing_url,
-                Platform::Android => &req.current_url,
+                Os::Ios => &req.landing_url,
+                Os::Android => &req.current_url,
             };
             match self.preverify(&req.params, page) {
                 Ok(verified) => {
@@ -747,10 +738,10 @@ impl Client {
                     // Remember the verification of the latest pages only.
                     if s.sessions.insert(req.session.clone(), verified).is_none() {
                         s.sessions_seen.push_back(req.session.clone());
-                        if s.sessions_seen.len() > SESSIONS_KEPT {
-                            if let Some(old) = s.sessions_seen.pop_front() {
-                                s.sessions.remove(&old);
-                            }
+                        if s.sessions_seen.len() > SESSIONS_KEPT
+                            && let Some(old) = s.sessions_seen.pop_front()
+                        {
+                            s.sessions.remove(&old);
                         }
                     }
                     drop(s);
@@ -1092,7 +1083,7 @@ impl Client {
                     }
                 }
                 let check = Value::Object(result);
-                let check = if s.platform == Platform::Android {
+                let check = if s.os == Os::Android {
                     Value::String(check.to_string())
                 } else {
                     check
@@ -1178,8 +1169,8 @@ mod bounds {
     /// taps included.
     #[test]
     fn the_phone_s_log_and_queues_were_unbounded() {
-        let sim = Sim::new(&crate::SimConfig::default(), None).unwrap();
-        let c = Client::new(sim, Platform::Android);
+        let sim = Sim::new(&wxjs_sim::SimConfig::default(), None).unwrap();
+        let c = Phone::new(sim, Os::Android);
         for i in 0..(LOG_KEPT + 50) {
             c.note("s", &format!("tap {i}"), json!({}));
         }

@@ -1,5 +1,5 @@
 //! The page side in real headless Chromium (Debian's `chromium`, driven through `chromedriver`
-//! that `scripts/test` starts): wx.config outcomes, the iOS/Android URL rule, shares through the
+//! that `scripts/test` starts), against the system running in this process: wx.config outcomes, the iOS/Android URL rule, shares through the
 //! menu with automation and by a person's clicks, menu hiding, checkJsApi, getNetworkType,
 //! closeWindow, openProductSpecificView, calls outside jsApiList and before config.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 
-use crate::dev::{dev, interrupt};
+use crate::{Ports, dev};
 
 const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
 
@@ -104,11 +104,11 @@ async fn post(url: String, body: Value) -> reqwest::Response {
 }
 
 /// The demo account's access token, as the service hands it to a back end (`p` is the phone's port).
-async fn service_token(p: u16) -> String {
+async fn service_token(p: Ports) -> String {
     let token: Value = reqwest::Client::new()
         .get(format!(
             "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/access_token",
-            p + 2
+            p.service
         ))
         .header("X-Api-Key", "wxjs-dev-api-key-0000")
         .send()
@@ -140,9 +140,7 @@ fn kinds(events: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_succeeds_or_fails_with_the_exact_strings() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let c = browser().await;
 
@@ -203,7 +201,7 @@ async fn config_succeeds_or_fails_with_the_exact_strings() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     post(
-        format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1),
+        format!("http://127.0.0.1:{}/__sim/clock/advance", p.platform),
         json!({"seconds": 7200}),
     )
     .await;
@@ -235,14 +233,12 @@ async fn config_succeeds_or_fails_with_the_exact_strings() {
     );
     assert!(bad["reason"]["diagnosis"]["findings"].is_array());
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ios_and_android_url_rules_differ_after_push_state() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let c = browser().await;
     // Android checks the current URL.
@@ -268,14 +264,12 @@ async fn the_ios_and_android_url_rules_differ_after_push_state() {
         json!(true)
     );
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shares_through_the_menu_and_menu_items() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
@@ -395,14 +389,12 @@ async fn shares_through_the_menu_and_menu_items() {
             .any(|e| e["api"] == "tap share:timeline" && e["result"]["ignored"].is_string())
     );
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interfaces_on_both_platforms() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
@@ -496,7 +488,7 @@ async fn interfaces_on_both_platforms() {
         );
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// What wxjs's library sends for each interface — bridge name, parameter mapping, defaults and
@@ -504,9 +496,7 @@ async fn interfaces_on_both_platforms() {
 /// protocol table of bridge-protocol.md.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_interface_sends_what_the_protocol_table_says() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
@@ -782,15 +772,13 @@ async fn every_interface_sends_what_the_protocol_table_says() {
         assert_eq!(message["params"][k], v, "sendAppMessage {k}");
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// The demo page: verified config, a button for each of the 35 interfaces, results shown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_page_configures_and_runs_its_buttons() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory"]))
-        .await
-        .unwrap();
+    let (child, p) = dev(None).await;
     let c = browser().await;
     c.goto(&format!("http://localhost:{p}/")).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -836,7 +824,7 @@ async fn the_demo_page_configures_and_runs_its_buttons() {
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Images end to end: choose (automation, count, cancel, a person's clicks) → `<img src>` →
@@ -845,13 +833,11 @@ async fn the_demo_page_configures_and_runs_its_buttons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_and_location_end_to_end() {
     use base64::Engine as _;
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
-    let photo = wxjs_sim::device::sample_png(1);
+    let photo = wxjs_phone::device::sample_png(1);
     let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
     for platform in ["android", "ios"] {
         post(
@@ -884,8 +870,7 @@ async fn images_and_location_end_to_end() {
         let token = service_token(p).await;
         let media = reqwest::get(format!(
             "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
-            p + 1,
-            token
+            p.platform, token
         ))
         .await
         .unwrap();
@@ -925,15 +910,14 @@ async fn images_and_location_end_to_end() {
         if platform == "ios" {
             // Three simulated days later the medium is gone for the back end and for the page.
             post(
-                format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1),
+                format!("http://127.0.0.1:{}/__sim/clock/advance", p.platform),
                 json!({"seconds": 3 * 86_400}),
             )
             .await;
             let token = service_token(p).await;
             let gone: Value = reqwest::get(format!(
                 "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
-                p + 1,
-                token
+                p.platform, token
             ))
             .await
             .unwrap()
@@ -1009,7 +993,7 @@ async fn images_and_location_end_to_end() {
             .await
             .unwrap()
             .to_vec(),
-        wxjs_sim::device::sample_png(2)
+        wxjs_phone::device::sample_png(2)
     );
     // previewImage shows a gallery.
     let r = call_wx(
@@ -1100,7 +1084,7 @@ async fn images_and_location_end_to_end() {
     assert_eq!(settings["platform"], "ios");
     assert_eq!(settings["location"]["latitude"], 39.915);
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Extracts `<k><![CDATA[v]]></k>` (or `<k>v</k>`) pairs of a flat XML document.
@@ -1131,13 +1115,11 @@ fn xml_fields(xml: &str) -> std::collections::BTreeMap<String, String> {
 /// automation) pays or cancels, and the platform notifies the merchant, retrying until it answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payment_end_to_end() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
-    let platform = format!("http://127.0.0.1:{}", p + 1);
-    let service = format!("http://127.0.0.1:{}", p + 2);
+    let platform = format!("http://127.0.0.1:{}", p.platform);
+    let service = format!("http://127.0.0.1:{}", p.service);
     let app = "wxdemo000000000001";
     let merchant = wxjs_sim::config::demo_accounts()[0]
         .merchant
@@ -1440,7 +1422,7 @@ async fn payment_end_to_end() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Cards end to end: addCard with good and bad cardExt signatures fills the wallet with the
@@ -1448,12 +1430,10 @@ async fn payment_end_to_end() {
 /// empty list; openCard shows the cards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cards_end_to_end() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
-    let service = format!("http://127.0.0.1:{}", p + 2);
+    let service = format!("http://127.0.0.1:{}", p.service);
     let app = "wxdemo000000000001";
     let http = reqwest::Client::new();
     let backend = |path: &'static str, body: Value| {
@@ -1577,7 +1557,7 @@ async fn cards_end_to_end() {
     assert_eq!(r["res"]["errMsg"], "openCard:ok");
     assert!(shadow(&c, "[data-open-card] [data-card]").await);
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// scanQRCode: generated QR and EAN-13 images decoded in Rust, in both needResult modes, scanType
@@ -1585,15 +1565,13 @@ async fn cards_end_to_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_qr_codes_and_bar_codes() {
     use base64::Engine as _;
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
     let b64 = |png: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(png);
-    let qr = b64(wxjs_sim::scan::encode_png("https://example.com/活动?id=7", "QR_CODE").unwrap());
-    let ean = b64(wxjs_sim::scan::encode_png("6901234567892", "EAN_13").unwrap());
+    let qr = b64(wxjs_phone::scan::encode_png("https://example.com/活动?id=7", "QR_CODE").unwrap());
+    let ean = b64(wxjs_phone::scan::encode_png("6901234567892", "EAN_13").unwrap());
     for platform in ["android", "ios"] {
         post(
             format!("{phone}/__wxjs/settings"),
@@ -1648,7 +1626,7 @@ async fn scan_qr_codes_and_bar_codes() {
     let r = call_wx(&c, "scanQRCode", json!({"needResult": 1})).await;
     assert_eq!(r["res"]["errMsg"], "scanQRCode:cancel");
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Voice end to end: record (a generated tone) → upload → the back end downloads identical bytes
@@ -1656,9 +1634,7 @@ async fn scan_qr_codes_and_bar_codes() {
 /// recording limit; translateVoice gives the attached text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voice_end_to_end() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let base = format!("http://localhost:{p}");
     let phone = format!("http://127.0.0.1:{p}");
     // A short limit, so the automatic stop happens within the test.
@@ -1702,7 +1678,7 @@ async fn voice_end_to_end() {
     let t = service_token(p).await;
     let plain = reqwest::get(format!(
         "http://127.0.0.1:{}/cgi-bin/media/get?access_token={t}&media_id={server_id}",
-        p + 1
+        p.platform
     ))
     .await
     .unwrap();
@@ -1710,7 +1686,7 @@ async fn voice_end_to_end() {
     assert_eq!(plain.bytes().await.unwrap().to_vec(), wav);
     let hq = reqwest::get(format!(
         "http://127.0.0.1:{}/cgi-bin/media/get/jssdk?access_token={t}&media_id={server_id}",
-        p + 1
+        p.platform
     ))
     .await
     .unwrap();
@@ -1795,14 +1771,12 @@ async fn voice_end_to_end() {
         json!({"errMsg": "translateVoice:ok", "translateResult": "你好 wxjs"})
     );
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// `wxjs dev` on the test pages, and a browser on the suite page with a good `wx.config`.
-async fn configured_suite_page() -> (crate::dev::DevProcess, u16, Client) {
-    let (child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+async fn configured_suite_page() -> (crate::Running, Ports, Client) {
+    let (child, p) = dev(Some(PAGES)).await;
     let c = browser().await;
     assert_eq!(
         kinds(&scenario(&c, &format!("http://localhost:{p}"), "good").await),
@@ -1812,7 +1786,7 @@ async fn configured_suite_page() -> (crate::dev::DevProcess, u16, Client) {
 }
 
 /// The service's 2014 payment parameters for an order (`extra` adds order fields).
-async fn package_params(p: u16, order: &str, fee: &str, extra: Value) -> Value {
+async fn package_params(p: Ports, order: &str, fee: &str, extra: Value) -> Value {
     let mut body = json!({"body": "测试商品", "out_trade_no": order, "total_fee": fee,
         "notify_url": format!("http://127.0.0.1:{p}/__wxjs/demo/notify"), "spbill_create_ip": "127.0.0.1"});
     for (k, v) in extra.as_object().unwrap() {
@@ -1821,7 +1795,7 @@ async fn package_params(p: u16, order: &str, fee: &str, extra: Value) -> Value {
     let v: Value = reqwest::Client::new()
         .post(format!(
             "http://127.0.0.1:{}/v1/wxdemo000000000001/pay/package",
-            p + 2
+            p.service
         ))
         .bearer_auth("wxjs-dev-api-key-0000")
         .json(&body)
@@ -1835,7 +1809,7 @@ async fn package_params(p: u16, order: &str, fee: &str, extra: Value) -> Value {
     json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": v["signType"], "paySign": v["paySign"]})
 }
 
-async fn pay_automatically(c: &Client, p: u16, params: Value) -> Value {
+async fn pay_automatically(c: &Client, p: Ports, params: Value) -> Value {
     post(
         format!("http://127.0.0.1:{p}/__wxjs/user/next"),
         json!({"api": "chooseWXPay", "action": "ok"}),
@@ -1846,10 +1820,10 @@ async fn pay_automatically(c: &Client, p: u16, params: Value) -> Value {
     call_wx(c, "chooseWXPay", params).await
 }
 
-async fn notifications_for(p: u16, order: &str) -> Vec<Value> {
+async fn notifications_for(p: Ports, order: &str) -> Vec<Value> {
     reqwest::get(format!(
         "http://127.0.0.1:{}/__sim/pay/notifications",
-        p + 1
+        p.platform
     ))
     .await
     .unwrap()
@@ -1863,9 +1837,9 @@ async fn notifications_for(p: u16, order: &str) -> Vec<Value> {
 
 /// The same `out_trade_no` paid twice (the same signed parameters, or a fresh package even with
 /// another fee) succeeded twice with two notifications; an order past `time_expire` was paid.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
-    let (mut child, p, c) = configured_suite_page().await;
+    let (child, p, c) = configured_suite_page().await;
     let first = package_params(p, "o-once-1", "100", json!({})).await;
     let r = pay_automatically(&c, p, first.clone()).await;
     assert_eq!(r["res"]["errMsg"], "chooseWXPay:ok", "{r}");
@@ -1895,7 +1869,7 @@ async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
     assert_eq!(notifications_for(p, "o-once-1").await.len(), 1);
 
     // time_expire, Beijing time, on the simulator's clock.
-    let now: Value = reqwest::get(format!("http://127.0.0.1:{}/__sim/clock", p + 1))
+    let now: Value = reqwest::get(format!("http://127.0.0.1:{}/__sim/clock", p.platform))
         .await
         .unwrap()
         .json()
@@ -1914,7 +1888,10 @@ async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
     let soon = wxjs_sim::state::beijing_datetime(now + 600);
     let params = package_params(p, "o-expired-2", "100", json!({"time_expire": soon})).await;
     reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/__sim/clock/advance", p + 1))
+        .post(format!(
+            "http://127.0.0.1:{}/__sim/clock/advance",
+            p.platform
+        ))
         .json(&json!({"seconds": 3600}))
         .send()
         .await
@@ -1925,16 +1902,14 @@ async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
     assert!(notifications_for(p, "o-expired-1").await.is_empty());
     assert!(notifications_for(p, "o-expired-2").await.is_empty());
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// The bridge parsed the empty 204 answers of its own posts as JSON: 38 uncaught errors in the
 /// page's console per session. A double click opened two stacked sheets and fired two callbacks.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_opened_two_sheets() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let c = browser().await;
     c.goto(&format!("http://localhost:{p}/suite.html?scenario=good"))
         .await
@@ -1982,7 +1957,7 @@ async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_o
     let errs = c.execute("return window.__errs", vec![]).await.unwrap();
     assert_eq!(errs, json!([]), "the emulator's own errors in the page");
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Waits until `script` returns a value `pred` accepts.
@@ -2002,11 +1977,9 @@ async fn wait_for(c: &Client, script: &str, pred: impl Fn(&Value) -> bool) -> Va
 /// background; every result on the demo page looked the same grey; checkJsApi said false for
 /// the voice events; ten working voice interfaces were labelled "(devices: next release)"; the
 /// previewImage button previewed a 404.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_call_log_was_white_on_white_and_every_demo_result_looked_the_same() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory"]))
-        .await
-        .unwrap();
+    let (child, p) = dev(None).await;
     let c = browser().await;
     c.goto(&format!("http://localhost:{p}/")).await.unwrap();
     wait_for(
@@ -2124,17 +2097,15 @@ async fn the_call_log_was_white_on_white_and_every_demo_result_looked_the_same()
         std::fs::write(format!("{dir}/call-log.png"), png).unwrap();
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// Stopping or pausing right after `playVoice` produced `onVoicePlayEnd` about a second later
 /// (a stand-in end on any `play()` rejection, the AbortError of pause and stop included).
 /// Settings such as `recordLimitMs` reached only pages loaded afterwards.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_missed_open_pages() {
-    let (mut child, p, _) = tokio::task::spawn_blocking(|| dev(&["--memory", "--static", PAGES]))
-        .await
-        .unwrap();
+    let (child, p) = dev(Some(PAGES)).await;
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
     assert_eq!(
@@ -2190,19 +2161,19 @@ async fn on_voice_play_end_fired_for_a_voice_that_never_finished_and_settings_mi
     let v = c.execute("return window.__voice", vec![]).await.unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }
 
 /// The wallet lagged the page's `addCard` callback: the callback ran before the result that
 /// fills the wallet reached the client's server half. A callback that looks at the wallet at
 /// once must find the card.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wallet_lagged_the_page_s_add_card_callback() {
-    let (mut child, p, c) = configured_suite_page().await;
+    let (child, p, c) = configured_suite_page().await;
     let signed: Value = reqwest::Client::new()
         .post(format!(
             "http://127.0.0.1:{}/v1/wxdemo000000000001/cards/ext",
-            p + 2
+            p.service
         ))
         .bearer_auth("wxjs-dev-api-key-0000")
         .json(&json!({"cards": [{"cardId": "pDemoGroupon00000000000000001", "code": "12345"}]}))
@@ -2228,5 +2199,5 @@ async fn the_wallet_lagged_the_page_s_add_card_callback() {
         assert_eq!(seen, json!(round + 1), "round {round}");
     }
     c.close().await.unwrap();
-    interrupt(&mut child);
+    child.stop().await;
 }

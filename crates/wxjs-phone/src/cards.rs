@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use wxjs_platform::ticket::TicketType;
 use wxjs_sign::{AppSecret, CardTicket};
 
-use crate::sim::Sim;
+use wxjs_sim::Sim;
 
 /// A card in the simulated user's wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-// Type-checks web/jweixin.d.ts the way a page uses it (run by scripts/test with tsc --strict).
+// Type-checks crates/wxjs-jssdk/js/jweixin.d.ts the way a page uses it (run by scripts/test with tsc --strict).
 wx.config({ debug: false, appId: "wxdemo000000000001", timestamp: 1414587457, nonceStr: "n", signature: "s", jsApiList: ["chooseImage", "onMenuShareTimeline"] });
 wx.ready(() => {
   wx.onMenuShareTimeline({ title: "t", link: location.href, imgUrl: "", trigger: (argv) => console.log(argv), success: (r) => console.log(r.errMsg) });

@@ -14,15 +14,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::client::{Client, InvokeRequest, Platform, UserAnswer};
-use crate::sim::Sim;
+use wxjs_sim::Sim;
 
-/// The `wx` library (`web/jweixin-1.0.0.js`).
-pub const JWEIXIN_JS: &str = include_str!("../../../web/jweixin-1.0.0.js");
-/// The emulated client, browser half (`web/bridge.js`).
-const BRIDGE_JS: &str = include_str!("../../../web/bridge.js");
+use crate::phone::{InvokeRequest, Os, Phone, UserAnswer};
+
+/// The emulated app, browser half (`web/bridge.js`).
+const BRIDGE_JS: &str = include_str!("../web/bridge.js");
 /// The demo page (`web/demo.html`).
-const DEMO: &str = include_str!("../../../web/demo.html");
+const DEMO: &str = include_str!("../web/demo.html");
 /// The tag injected first into every HTML page.
 const BRIDGE_TAG: &str = "<script src=\"/__wxjs/bridge.js\"></script>";
 
@@ -39,98 +38,78 @@ pub struct PhoneConfig {
     /// The user's pages, served instead of the demo.
     #[serde(skip)]
     pub static_dir: Option<PathBuf>,
-    /// Android or iOS.
-    pub platform: Platform,
-    /// The back-end API key of the service, for the demo back end's own calls.
-    #[serde(skip)]
-    pub api_key: Option<String>,
+    /// Android or iOS (`"platform"` in `/__wxjs/info`, as the bridge reads it).
+    #[serde(rename = "platform")]
+    pub os: Os,
 }
-
-/// What the demo back end received, and the failures still to answer per notify URL.
-#[derive(Debug, Default)]
-struct Received {
-    /// The latest [`DEMO_NOTIFICATIONS_KEPT`], oldest first.
-    notifications: std::collections::VecDeque<Value>,
-    failures: std::collections::HashMap<String, u32>,
-}
-
-/// Notifications the demo back end keeps (the oldest go first).
-const DEMO_NOTIFICATIONS_KEPT: usize = 100;
-/// The largest notification the demo back end takes; the platform's are a few hundred bytes.
-const DEMO_NOTIFICATION_LIMIT: usize = 16 * 1024;
 
 #[derive(Debug, Clone)]
-struct Phone {
+struct Origin {
     config: PhoneConfig,
-    client: Client,
-    /// The demo back end's payment notifications.
-    received: std::sync::Arc<std::sync::Mutex<Received>>,
+    phone: Phone,
 }
 
 /// The phone origin's router.
 pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
-    let client = Client::new(sim, config.platform);
-    let router =
-        Router::new()
-            .route("/__wxjs/info", get(info))
-            .route("/__wxjs/bridge.js", get(bridge_js))
-            .route("/jweixin-1.0.0.js", get(jweixin_js))
-            .route("/__wxjs/invoke", post(invoke))
-            .route("/__wxjs/result", post(result))
-            .route("/__wxjs/note", post(note))
-            .route("/__wxjs/events", get(events))
-            .route("/__wxjs/user/next", post(user_next))
-            .route("/__wxjs/user/tap", post(user_tap))
-            .route("/__wxjs/log", get(log))
-            .route("/__wxjs/settings", get(settings).post(set_settings))
-            .route("/__wxjs/local", post(add_locals))
-            .route("/__wxjs/local/{id}", get(local))
-            .route("/__wxjs/samples/{n}", get(sample))
-            .route("/__wxjs/wallet", get(wallet))
-            .route("/__wxjs/scan", post(scan))
-            .route("/__wxjs/voice", post(add_voice))
-            .route("/__wxjs/demo/media/{server_id}", get(demo_media))
-            .route("/__wxjs/geo", post(geo))
-            // Pages of other origins must not drive the phone (the demo notify receiver, which the
-            // platform calls with XML, is outside these layers).
-            .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
-            .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
-            .route(
-                "/__wxjs/demo/notify",
-                post(demo_notify).get(demo_notifications).layer(
-                    axum::extract::DefaultBodyLimit::max(DEMO_NOTIFICATION_LIMIT),
-                ),
-            );
+    let phone = Phone::new(sim, config.os);
+    let router = Router::new()
+        .route("/__wxjs/info", get(info))
+        .route("/__wxjs/bridge.js", get(bridge_js))
+        .route("/jweixin-1.0.0.js", get(jweixin_js))
+        .route("/__wxjs/invoke", post(invoke))
+        .route("/__wxjs/result", post(result))
+        .route("/__wxjs/note", post(note))
+        .route("/__wxjs/events", get(events))
+        .route("/__wxjs/user/next", post(user_next))
+        .route("/__wxjs/user/tap", post(user_tap))
+        .route("/__wxjs/log", get(log))
+        .route("/__wxjs/settings", get(settings).post(set_settings))
+        .route("/__wxjs/local", post(add_locals))
+        .route("/__wxjs/local/{id}", get(local))
+        .route("/__wxjs/samples/{n}", get(sample))
+        .route("/__wxjs/wallet", get(wallet))
+        .route("/__wxjs/scan", post(scan))
+        .route("/__wxjs/voice", post(add_voice))
+        .route("/__wxjs/geo", post(geo))
+        // Pages of other origins must not drive the phone.
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin));
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
         router.route("/", get(demo))
     };
-    router.with_state(Phone {
-        config,
-        client,
-        received: std::sync::Arc::default(),
-    })
+    router.with_state(Origin { config, phone })
 }
 
 /// Request bodies up to this size: photos and recordings arrive as base64 in JSON.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Serves the phone origin until `shutdown`, under the shared serving policy. Any Host is
-/// served: developers map production host names to the phone on purpose.
+/// The phone origin's serving policy: request bodies up to [`BODY_LIMIT`], and any Host (developers
+/// map production host names to the phone on purpose).
+#[must_use]
+pub fn policy() -> wxjs_http::Policy {
+    wxjs_http::Policy::default().with_body_limit(BODY_LIMIT)
+}
+
+/// Serves `router` (the phone origin's, perhaps with the page's own back end merged in) until
+/// `shutdown`, under [`policy`].
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    wxjs_http::serve(listener, router, policy(), shutdown).await
+}
+
+/// Serves the phone origin until `shutdown`.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: PhoneConfig,
     sim: Sim,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    wxjs_http::serve(
-        listener,
-        phone_router(config, sim),
-        wxjs_http::Policy::default().with_body_limit(BODY_LIMIT),
-        shutdown,
-    )
-    .await
+    serve(listener, phone_router(config, sim), shutdown).await
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -166,13 +145,13 @@ pub fn inject(html: &str) -> String {
     out
 }
 
-async fn info(State(p): State<Phone>) -> Response {
+async fn info(State(p): State<Origin>) -> Response {
     axum::Json(&p.config).into_response()
 }
 
-async fn bridge_js(State(p): State<Phone>) -> Response {
-    let platform = p.client.platform();
-    let settings = p.client.settings();
+async fn bridge_js(State(p): State<Origin>) -> Response {
+    let platform = p.phone.os();
+    let settings = p.phone.settings();
     let config = json!({
         "platform": platform,
         "userAgent": platform.user_agent(),
@@ -197,21 +176,21 @@ async fn bridge_js(State(p): State<Phone>) -> Response {
 async fn jweixin_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        JWEIXIN_JS,
+        wxjs_jssdk::JWEIXIN_1_0_0,
     )
         .into_response()
 }
 
-async fn demo(State(p): State<Phone>) -> Html<String> {
+async fn demo(State(p): State<Origin>) -> Html<String> {
     let info = serde_json::to_string(&p.config)
         .unwrap_or_default()
         .replace('<', "\\u003c");
     Html(inject(&DEMO.replace("/*INFO*/null", &info)))
 }
 
-async fn invoke(State(p): State<Phone>, body: Bytes) -> Response {
+async fn invoke(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<InvokeRequest>(&body) {
-        Ok(req) => axum::Json(p.client.invoke(req)).into_response(),
+        Ok(req) => axum::Json(p.phone.invoke(req)).into_response(),
         Err(m) => bad_request(m),
     }
 }
@@ -222,10 +201,10 @@ struct ResultBody {
     result: Value,
 }
 
-async fn result(State(p): State<Phone>, body: Bytes) -> Response {
+async fn result(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<ResultBody>(&body) {
         Ok(r) => {
-            match p.client.record_result(r.id, r.result) {
+            match p.phone.record_result(r.id, r.result) {
                 // The page gets what was recorded.
                 Some(result) => axum::Json(json!({ "result": result })).into_response(),
                 None => bad_request("no open call with that id"),
@@ -242,10 +221,10 @@ struct NoteBody {
     result: Value,
 }
 
-async fn note(State(p): State<Phone>, body: Bytes) -> Response {
+async fn note(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<NoteBody>(&body) {
         Ok(n) => {
-            p.client.note(&n.session, &n.api, n.result);
+            p.phone.note(&n.session, &n.api, n.result);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(m) => bad_request(m),
@@ -258,15 +237,15 @@ struct EventsQuery {
     open: String,
 }
 
-async fn events(State(p): State<Phone>, Query(q): Query<EventsQuery>) -> Response {
+async fn events(State(p): State<Origin>, Query(q): Query<EventsQuery>) -> Response {
     let open: Vec<&str> = q.open.split(',').filter(|s| !s.is_empty()).collect();
-    axum::Json(p.client.events(&open)).into_response()
+    axum::Json(p.phone.events(&open)).into_response()
 }
 
 /// `POST /__wxjs/user/next {"api","action":"ok"|"cancel"|"fail","data"}`.
-async fn user_next(State(p): State<Phone>, body: Bytes) -> Response {
+async fn user_next(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<UserAnswer>(&body) {
-        Ok(a) => match p.client.push_answer(a) {
+        Ok(a) => match p.phone.push_answer(a) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(m) => bad_request(m),
         },
@@ -281,9 +260,9 @@ struct TapBody {
 }
 
 /// `POST /__wxjs/user/tap {"menu":"share:timeline"|…}`.
-async fn user_tap(State(p): State<Phone>, body: Bytes) -> Response {
+async fn user_tap(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<TapBody>(&body) {
-        Ok(t) => match p.client.tap(&t.menu) {
+        Ok(t) => match p.phone.tap(&t.menu) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(m) => bad_request(m),
         },
@@ -298,7 +277,7 @@ struct VoiceBody {
 }
 
 /// `POST /__wxjs/voice {"base64"}`: a recording the page's microphone (or tone) made.
-async fn add_voice(State(p): State<Phone>, body: Bytes) -> Response {
+async fn add_voice(State(p): State<Origin>, body: Bytes) -> Response {
     use base64::Engine as _;
     let b: VoiceBody = match parse(&body) {
         Ok(b) => b,
@@ -307,7 +286,7 @@ async fn add_voice(State(p): State<Phone>, body: Bytes) -> Response {
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b.base64.as_bytes()) else {
         return bad_request("base64 is not base64");
     };
-    match p.client.add_local_voice(bytes.into()) {
+    match p.phone.add_local_voice(bytes.into()) {
         Ok(id) => axum::Json(json!({ "localId": id })).into_response(),
         Err(m) => bad_request(m),
     }
@@ -321,7 +300,7 @@ struct ScanBody {
 }
 
 /// `POST /__wxjs/scan {"id","base64"}`: what the camera of an open scanQRCode call sees.
-async fn scan(State(p): State<Phone>, body: Bytes) -> Response {
+async fn scan(State(p): State<Origin>, body: Bytes) -> Response {
     use base64::Engine as _;
     let b: ScanBody = match parse(&body) {
         Ok(b) => b,
@@ -330,57 +309,9 @@ async fn scan(State(p): State<Phone>, body: Bytes) -> Response {
     let Ok(png) = base64::engine::general_purpose::STANDARD.decode(b.base64.as_bytes()) else {
         return bad_request("base64 is not base64");
     };
-    match p.client.scan(b.id, &png) {
+    match p.phone.scan(b.id, &png) {
         Ok((result, text)) => axum::Json(json!({ "result": result, "text": text })).into_response(),
         Err(m) => bad_request(m),
-    }
-}
-
-/// The demo back end downloads an uploaded medium the way a real back end does: the current access
-/// token from the service's credential server, then `/cgi-bin/media/get` on the platform.
-async fn demo_media(
-    State(p): State<Phone>,
-    axum::extract::Path(server_id): axum::extract::Path<String>,
-) -> Response {
-    let http = reqwest::Client::new();
-    let token_url = format!(
-        "{}/v1/{}/credentials/access_token",
-        p.config.service_url, p.config.app_id
-    );
-    let mut req = http.get(token_url);
-    if let Some(key) = &p.config.api_key {
-        req = req.bearer_auth(key);
-    }
-    let token = match req.send().await {
-        Ok(r) => r
-            .json::<Value>()
-            .await
-            .ok()
-            .and_then(|v| v["value"].as_str().map(str::to_owned)),
-        Err(_) => None,
-    };
-    let Some(token) = token else {
-        return (StatusCode::BAD_GATEWAY, axum::Json(json!({ "error": { "code": "no_token", "message": "the service gave no access token" } }))).into_response();
-    };
-    let media = http
-        .get(format!("{}/cgi-bin/media/get", p.config.platform_url))
-        .query(&[
-            ("access_token", token.as_str()),
-            ("media_id", server_id.as_str()),
-        ])
-        .send()
-        .await;
-    match media {
-        Ok(r) => {
-            let ct = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-            let body = r.bytes().await.unwrap_or_default();
-            if ct.starts_with("application/json") {
-                // The platform's error answer, as is.
-                return axum::Json(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)).into_response();
-            }
-            axum::Json(json!({ "mediaId": server_id, "contentType": ct, "size": body.len() })).into_response()
-        }
-        Err(e) => (StatusCode::BAD_GATEWAY, axum::Json(json!({ "error": { "code": "platform_unreachable", "message": e.without_url().to_string() } }))).into_response(),
     }
 }
 
@@ -389,29 +320,29 @@ async fn demo_media(
 struct GeoBody {
     id: u64,
     #[serde(flatten)]
-    fix: crate::client::Fix,
+    fix: crate::phone::Fix,
 }
 
 /// `POST /__wxjs/geo {"id","latitude","longitude","accuracy","speed"}`: the browser's fix for an
 /// open getLocation call.
-async fn geo(State(p): State<Phone>, body: Bytes) -> Response {
-    match parse::<GeoBody>(&body).and_then(|g| p.client.browser_fix(g.id, g.fix)) {
+async fn geo(State(p): State<Origin>, body: Bytes) -> Response {
+    match parse::<GeoBody>(&body).and_then(|g| p.phone.browser_fix(g.id, g.fix)) {
         Ok(result) => axum::Json(json!({ "result": result })).into_response(),
         Err(m) => bad_request(m),
     }
 }
 
 /// The simulated user's card wallet.
-async fn wallet(State(p): State<Phone>) -> Response {
-    axum::Json(p.client.wallet()).into_response()
+async fn wallet(State(p): State<Origin>) -> Response {
+    axum::Json(p.phone.wallet()).into_response()
 }
 
-async fn log(State(p): State<Phone>) -> Response {
-    axum::Json(p.client.log()).into_response()
+async fn log(State(p): State<Origin>) -> Response {
+    axum::Json(p.phone.log()).into_response()
 }
 
-async fn settings(State(p): State<Phone>) -> Response {
-    axum::Json(p.client.settings()).into_response()
+async fn settings(State(p): State<Origin>) -> Response {
+    axum::Json(p.phone.settings()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -419,13 +350,13 @@ async fn settings(State(p): State<Phone>) -> Response {
 struct SettingsBody {
     platform: Option<String>,
     network_type: Option<String>,
-    location: Option<crate::client::Fix>,
+    location: Option<crate::phone::Fix>,
     record_limit_ms: Option<u64>,
     location_source: Option<String>,
     microphone: Option<bool>,
 }
 
-async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
+async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
     let s: SettingsBody = match parse(&body) {
         Ok(s) => s,
         Err(m) => return bad_request(m),
@@ -434,7 +365,7 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
     let checked = s
         .location
         .as_ref()
-        .map_or(Ok(()), Client::check_location)
+        .map_or(Ok(()), Phone::check_location)
         .and_then(|()| match s.record_limit_ms {
             Some(ms) if !(100..=60_000).contains(&ms) => {
                 Err("recordLimitMs must be from 100 to 60000".to_owned())
@@ -448,15 +379,15 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
             _ => Ok(()),
         })
         .and_then(|()| match s.platform.as_deref() {
-            Some(pl) if Platform::parse(pl).is_none() => {
+            Some(pl) if Os::parse(pl).is_none() => {
                 Err(format!("platform must be android or ios, not {pl:?}"))
             }
             _ => Ok(()),
         })
         .and_then(|()| match s.network_type.as_deref() {
-            Some(n) if !crate::client::NETWORK_TYPES.contains(&n) => Err(format!(
+            Some(n) if !crate::phone::NETWORK_TYPES.contains(&n) => Err(format!(
                 "networkType must be one of {}, not {n:?}",
-                crate::client::NETWORK_TYPES.join(", ")
+                crate::phone::NETWORK_TYPES.join(", ")
             )),
             _ => Ok(()),
         });
@@ -464,81 +395,25 @@ async fn set_settings(State(p): State<Phone>, body: Bytes) -> Response {
         return bad_request(m);
     }
     let applied = p
-        .client
+        .phone
         .set(s.platform.as_deref(), s.network_type.as_deref())
         .and_then(|()| {
             s.record_limit_ms
-                .map_or(Ok(()), |ms| p.client.set_record_limit(ms))
+                .map_or(Ok(()), |ms| p.phone.set_record_limit(ms))
         })
         .and_then(|()| {
             s.location_source
                 .as_deref()
-                .map_or(Ok(()), |src| p.client.set_location_source(src))
+                .map_or(Ok(()), |src| p.phone.set_location_source(src))
         })
-        .and_then(|()| s.location.map_or(Ok(()), |f| p.client.set_location(f)));
+        .and_then(|()| s.location.map_or(Ok(()), |f| p.phone.set_location(f)));
     if let (Ok(()), Some(on)) = (&applied, s.microphone) {
-        p.client.set_microphone(on);
+        p.phone.set_microphone(on);
     }
     match applied {
-        Ok(()) => axum::Json(p.client.settings()).into_response(),
+        Ok(()) => axum::Json(p.phone.settings()).into_response(),
         Err(m) => bad_request(m),
     }
-}
-
-#[derive(Deserialize)]
-struct NotifyQuery {
-    /// Answer this many deliveries with a failure first (to see the platform retry).
-    #[serde(default)]
-    failures: u32,
-}
-
-/// The demo back end's payment notification receiver: records what the platform sent and
-/// answers `success` (after `?failures=N` failed answers).
-async fn demo_notify(
-    State(p): State<Phone>,
-    uri: Uri,
-    Query(q): Query<NotifyQuery>,
-    body: Bytes,
-) -> Response {
-    let key = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| kv.starts_with("failures="))
-        .collect::<Vec<_>>()
-        .join("");
-    let mut r = p
-        .received
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let failed = r
-        .failures
-        .entry(format!("{key}|{}", q.failures))
-        .or_insert(0);
-    let answer_fail = *failed < q.failures;
-    if answer_fail {
-        *failed += 1;
-    }
-    if r.failures.len() > 1000 {
-        r.failures.clear();
-    }
-    if r.notifications.len() >= DEMO_NOTIFICATIONS_KEPT {
-        r.notifications.pop_front();
-    }
-    r.notifications.push_back(json!({ "query": uri.query().unwrap_or(""), "body": String::from_utf8_lossy(&body), "answered": if answer_fail { "fail" } else { "success" } }));
-    if answer_fail {
-        (StatusCode::INTERNAL_SERVER_ERROR, "fail").into_response()
-    } else {
-        "success".into_response()
-    }
-}
-
-async fn demo_notifications(State(p): State<Phone>) -> Response {
-    let r = p
-        .received
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    axum::Json(&r.notifications).into_response()
 }
 
 /// Photos the person (or automation) chose.
@@ -560,7 +435,7 @@ struct FileBody {
 }
 
 /// `POST /__wxjs/local {"samples":[0],"files":[{"name","base64"}]}` → `{"localIds":[…]}`.
-async fn add_locals(State(p): State<Phone>, body: Bytes) -> Response {
+async fn add_locals(State(p): State<Origin>, body: Bytes) -> Response {
     use base64::Engine as _;
     let b: LocalsBody = match parse(&body) {
         Ok(b) => b,
@@ -577,7 +452,7 @@ async fn add_locals(State(p): State<Phone>, body: Bytes) -> Response {
                 crate::device::SAMPLES
             ));
         }
-        match p.client.add_local(crate::device::sample_png(n).into()) {
+        match p.phone.add_local(crate::device::sample_png(n).into()) {
             Ok(id) => ids.push(id),
             Err(m) => return bad_request(m),
         }
@@ -587,7 +462,7 @@ async fn add_locals(State(p): State<Phone>, body: Bytes) -> Response {
         else {
             return bad_request(format!("file {:?} is not base64", f.name));
         };
-        match p.client.add_local(bytes.into()) {
+        match p.phone.add_local(bytes.into()) {
             Ok(id) => ids.push(id),
             Err(m) => return bad_request(format!("file {:?}: {m}", f.name)),
         }
@@ -596,10 +471,10 @@ async fn add_locals(State(p): State<Phone>, body: Bytes) -> Response {
 }
 
 async fn local(
-    State(p): State<Phone>,
+    State(p): State<Origin>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
-    match p.client.local(&id) {
+    match p.phone.local(&id) {
         Some(l) => ([(header::CONTENT_TYPE, l.content_type)], l.bytes).into_response(),
         None => (StatusCode::NOT_FOUND, "no such local resource").into_response(),
     }
@@ -617,7 +492,7 @@ async fn sample(axum::extract::Path(n): axum::extract::Path<String>) -> Response
 }
 
 /// A file of `--static DIR`; HTML gets the bridge injected.
-async fn static_file(State(p): State<Phone>, uri: Uri) -> Response {
+async fn static_file(State(p): State<Origin>, uri: Uri) -> Response {
     let Some(dir) = &p.config.static_dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -672,14 +547,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Ok(v) =
+        if b[i] == b'%'
+            && i + 3 <= b.len()
+            && let Ok(v) =
                 u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;

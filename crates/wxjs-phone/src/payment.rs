@@ -1,0 +1,143 @@
+//! `chooseWXPay` in the emulated app: the checks the app makes before showing an order (the
+//! 2014 `package` signed with the partner key and its SHA-1 `paySign`; or a prepay id the
+//! platform issued with its v2 or v3 `paySign`). Paying it is the platform's business
+//! ([`wxjs_sim::pay`]).
+
+use serde_json::{Map, Value};
+use wxjs_sign::{PartnerKey, PayApiKey, PaySignKey, PaySignType};
+use wxjs_sim::Sim;
+use wxjs_sim::pay::{PayForm, PendingPay};
+use wxjs_sim::state::Order;
+
+fn text<'a>(p: &'a Map<String, Value>, k: &str) -> &'a str {
+    p.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The order a v2/v3 `package` (`prepay_id=…`) names, if the platform issued it to this account.
+fn issued_order(sim: &Sim, app_id: &str, package: &str) -> Result<Order, String> {
+    let prepay = package
+        .strip_prefix("prepay_id=")
+        .ok_or("package must be prepay_id=…")?;
+    let order = sim
+        .read(|s, _| s.order(prepay).cloned())
+        .filter(|o| o.app_id == app_id)
+        .ok_or("the prepay_id was not issued by the platform for this account")?;
+    payable(sim, &order)?;
+    Ok(order)
+}
+
+/// Refuses an order that is paid already or past its `time_expire`.
+fn payable(sim: &Sim, order: &Order) -> Result<(), String> {
+    sim.read(|s, now| {
+        wxjs_sim::state::unpayable(order, s.is_paid(&order.app_id, &order.out_trade_no), now)
+    })
+    .map_or(Ok(()), Err)
+}
+
+/// The client's checks of a `getBrandWCPayRequest`. The error says what failed (for the log).
+pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<PendingPay, String> {
+    let account = sim.account(app_id).ok_or("unknown account")?;
+    let merchant = account
+        .merchant
+        .as_ref()
+        .ok_or("the account has no merchant")?;
+    let (ts, nonce, package, pay_sign) = (
+        text(p, "timeStamp"),
+        text(p, "nonceStr"),
+        text(p, "package"),
+        text(p, "paySign"),
+    );
+    if ts.is_empty() || nonce.is_empty() || package.is_empty() || pay_sign.is_empty() {
+        return Err("timeStamp, nonceStr, package and paySign are required".into());
+    }
+    match text(p, "signType") {
+        "SHA1" | "" => {
+            let parsed = wxjs_sign::parse_package(package).map_err(|e| format!("package: {e}"))?;
+            if !wxjs_sign::verify_package(package, &PartnerKey::new(merchant.partner_key.clone())) {
+                return Err("package sign does not match the partner key".into());
+            }
+            if parsed.fields.get("partner").map(String::as_str)
+                != Some(merchant.partner_id.as_str())
+            {
+                return Err("package partner is not the account's merchant".into());
+            }
+            if !wxjs_sign::verify_pay_v1(
+                app_id,
+                &PaySignKey::new(merchant.pay_sign_key.clone()),
+                nonce,
+                package,
+                ts,
+                pay_sign,
+            ) {
+                return Err("paySign does not match the paySignKey".into());
+            }
+            let f = |k: &str| parsed.fields.get(k).cloned().unwrap_or_default();
+            let time_expire = match f("time_expire").as_str() {
+                "" => None,
+                t => Some(
+                    wxjs_sim::state::parse_beijing_datetime(t)
+                        .ok_or("package time_expire is not yyyyMMddHHmmss")?,
+                ),
+            };
+            let order = Order {
+                app_id: app_id.to_owned(),
+                body: f("body"),
+                total_fee: f("total_fee")
+                    .parse()
+                    .map_err(|_| "package total_fee is not a number")?,
+                out_trade_no: f("out_trade_no"),
+                notify_url: f("notify_url"),
+                attach: f("attach"),
+                time_expire,
+            };
+            wxjs_sim::pay::check_notify_url(&order.notify_url)?;
+            payable(sim, &order)?;
+            Ok(PendingPay {
+                app_id: app_id.to_owned(),
+                form: PayForm::Package2014,
+                order,
+            })
+        }
+        st @ ("MD5" | "HMAC-SHA256") => {
+            let sign_type = PaySignType::parse(st).ok_or("signType")?;
+            let order = issued_order(sim, app_id, package)?;
+            if !wxjs_sign::verify_pay_v2(
+                app_id,
+                ts,
+                nonce,
+                package,
+                sign_type,
+                &PayApiKey::new(merchant.api_key.clone()),
+                pay_sign,
+            ) {
+                return Err("paySign does not match the API key".into());
+            }
+            Ok(PendingPay {
+                app_id: app_id.to_owned(),
+                form: PayForm::V2(sign_type),
+                order,
+            })
+        }
+        "RSA" => {
+            let order = issued_order(sim, app_id, package)?;
+            let public = wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
+                merchant.v3_private_key.clone(),
+            ))
+            .map_err(|_| "the merchant has no v3 key")?;
+            if !wxjs_sign::verify_pay_v3(app_id, ts, nonce, package, &public, pay_sign)
+                .unwrap_or(false)
+            {
+                return Err("paySign does not verify with the merchant's v3 public key".into());
+            }
+            // The notification keeps the v2 XML form: v3's encrypted JSON is not simulated.
+            Ok(PendingPay {
+                app_id: app_id.to_owned(),
+                form: PayForm::V2(PaySignType::Md5),
+                order,
+            })
+        }
+        other => Err(format!(
+            "signType {other:?} is not one of SHA1, MD5, HMAC-SHA256, RSA"
+        )),
+    }
+}

@@ -28,6 +28,7 @@
 pub mod cards;
 pub mod device;
 pub mod origin;
+pub mod pages;
 pub mod payment;
 pub mod phone;
 pub mod scan;

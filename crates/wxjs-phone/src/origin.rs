@@ -60,6 +60,8 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/result", post(result))
         .route("/__wxjs/note", post(note))
         .route("/__wxjs/events", get(events))
+        .route("/__wxjs/pages", get(pages))
+        .route("/__wxjs/reset", post(reset))
         .route("/__wxjs/user/next", post(user_next))
         .route("/__wxjs/user/tap", post(user_tap))
         .route("/__wxjs/log", get(log))
@@ -149,10 +151,18 @@ async fn info(State(p): State<Origin>) -> Response {
     axum::Json(&p.config).into_response()
 }
 
-async fn bridge_js(State(p): State<Origin>) -> Response {
+/// The bridge script; serving it opens a page session (the page is its `Referer`, updated by
+/// the page's polls), so a page is listed before its own scripts run.
+async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> Response {
+    let url = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let session = p.phone.open_page(url);
     let platform = p.phone.os();
     let settings = p.phone.settings();
     let config = json!({
+        "session": session,
         "platform": platform,
         "userAgent": platform.user_agent(),
         "recordLimitMs": settings["recordLimitMs"],
@@ -233,13 +243,36 @@ async fn note(State(p): State<Origin>, body: Bytes) -> Response {
 
 #[derive(Deserialize)]
 struct EventsQuery {
+    /// The page polling.
+    #[serde(default)]
+    session: String,
+    /// The prompts it has open.
     #[serde(default)]
     open: String,
+    /// Where it is now, when that changed.
+    url: Option<String>,
+    /// Its title, when that changed.
+    title: Option<String>,
 }
 
 async fn events(State(p): State<Origin>, Query(q): Query<EventsQuery>) -> Response {
     let open: Vec<&str> = q.open.split(',').filter(|s| !s.is_empty()).collect();
-    axum::Json(p.phone.events(&open)).into_response()
+    axum::Json(
+        p.phone
+            .events(&q.session, &open, q.url.as_deref(), q.title.as_deref()),
+    )
+    .into_response()
+}
+
+/// `GET /__wxjs/pages`: the open pages, in the order they were loaded.
+async fn pages(State(p): State<Origin>) -> Response {
+    axum::Json(p.phone.pages()).into_response()
+}
+
+/// `POST /__wxjs/reset`: forgets the app's state (see [`Phone::reset`]).
+async fn reset(State(p): State<Origin>) -> Response {
+    p.phone.reset();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /__wxjs/user/next {"api","action":"ok"|"cancel"|"fail","data"}`.
@@ -257,12 +290,14 @@ async fn user_next(State(p): State<Origin>, body: Bytes) -> Response {
 #[serde(deny_unknown_fields)]
 struct TapBody {
     menu: String,
+    /// The page (`GET /__wxjs/pages`); without it, the page loaded most recently.
+    page: Option<String>,
 }
 
 /// `POST /__wxjs/user/tap {"menu":"share:timeline"|…}`.
 async fn user_tap(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<TapBody>(&body) {
-        Ok(t) => match p.phone.tap(&t.menu) {
+        Ok(t) => match p.phone.tap(&t.menu, t.page.as_deref()) {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
             Err(m) => bad_request(m),
         },

@@ -202,6 +202,9 @@ pub struct UserAnswer {
     /// Data the answer carries (for later interfaces: a file, a choice…).
     #[serde(default)]
     pub data: Value,
+    /// The page it is for (`GET /__wxjs/pages`); without it, the page loaded most recently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 /// One call in the log.
@@ -305,8 +308,10 @@ struct State {
     /// The last log id given.
     log_seq: u64,
     answers: VecDeque<UserAnswer>,
-    taps: VecDeque<String>,
+    /// Menu events waiting, with the page they are for.
+    taps: VecDeque<(Option<String>, String)>,
     sessions_seen: VecDeque<String>,
+    pages: crate::pages::Pages,
 }
 
 /// Calls the log keeps (the oldest go first).
@@ -337,6 +342,8 @@ impl State {
 #[derive(Debug, Clone)]
 pub struct Phone {
     sim: Sim,
+    /// The system the app starts on, and returns to on [`Phone::reset`].
+    default_os: Os,
     state: Arc<Mutex<State>>,
 }
 
@@ -346,6 +353,10 @@ fn field(params: &Map<String, Value>, name: &str) -> Option<String> {
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }
+}
+
+fn no_page(id: &str) -> String {
+    format!("no open page {id:?} (GET /__wxjs/pages lists them)")
 }
 
 fn fail(name: &str, suffix: &str) -> Value {
@@ -358,12 +369,45 @@ impl Phone {
     pub fn new(sim: Sim, os: Os) -> Self {
         Self {
             sim,
+            default_os: os,
             state: Arc::new(Mutex::new(State {
                 os,
                 network: "wifi".into(),
                 ..State::default()
             })),
         }
+    }
+
+    /// Forgets the app's state: queued answers and taps, the call log, the wallet, local
+    /// files, and what waits on open calls; settings go back to their defaults. Open pages stay
+    /// open (and configured).
+    pub fn reset(&self) {
+        let mut s = self.lock();
+        let pages = std::mem::take(&mut s.pages);
+        let sessions = std::mem::take(&mut s.sessions);
+        let sessions_seen = std::mem::take(&mut s.sessions_seen);
+        let log_seq = s.log_seq;
+        *s = State {
+            os: self.default_os,
+            network: "wifi".into(),
+            pages,
+            sessions,
+            sessions_seen,
+            // Ids stay unique across resets: a late result must not close a newer call.
+            log_seq,
+            ..State::default()
+        };
+    }
+
+    /// A page is loading: its id.
+    pub fn open_page(&self, url: &str) -> String {
+        self.lock().pages.open(url)
+    }
+
+    /// The open pages, in the order they were loaded.
+    #[must_use]
+    pub fn pages(&self) -> Vec<crate::pages::PageInfo> {
+        self.lock().pages.list()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -547,6 +591,11 @@ impl Phone {
             return Err(format!("{:?} is not a JS-SDK interface", answer.api));
         }
         let mut s = self.lock();
+        if let Some(page) = &answer.page
+            && !s.pages.contains(page)
+        {
+            return Err(no_page(page));
+        }
         if s.answers.len() >= QUEUED_KEPT {
             return Err(format!(
                 "at most {QUEUED_KEPT} automated answers can wait at once; no page has taken them"
@@ -556,8 +605,8 @@ impl Phone {
         Ok(())
     }
 
-    /// Queues a menu tap.
-    pub fn tap(&self, menu: &str) -> Result<(), String> {
+    /// Queues a menu tap for `page` (`None`: the page loaded most recently).
+    pub fn tap(&self, menu: &str, page: Option<&str>) -> Result<(), String> {
         let (_, event) = MENUS.iter().find(|(m, _)| *m == menu).ok_or_else(|| {
             format!(
                 "menu must be one of {}, not {menu:?}",
@@ -565,27 +614,49 @@ impl Phone {
             )
         })?;
         let mut s = self.lock();
+        if let Some(page) = page
+            && !s.pages.contains(page)
+        {
+            return Err(no_page(page));
+        }
         if s.taps.len() >= QUEUED_KEPT {
             return Err(format!(
                 "at most {QUEUED_KEPT} taps can wait at once; no page has taken them"
             ));
         }
-        s.taps.push_back((*event).to_owned());
+        s.taps
+            .push_back((page.map(str::to_owned), (*event).to_owned()));
         Ok(())
     }
 
-    /// Pending taps, and automated answers for the prompts a page has open (both consumed).
+    /// What page `session` is to do now: the taps and automated answers addressed to it (for
+    /// the prompts it has open), both consumed. The page reports where it is when that changed.
     #[must_use]
-    pub fn events(&self, open: &[&str]) -> Value {
+    pub fn events(
+        &self,
+        session: &str,
+        open: &[&str],
+        url: Option<&str>,
+        title: Option<&str>,
+    ) -> Value {
         let mut s = self.lock();
-        let taps: Vec<String> = s.taps.drain(..).collect();
+        s.pages.seen(session, url, title);
+        let State { taps, pages, .. } = &mut *s;
+        let mut mine = Vec::new();
+        taps.retain(|(to, event)| {
+            let take = pages.addressed(to.as_deref(), session);
+            if take {
+                mine.push(event.clone());
+            }
+            !take
+        });
+        let taps = mine;
         let mut answers = Vec::new();
         for api in open {
-            if let Some(i) = s
-                .answers
-                .iter()
-                .position(|a| a.api == *api || a.api == wx_name(api))
-            {
+            if let Some(i) = s.answers.iter().position(|a| {
+                (a.api == *api || a.api == wx_name(api))
+                    && s.pages.addressed(a.page.as_deref(), session)
+            }) {
                 answers.extend(s.answers.remove(i));
             }
         }
@@ -847,9 +918,12 @@ impl Phone {
         // A prompt this call opens may already have its automated answer.
         let answer = if result.is_none() {
             let wx = wx_name(name);
+            let session = req.session.as_str();
             s.answers
                 .iter()
-                .position(|a| a.api == wx || a.api == name)
+                .position(|a| {
+                    (a.api == wx || a.api == name) && s.pages.addressed(a.page.as_deref(), session)
+                })
                 .and_then(|i| s.answers.remove(i))
         } else {
             None
@@ -1182,23 +1256,93 @@ mod bounds {
             "ids keep counting"
         );
         for _ in 0..QUEUED_KEPT {
-            c.tap("share:timeline").unwrap();
+            c.tap("share:timeline", None).unwrap();
             c.push_answer(UserAnswer {
                 api: "chooseImage".into(),
                 action: "ok".into(),
                 data: Value::Null,
+                page: None,
             })
             .unwrap();
         }
-        assert!(c.tap("share:timeline").unwrap_err().contains("at most"));
+        assert!(
+            c.tap("share:timeline", None)
+                .unwrap_err()
+                .contains("at most")
+        );
         assert!(
             c.push_answer(UserAnswer {
                 api: "chooseImage".into(),
                 action: "ok".into(),
                 data: Value::Null,
+                page: None,
             })
             .unwrap_err()
             .contains("at most")
         );
+    }
+
+    /// Two pages open at once: automation addressed to one page reaches only that page, and
+    /// unaddressed automation goes to the page loaded most recently.
+    #[test]
+    fn taps_and_answers_went_to_whichever_page_polled_first() {
+        let sim = Sim::new(&wxjs_sim::SimConfig::default(), None).unwrap();
+        let c = Phone::new(sim, Os::Android);
+        let a = c.open_page("http://localhost/a");
+        let b = c.open_page("http://localhost/b");
+        let answer = |page: Option<&str>, action: &str| UserAnswer {
+            api: "chooseImage".into(),
+            action: action.into(),
+            data: Value::Null,
+            page: page.map(str::to_owned),
+        };
+        c.push_answer(answer(Some(&a), "cancel")).unwrap();
+        c.push_answer(answer(None, "ok")).unwrap();
+        c.tap("share:timeline", Some(&a)).unwrap();
+        c.tap("share:qq", None).unwrap();
+        // Page b polls first: it takes only what is for it (unaddressed: it is the newest).
+        let eb = c.events(&b, &["chooseImage"], None, Some("B"));
+        assert_eq!(eb["taps"], json!(["menu:share:qq"]));
+        assert_eq!(eb["answers"][0]["action"], "ok");
+        assert_eq!(eb["answers"].as_array().unwrap().len(), 1);
+        let ea = c.events(&a, &["chooseImage"], Some("http://localhost/a#2"), None);
+        assert_eq!(ea["taps"], json!(["menu:share:timeline"]));
+        assert_eq!(ea["answers"][0]["action"], "cancel");
+        let pages = c.pages();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].url, "http://localhost/a#2");
+        assert_eq!(pages[1].title, "B");
+        assert!(
+            c.tap("share:qq", Some("nope"))
+                .unwrap_err()
+                .contains("no open page")
+        );
+        assert!(
+            c.push_answer(answer(Some("nope"), "ok"))
+                .unwrap_err()
+                .contains("no open page")
+        );
+    }
+
+    #[test]
+    fn reset_forgets_the_app_s_state_and_keeps_open_pages() {
+        let sim = Sim::new(&wxjs_sim::SimConfig::default(), None).unwrap();
+        let c = Phone::new(sim, Os::Ios);
+        let page = c.open_page("http://localhost/");
+        c.note(&page, "tap", json!({}));
+        c.set(Some("android"), Some("4g")).unwrap();
+        c.set_record_limit(1000).unwrap();
+        c.tap("share:qq", None).unwrap();
+        c.add_local(crate::device::sample_png(0).into()).unwrap();
+        let last = c.log().last().unwrap().id;
+        c.reset();
+        assert!(c.log().is_empty());
+        assert_eq!(c.os(), Os::Ios);
+        assert_eq!(c.settings()["networkType"], "wifi");
+        assert_eq!(c.settings()["recordLimitMs"], 60_000);
+        assert_eq!(c.events(&page, &[], None, None)["taps"], json!([]));
+        assert_eq!(c.pages().len(), 1);
+        c.note(&page, "tap", json!({}));
+        assert!(c.log()[0].id > last, "ids stay unique across resets");
     }
 }

@@ -19,7 +19,8 @@
   } catch (e) {
     /* a browser that refuses: the page will see itself outside WeChat */
   }
-  var session = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  // The page's id, given by the phone origin when it served this script (GET /__wxjs/pages).
+  var session = CONFIG.session || Math.random().toString(36).slice(2) + Date.now().toString(36);
   var landingUrl = window.location.href;
   var handlers = {};
   var openPrompts = {}; // wx api → resolve(action)
@@ -801,10 +802,15 @@
   window.__wxjsClient = { session: session, landingUrl: landingUrl, calls: calls, menu: menuState, platform: CONFIG.platform };
 
   // Taps and automated answers, from the phone origin.
+  var reported = { url: null, title: null };
   function poll() {
     var open = Object.keys(openPrompts).join(",");
+    var query = "session=" + encodeURIComponent(session) + "&open=" + encodeURIComponent(open);
+    // Where the page is, when that changed (pushState, a new title).
+    if (window.location.href !== reported.url) query += "&url=" + encodeURIComponent((reported.url = window.location.href));
+    if (document.title !== reported.title) query += "&title=" + encodeURIComponent((reported.title = document.title));
     window
-      .fetch("/__wxjs/events?session=" + session + "&open=" + encodeURIComponent(open))
+      .fetch("/__wxjs/events?" + query)
       .then(function (r) {
         return r.json();
       })

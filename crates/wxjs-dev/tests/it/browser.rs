@@ -347,10 +347,17 @@ async fn shares_through_the_menu_and_menu_items() {
             post(format!("{phone}/__wxjs/user/tap"), json!({"menu": menu})).await;
             tokio::time::sleep(Duration::from_millis(600)).await;
             let fired = events(c).await.len() > before;
-            // Drop an unused automated answer.
-            reqwest::get(format!("{phone}/__wxjs/events?open=onMenuShareTimeline"))
+            // Drop an unused automated answer (as the page would take it).
+            let page = c
+                .execute("return window.__wxjsClient.session", vec![])
                 .await
                 .unwrap();
+            reqwest::get(format!(
+                "{phone}/__wxjs/events?session={}&open=onMenuShareTimeline",
+                page.as_str().unwrap()
+            ))
+            .await
+            .unwrap();
             fired
         }
     };
@@ -2198,6 +2205,162 @@ async fn the_wallet_lagged_the_page_s_add_card_callback() {
             .unwrap();
         assert_eq!(seen, json!(round + 1), "round {round}");
     }
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// The page id the phone origin gave the page in the current window.
+async fn page_id(c: &Client) -> String {
+    c.execute("return window.__wxjsClient.session", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// With two pages open at once, taps and automated answers went to whichever page polled
+/// first. Each page is a session now: automation addressed to one reaches only that one, and
+/// unaddressed automation goes to the page loaded most recently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taps_and_answers_went_to_whichever_page_polled_first() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    let window_a = c.window().await.unwrap();
+    let a = page_id(&c).await;
+    let window_b = c.new_window(true).await.unwrap().handle;
+    c.switch_to_window(window_b.clone()).await.unwrap();
+    c.goto(&format!("{base}/suite.html?scenario=good&tab=b"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let b = page_id(&c).await;
+    assert_ne!(a, b);
+
+    // Both are listed, in the order they were loaded, with their URL and title.
+    let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = pages.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [a.as_str(), b.as_str()], "{pages:?}");
+    assert!(
+        pages[1]["url"].as_str().unwrap().ends_with("tab=b"),
+        "{pages:?}"
+    );
+    assert_eq!(pages[0]["title"], "wxjs browser suite");
+
+    // Answers for each page, queued A first: page B, asking first, still gets its own.
+    for (page, action) in [(&a, "cancel"), (&b, "ok")] {
+        let res = post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": "chooseImage", "action": action, "page": page}),
+        )
+        .await;
+        assert_eq!(res.status(), 204);
+    }
+    let on_b = call_wx(&c, "chooseImage", json!({})).await;
+    assert_eq!(on_b["cb"], "success", "{on_b}");
+    c.switch_to_window(window_a.clone()).await.unwrap();
+    let on_a = call_wx(&c, "chooseImage", json!({})).await;
+    assert_eq!(on_a["cb"], "cancel", "{on_a}");
+
+    // A menu tap for page A fires on A only; an unaddressed one goes to B, loaded last.
+    let register = "window.__shared = []; wx.onMenuShareTimeline({ title: 't', success: function () { window.__shared.push('shared'); } });";
+    for window in [&window_b, &window_a] {
+        c.switch_to_window(window.clone()).await.unwrap();
+        c.execute(register, vec![]).await.unwrap();
+    }
+    let shared = |window: &fantoccini::wd::WindowHandle| {
+        let c = &c;
+        let window = window.clone();
+        async move {
+            c.switch_to_window(window).await.unwrap();
+            c.execute("return window.__shared.length", vec![])
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap()
+        }
+    };
+    for (page, expect_a, expect_b) in [(Some(&a), 1, 0), (None, 1, 1)] {
+        let mut next = json!({"api": "onMenuShareTimeline", "action": "ok"});
+        let mut tap = json!({"menu": "share:timeline"});
+        if let Some(page) = page {
+            next["page"] = json!(page);
+            tap["page"] = json!(page);
+        }
+        assert_eq!(
+            post(format!("{phone}/__wxjs/user/next"), next)
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            post(format!("{phone}/__wxjs/user/tap"), tap).await.status(),
+            204
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (on_a, on_b) = (shared(&window_a).await, shared(&window_b).await);
+            if (on_a, on_b) == (expect_a, expect_b) {
+                break;
+            }
+            assert!(
+                on_a <= expect_a && on_b <= expect_b && Instant::now() < deadline,
+                "page {page:?}: A shared {on_a}, B shared {on_b}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    // An unknown page is a clear error.
+    let res = post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:timeline", "page": "nope"}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no open page"),
+        "{body}"
+    );
+
+    // Reset forgets the log and the queues; the pages stay open.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseImage", "action": "ok"}),
+    )
+    .await;
+    let res = reqwest::Client::new()
+        .post(format!("{phone}/__wxjs/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(log.is_empty(), "{log:?}");
+    let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2);
     c.close().await.unwrap();
     child.stop().await;
 }

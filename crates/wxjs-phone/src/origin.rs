@@ -531,7 +531,9 @@ async fn static_file(State(p): State<Origin>, uri: Uri) -> Response {
     let Some(dir) = &p.config.static_dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let rel = percent_decode(uri.path().trim_start_matches('/'));
+    let rel = percent_encoding::percent_decode_str(uri.path().trim_start_matches('/'))
+        .decode_utf8_lossy()
+        .into_owned();
     let rel = Path::new(&rel);
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return StatusCode::NOT_FOUND.into_response();
@@ -575,26 +577,6 @@ async fn static_file(State(p): State<Origin>, uri: Uri) -> Response {
         _ => "application/octet-stream",
     };
     ([(header::CONTENT_TYPE, ct)], bytes).into_response()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 3 <= b.len()
-            && let Ok(v) =
-                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

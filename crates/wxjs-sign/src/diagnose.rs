@@ -430,20 +430,8 @@ fn html_unescape(url: &str) -> String {
 }
 
 fn percent_decode_utf8(url: &str) -> Result<String, ()> {
-    let bytes = url.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            let h = std::str::from_utf8(&bytes[i + 1..i + 3]).map_err(|_| ())?;
-            out.push(u8::from_str_radix(h, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ())
+    let bytes = crate::package::percent_decode_strict(url).ok_or(())?;
+    String::from_utf8(bytes).map_err(|_| ())
 }
 
 fn message(kind: &FindingKind) -> String {

@@ -213,7 +213,8 @@ pub fn parse_package(package: &str) -> Result<ParsedPackage, PackageError> {
             .split_once('=')
             .ok_or(PackageError::Malformed("a field without '='"))?;
         check_name(k)?;
-        let bytes = percent_decode(v).ok_or(PackageError::Malformed("bad percent-escape"))?;
+        let bytes =
+            percent_decode_strict(v).ok_or(PackageError::Malformed("bad percent-escape"))?;
         if raw.insert(k.to_owned(), bytes).is_some() {
             return Err(PackageError::Malformed("a field given twice"));
         }
@@ -263,37 +264,35 @@ fn check_name(name: &str) -> Result<(), PackageError> {
     Ok(())
 }
 
-/// Percent-encodes bytes as JavaScript's `encodeURIComponent` does: everything except
-/// `A–Z a–z 0–9 - _ . ! ~ * ' ( )`, as `%XX` with upper-case hex.
+/// What JavaScript's `encodeURIComponent` escapes: everything except
+/// `A–Z a–z 0–9 - _ . ! ~ * ' ( )`.
+const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Percent-encodes bytes as JavaScript's `encodeURIComponent` does, as `%XX` with upper-case
+/// hex.
 pub fn encode_uri_component(bytes: &[u8], out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
+    out.extend(percent_encoding::percent_encode(bytes, URI_COMPONENT));
 }
 
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
+/// Decodes `%XX` escapes, refusing a `%` that is not followed by two hex digits.
+pub(crate) fn percent_decode_strict(s: &str) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(out)
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    well_formed.then(|| percent_encoding::percent_decode(bytes).collect())
 }
 
 #[cfg(test)]
@@ -366,5 +365,20 @@ mod tests {
             &key
         ));
         assert!(!verify_package(&p.package, &PartnerKey::new("other")));
+    }
+
+    /// `u8::from_str_radix` takes a sign: the hand-written decoders read `%+1` as byte 1.
+    #[test]
+    fn percent_plus_one_was_read_as_byte_one() {
+        assert_eq!(super::percent_decode_strict("a%+1"), None);
+        assert_eq!(super::percent_decode_strict("a%-1"), None);
+        assert_eq!(super::percent_decode_strict("a%4"), None);
+        assert_eq!(
+            super::percent_decode_strict("a%41%e6%B4%bb+"),
+            Some("aA活+".as_bytes().to_vec())
+        );
+        let mut out = String::new();
+        super::encode_uri_component("a b-_.!~*'()&活".as_bytes(), &mut out);
+        assert_eq!(out, "a%20b-_.!~*'()%26%E6%B4%BB");
     }
 }

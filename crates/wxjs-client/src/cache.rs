@@ -25,8 +25,10 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+
+use parking_lot::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -128,16 +130,13 @@ impl Slot {
     fn valid(&self, now: u64) -> Option<Stored> {
         self.local
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
             .filter(|s| s.is_valid(now))
             .cloned()
     }
 
-    fn gate(&self) -> std::sync::MutexGuard<'_, Gate> {
-        self.gate
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn gate(&self) -> parking_lot::MutexGuard<'_, Gate> {
+        self.gate.lock()
     }
 }
 
@@ -349,13 +348,7 @@ impl Credentials {
         let mut out = Vec::new();
         for app in self.inner.apps.values() {
             for kind in Kind::ALL {
-                if let Some(s) = app
-                    .slot(kind)
-                    .local
-                    .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .as_ref()
-                {
+                if let Some(s) = app.slot(kind).local.read().as_ref() {
                     out.push(CachedInfo {
                         app_id: app.id.clone(),
                         kind,
@@ -376,15 +369,7 @@ impl Credentials {
         self.inner
             .apps
             .get(app_id)
-            .map(|a| {
-                a.slot(kind)
-                    .previous
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .iter()
-                    .cloned()
-                    .collect()
-            })
+            .map(|a| a.slot(kind).previous.lock().iter().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -460,11 +445,7 @@ impl Credentials {
     ) -> Result<bool, CredentialError> {
         let app = self.app(app_id)?;
         {
-            let mut local = app
-                .slot(Kind::AccessToken)
-                .local
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut local = app.slot(Kind::AccessToken).local.write();
             if local.as_ref().is_some_and(|s| s.value == token) {
                 *local = None;
             }
@@ -579,16 +560,9 @@ impl Credentials {
         } else {
             0
         };
-        let replaced = slot
-            .local
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .replace(s.clone());
+        let replaced = slot.local.write().replace(s.clone());
         if let Some(old) = replaced.filter(|o| o.value != s.value) {
-            let mut prev = slot
-                .previous
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut prev = slot.previous.lock();
             prev.retain(|v| *v != old.value && *v != s.value);
             prev.push_front(old.value);
             prev.truncate(PREVIOUS_KEPT);

@@ -1,7 +1,7 @@
 //! Counters of the credential layer, read by the service's `/metrics`.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters; cheap to update from any task.
@@ -28,21 +28,11 @@ pub struct MetricsSnapshot {
 
 impl Metrics {
     pub(crate) fn call(&self, endpoint: &'static str, outcome: String) {
-        *self
-            .calls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((endpoint, outcome))
-            .or_default() += 1;
+        *self.calls.lock().entry((endpoint, outcome)).or_default() += 1;
     }
 
     pub(crate) fn refresh(&self, kind: &'static str, outcome: &'static str) {
-        *self
-            .refreshes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((kind, outcome))
-            .or_default() += 1;
+        *self.refreshes.lock().entry((kind, outcome)).or_default() += 1;
     }
 
     pub(crate) fn quota_block(&self) {
@@ -60,14 +50,12 @@ impl Metrics {
             platform_calls: self
                 .calls
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .iter()
                 .map(|((e, o), n)| ((*e).to_owned(), o.clone(), *n))
                 .collect(),
             refreshes: self
                 .refreshes
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .iter()
                 .map(|((k, o), n)| ((*k).to_owned(), (*o).to_owned(), *n))
                 .collect(),

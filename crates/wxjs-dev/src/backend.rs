@@ -20,7 +20,7 @@ struct Backend {
     app_id: String,
     api_key: Option<String>,
     http: reqwest::Client,
-    received: std::sync::Arc<std::sync::Mutex<Received>>,
+    received: std::sync::Arc<parking_lot::Mutex<Received>>,
 }
 
 /// The demo back end's routes, to merge into the phone origin: `GET /__wxjs/demo/media/{id}`
@@ -132,10 +132,7 @@ async fn notify(
         .filter(|kv| kv.starts_with("failures="))
         .collect::<Vec<_>>()
         .join("");
-    let mut r = p
-        .received
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut r = p.received.lock();
     let failed = r
         .failures
         .entry(format!("{key}|{}", q.failures))
@@ -159,9 +156,6 @@ async fn notify(
 }
 
 async fn notifications(State(p): State<Backend>) -> Response {
-    let r = p
-        .received
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let r = p.received.lock();
     axum::Json(&r.notifications).into_response()
 }

@@ -1,9 +1,9 @@
 //! HTTP metrics and the Prometheus text exposition of `/metrics`: requests by route and status,
 //! a latency histogram, platform calls, refreshes, quota blocks and credential ages.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -35,10 +35,7 @@ pub struct HttpMetrics {
 impl HttpMetrics {
     /// Records one request.
     pub fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
-        let mut routes = self
-            .routes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut routes = self.routes.lock();
         let r = match routes.get_mut(route) {
             Some(r) => r,
             None => routes.entry(route.to_owned()).or_default(),
@@ -69,10 +66,7 @@ pub fn render(http: &HttpMetrics, creds: &wxjs_client::Credentials) -> String {
         out,
         "# HELP wxjs_http_requests_total HTTP requests by route, method and status.\n# TYPE wxjs_http_requests_total counter"
     );
-    let routes = http
-        .routes
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let routes = http.routes.lock();
     for (route, r) in routes.iter() {
         for ((method, status), n) in &r.requests {
             let _ = writeln!(

@@ -8,7 +8,9 @@
 //! it counted as accepted, never the answer's text.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use crate::sim::Sim;
@@ -64,11 +66,7 @@ pub(crate) async fn deliver_forever(sim: Sim) {
             let Ok(permit) = slots.clone().try_acquire_owned() else {
                 break; // all slots busy: the rest waits for the next round
             };
-            if !in_flight
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(n.id)
-            {
+            if !in_flight.lock().insert(n.id) {
                 continue; // its delivery is still running
             }
             let (sim, http, in_flight) = (sim.clone(), http.clone(), in_flight.clone());
@@ -76,10 +74,7 @@ pub(crate) async fn deliver_forever(sim: Sim) {
                 let (ok, response) = deliver(&http, &n).await;
                 tracing::info!(target: "wxjs_sim", notification = n.id, out_trade_no = %n.out_trade_no, attempt = n.attempts + 1, ok, "payment notification");
                 sim.update(|s, now| s.delivered(n.id, ok, response, now));
-                in_flight
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(&n.id);
+                in_flight.lock().remove(&n.id);
                 drop(permit);
             });
         }

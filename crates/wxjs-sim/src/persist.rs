@@ -5,9 +5,9 @@
 //! it is on disk: it survives `kill -9` (WAL, `synchronous = NORMAL`: durable against a crash of
 //! the process; a power cut may lose the last transactions). Media bytes have their own table.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use bytes::Bytes;
 use rusqlite::{Connection, params};
@@ -181,10 +181,8 @@ fn write(tx: &rusqlite::Transaction<'_>, changes: &[Change]) -> rusqlite::Result
 }
 
 impl Persister {
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn conn(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        self.conn.lock()
     }
 
     fn run(

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 use wxjs_platform::ticket::TicketType;
@@ -102,10 +104,7 @@ impl Sim {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the state as consistent as each step made it.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.state.lock()
     }
 
     /// Runs `f` on the state at the current time, then writes the records it changed: when
@@ -117,11 +116,7 @@ impl Sim {
         let expired = state.prune(now);
         state.set_clock_offset(self.inner.clock.offset());
         {
-            let persister = self
-                .inner
-                .persister
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let persister = self.inner.persister.lock();
             match persister.as_ref() {
                 // Written under the state's lock, so the store sees changes in their order.
                 Some(p) => {
@@ -136,22 +131,12 @@ impl Sim {
         }
         drop(state);
         if !expired.is_empty() {
-            let mut media = self
-                .inner
-                .media
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut media = self.inner.media.lock();
             for id in &expired {
                 media.remove(id);
             }
             drop(media);
-            if let Some(p) = self
-                .inner
-                .persister
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .as_ref()
-            {
+            if let Some(p) = self.inner.persister.lock().as_ref() {
                 p.delete_media(&expired);
             }
         }
@@ -178,18 +163,8 @@ impl Sim {
 
     /// Stores a medium's bytes.
     pub fn put_media_bytes(&self, id: &str, bytes: Bytes) {
-        self.inner
-            .media
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id.to_owned(), bytes.clone());
-        if let Some(p) = self
-            .inner
-            .persister
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
+        self.inner.media.lock().insert(id.to_owned(), bytes.clone());
+        if let Some(p) = self.inner.persister.lock().as_ref() {
             p.put_media(id, &bytes);
         }
     }
@@ -197,12 +172,7 @@ impl Sim {
     /// A medium's bytes.
     #[must_use]
     pub fn media_bytes(&self, id: &str) -> Option<Bytes> {
-        self.inner
-            .media
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned()
+        self.inner.media.lock().get(id).cloned()
     }
 
     /// Forgets everything: tokens, tickets, quotas, stats, faults, codes, media, and the clock's
@@ -210,34 +180,18 @@ impl Sim {
     pub fn reset(&self) {
         let mut state = self.lock();
         self.inner.clock.set_offset(0);
-        self.inner
-            .media
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        self.inner.media.lock().clear();
         let seq = state.notification_seq();
         *state = State::default();
         // Ids of notifications still being delivered must not name new ones.
         state.continue_notifications_after(seq);
-        if let Some(p) = self
-            .inner
-            .persister
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
+        if let Some(p) = self.inner.persister.lock().as_ref() {
             p.clear();
         }
     }
 
     /// Stops persisting (every change is already on disk). Call once serving has stopped.
     pub fn close(&self) {
-        drop(
-            self.inner
-                .persister
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take(),
-        );
+        drop(self.inner.persister.lock().take());
     }
 }

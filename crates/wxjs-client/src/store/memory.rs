@@ -2,7 +2,9 @@
 //! caches in one process can stand in for instances sharing a store.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use super::{CredentialStore, Kind, Stored, wall_ms};
@@ -28,10 +30,7 @@ impl MemoryStore {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Maps) -> R) -> R {
-        f(&mut self
-            .maps
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut self.maps.lock())
     }
 }
 

@@ -616,10 +616,9 @@ impl Credentials {
         if e.is_quota() {
             let now = self.now();
             g.quota_until = if e.errcode() == Some(ErrCode::DailyQuota) {
-                // Daily quotas reset at midnight Beijing time (UTC+8).
-                ((now + 8 * 3600) / 86_400 + 1) * 86_400 - 8 * 3600
+                wxjs_platform::quota::next_beijing_midnight(now)
             } else {
-                (now / 60 + 1) * 60
+                wxjs_platform::quota::next_minute(now)
             };
             self.inner.metrics.quota_block();
             tracing::warn!(

@@ -10,6 +10,7 @@ mod error;
 pub mod jsapi;
 pub mod media;
 pub mod oauth;
+pub mod quota;
 pub mod stable_token;
 pub mod ticket;
 pub mod token;

@@ -432,11 +432,10 @@ impl std::fmt::Debug for UserGrant {
     }
 }
 
-/// The Beijing (UTC+8) day number of a time: quotas reset at Beijing midnight.
-#[must_use]
-pub fn beijing_day(now: u64) -> u64 {
-    (now + 8 * 3600) / 86_400
-}
+pub use wxjs_platform::quota::beijing_day;
+
+/// Beijing's offset from UTC, signed for date arithmetic.
+const BEIJING_OFFSET: i64 = wxjs_platform::quota::BEIJING_OFFSET_SECS as i64;
 
 /// The Beijing month as `year * 12 + month - 1`.
 #[must_use]
@@ -449,7 +448,7 @@ pub fn beijing_month(now: u64) -> u64 {
 #[must_use]
 pub fn beijing_datetime(now: u64) -> String {
     let (y, m, d) = civil(beijing_day(now));
-    let secs = (now + 8 * 3600) % 86_400;
+    let secs = (now + wxjs_platform::quota::BEIJING_OFFSET_SECS) % 86_400;
     format!(
         "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
         secs / 3600,
@@ -478,7 +477,7 @@ pub fn parse_beijing_datetime(text: &str) -> Option<u64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss - 8 * 3600;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss - BEIJING_OFFSET;
     u64::try_from(secs).ok()
 }
 
@@ -1489,7 +1488,7 @@ mod tests {
         }
         assert_eq!(s.grant_token(&a, T0).unwrap_err().code, ErrCode::DailyQuota);
         // The next Beijing day has a fresh quota.
-        let next_day = (beijing_day(T0) + 1) * 86_400 - 8 * 3600;
+        let next_day = wxjs_platform::quota::next_beijing_midnight(T0);
         assert!(s.grant_token(&a, next_day).is_ok());
         for _ in 0..199 {
             s.grant_token(&a, next_day).unwrap();

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use wxjs_platform::jsapi;
 use wxjs_platform::ticket::TicketType;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
@@ -63,104 +64,32 @@ pub const MENUS: [(&str, &str); 5] = [
     ("share:QZone", "menu:share:QZone"),
 ];
 
-/// Share invokes and the wx interface (and menu event) they belong to.
-const SHARES: [(&str, &str, &str); 5] = [
-    (
-        "shareTimeline",
-        "onMenuShareTimeline",
-        "menu:share:timeline",
-    ),
-    (
-        "sendAppMessage",
-        "onMenuShareAppMessage",
-        "menu:share:appmessage",
-    ),
-    ("shareQQ", "onMenuShareQQ", "menu:share:qq"),
-    ("shareWeiboApp", "onMenuShareWeibo", "menu:share:weiboApp"),
-    ("shareQZone", "onMenuShareQZone", "menu:share:QZone"),
-];
-
-/// Bridge names that differ from the wx names.
-const BRIDGE_NAMES: [(&str, &str); 7] = [
-    ("preVerifyJSAPI", "config"),
-    ("imagePreview", "previewImage"),
-    ("geoLocation", "getLocation"),
-    ("openProductViewWithPid", "openProductSpecificView"),
-    ("batchAddCard", "addCard"),
-    ("batchViewCard", "openCard"),
-    ("getBrandWCPayRequest", "chooseWXPay"),
-];
-
 /// Local files (photos, recordings) the phone holds at most.
 pub const MAX_LOCALS: usize = 500;
 /// Bytes of local files the phone holds at most.
 pub const MAX_LOCAL_BYTES: usize = 64 << 20;
 
-/// Interfaces this client carries out. The others answer `function not exist`, as a client
-/// without them does.
-pub const IMPLEMENTED: [&str; 35] = [
-    "startRecord",
-    "stopRecord",
-    "playVoice",
-    "pauseVoice",
-    "stopVoice",
-    "uploadVoice",
-    "downloadVoice",
-    "translateVoice",
-    "scanQRCode",
-    "batchAddCard",
-    "chooseCard",
-    "batchViewCard",
-    "getBrandWCPayRequest",
-    "chooseImage",
-    "imagePreview",
-    "uploadImage",
-    "downloadImage",
-    "geoLocation",
-    "openLocation",
-    "checkJsApi",
-    "shareTimeline",
-    "sendAppMessage",
-    "shareQQ",
-    "shareWeiboApp",
-    "shareQZone",
-    "hideOptionMenu",
-    "showOptionMenu",
-    "hideMenuItems",
-    "showMenuItems",
-    "hideAllNonBaseMenuItem",
-    "showAllNonBaseMenuItem",
-    "closeWindow",
-    "getNetworkType",
-    "openProductViewWithPid",
-    "preVerifyJSAPI",
-];
-
-/// Events this client fires (registered with `WeixinJSBridge.on`), which `checkJsApi` reports
-/// like the calls.
-pub const EVENTS: [&str; 2] = ["onVoiceRecordEnd", "onVoicePlayEnd"];
+/// Whether this app carries out the bridge call `name` (every interface of the table, and the
+/// base calls `checkJsApi` and `preVerifyJSAPI`). The others answer `function not exist`, as an
+/// app without them does.
+fn implemented(name: &str) -> bool {
+    matches!(name, "checkJsApi" | "preVerifyJSAPI") || jsapi::by_invoke(name).is_some()
+}
 
 /// The wx interface of a bridge call (a share invoke counts as its `onMenuShare*`).
 #[must_use]
 pub fn wx_name(bridge: &str) -> &str {
-    if let Some((_, wx, _)) = SHARES.iter().find(|(b, _, _)| *b == bridge) {
-        return wx;
+    match bridge {
+        "preVerifyJSAPI" => "config",
+        _ => jsapi::by_invoke(bridge).map_or(bridge, |i| i.wx),
     }
-    BRIDGE_NAMES
-        .iter()
-        .find(|(b, _)| *b == bridge)
-        .map_or(bridge, |(_, wx)| wx)
 }
 
-/// The name a wx interface goes by in `verifyJsApiList`.
+/// The name a bridge call goes by in `verifyJsApiList`.
 fn listed_name(bridge: &str) -> &str {
-    if let Some((_, _, menu)) = SHARES.iter().find(|(b, _, _)| *b == bridge) {
-        return menu;
-    }
-    bridge
+    jsapi::by_invoke(bridge).map_or(bridge, |i| i.bridge.listed())
 }
 
-/// What a page asks the client to do.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvokeRequest {
@@ -1150,9 +1079,10 @@ impl Phone {
                 let mut result = Map::new();
                 if let Some(Value::Array(list)) = params.get("jsApiList") {
                     for api in list.iter().filter_map(Value::as_str) {
-                        let supported = IMPLEMENTED.contains(&api)
-                            || EVENTS.contains(&api)
-                            || SHARES.iter().any(|(_, _, menu)| *menu == api);
+                        // Names as the page lists them to the bridge: invokes, events, menu
+                        // events.
+                        let supported = implemented(api)
+                            || jsapi::INTERFACES.iter().any(|i| i.bridge.listed() == api);
                         result.insert(api.to_owned(), Value::Bool(supported));
                     }
                 }
@@ -1169,7 +1099,7 @@ impl Phone {
                 "offline" => json!({ "err_msg": "network_type:fail" }),
                 sub => json!({ "err_msg": "network_type:wwan", "subtype": sub }),
             }),
-            n if !IMPLEMENTED.contains(&n) => {
+            n if !implemented(n) => {
                 Some(json!({ "err_msg": format!("{n}:fail_function_not_exist") }))
             }
             _ => None,

@@ -1,7 +1,7 @@
-//! Cards in the emulated client: `addCard` checks each `cardExt` signature (the card api_ticket
+//! Cards in the emulated app: `addCard` checks each `cardExt` signature (the card api_ticket
 //! form, or the 2014 appsecret form) and adds the accepted cards to the simulated user's wallet;
 //! `chooseCard` checks `cardSign` — a wrong one yields an empty list, not an error, as the real
-//! client does — and offers the wallet's matching cards; `openCard` shows cards.
+//! app does — and offers the wallet's matching cards; `openCard` shows cards.
 
 use serde_json::{Map, Value, json};
 use wxjs_platform::ticket::TicketType;
@@ -102,7 +102,7 @@ pub fn check_choose(sim: &Sim, params: &Map<String, Value>) -> bool {
     )
 }
 
-/// A wallet card as the client's UI shows it, with the encrypted code `chooseCard` returns.
+/// A wallet card as the app's UI shows it, with the encrypted code `chooseCard` returns.
 #[must_use]
 pub fn shown(card: &WalletCard) -> Value {
     use base64::Engine as _;

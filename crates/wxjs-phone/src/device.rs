@@ -1,4 +1,4 @@
-//! The emulated client's devices: the location fix (with the real WGS-84 → GCJ-02 conversion),
+//! The emulated app's devices: the location fix (with the real WGS-84 → GCJ-02 conversion),
 //! local resources (what `chooseImage` and `downloadImage` give a page, usable as `<img src>`),
 //! and the built-in sample photos.
 

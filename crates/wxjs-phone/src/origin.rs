@@ -1,6 +1,6 @@
 //! The phone origin of `wxjs dev`: where the page lives. It serves the demo page at `/` (or the
-//! user's files with `--static DIR`) with the emulated client injected as the first script of
-//! every HTML page, the `wx` library at `/jweixin-1.0.0.js`, and the emulated client's
+//! user's files with `--static DIR`) with the emulated app injected as the first script of
+//! every HTML page, the `wx` library at `/jweixin-1.0.0.js`, and the emulated app's
 //! endpoints under `/__wxjs/`.
 
 use std::path::{Component, Path, PathBuf};

@@ -34,7 +34,7 @@ fn payable(sim: &Sim, order: &Order) -> Result<(), String> {
     .map_or(Ok(()), Err)
 }
 
-/// The client's checks of a `getBrandWCPayRequest`. The error says what failed (for the log).
+/// the app's checks of a `getBrandWCPayRequest`. The error says what failed (for the log).
 pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<PendingPay, String> {
     let account = sim.account(app_id).ok_or("unknown account")?;
     let merchant = account

@@ -15,7 +15,7 @@ use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed}
 
 use wxjs_sim::Sim;
 
-/// Which client the page runs in: decides the user agent, which URL signatures are checked
+/// Which system the page runs in: decides the user agent, which URL signatures are checked
 /// against, and which results arrive as JSON strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -52,7 +52,7 @@ impl Os {
     }
 }
 
-/// The network type the client reports.
+/// The network type the app reports.
 pub const NETWORK_TYPES: [&str; 5] = ["wifi", "2g", "3g", "4g", "offline"];
 
 /// The menus automation can tap, and the bridge events they fire.
@@ -106,13 +106,13 @@ pub struct InvokeRequest {
     pub params: Map<String, Value>,
 }
 
-/// The client's decision on an invoke.
+/// the app's decision on an invoke.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct InvokeAnswer {
     /// The log entry.
     pub id: u64,
-    /// The final result, when the client decides without the person.
+    /// The final result, when the app decides without the person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
     /// An automated answer to the prompt this call opens.
@@ -152,11 +152,11 @@ pub struct LogEntry {
     pub name: String,
     /// The parameters as sent.
     pub params: Map<String, Value>,
-    /// `ok`, or why the client refused (`invalid signature`…).
+    /// `ok`, or why the app refused (`invalid signature`…).
     pub verification: String,
     /// The result given to the page.
     pub result: Option<Value>,
-    /// For a refused config: what the client expected and the diagnosis.
+    /// For a refused config: what the app expected and the diagnosis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Value>,
 }
@@ -269,7 +269,7 @@ impl State {
     }
 }
 
-/// The emulated client's state. Cheap to clone.
+/// The emulated app's state. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Phone {
     sim: Sim,
@@ -660,8 +660,8 @@ impl Phone {
         }
     }
 
-    /// Scans an image for the open `scanQRCode` call `id`: the result as the client answers it
-    /// (iOS wraps `resultStr` in JSON), and the text for the client to show.
+    /// Scans an image for the open `scanQRCode` call `id`: the result as the app answers it
+    /// (iOS wraps `resultStr` in JSON), and the text for the app to show.
     pub fn scan(&self, id: u64, png: &[u8]) -> Result<(Value, String), String> {
         let (params, platform) = {
             let s = self.lock();
@@ -719,7 +719,7 @@ impl Phone {
         });
     }
 
-    /// Verifies and answers an invoke, as the real client does.
+    /// Verifies and answers an invoke, as the real app does.
     pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
         let platform = self.os();
         let name = req.name.as_str();
@@ -791,7 +791,7 @@ impl Phone {
                         prompt = Some(json!({ "wallet": offered }));
                         ("ok".to_owned(), None, None)
                     } else {
-                        // The real client answers an empty choice, not an error.
+                        // The real app answers an empty choice, not an error.
                         (
                             "cardSign does not match: an empty list".to_owned(),
                             Some(json!({ "err_msg": "choose_card:ok", "choose_card_info": "[]" })),
@@ -838,7 +838,7 @@ impl Phone {
                 }
                 Ok(app_id) => (
                     "ok".to_owned(),
-                    self.client_result(&app_id, name, &req.params),
+                    self.app_result(&app_id, name, &req.params),
                     None,
                 ),
             }
@@ -1036,13 +1036,8 @@ impl Phone {
         Ok(v.app_id.clone())
     }
 
-    /// Results the client gives without the person; `None` when the page's UI carries it out.
-    fn client_result(
-        &self,
-        app_id: &str,
-        name: &str,
-        params: &Map<String, Value>,
-    ) -> Option<Value> {
+    /// Results the app gives without the person; `None` when the page's UI carries it out.
+    fn app_result(&self, app_id: &str, name: &str, params: &Map<String, Value>) -> Option<Value> {
         match name {
             "uploadImage" | "uploadVoice" | "downloadImage" | "downloadVoice" => {
                 use wxjs_platform::media::MediaType;

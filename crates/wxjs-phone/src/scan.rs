@@ -11,7 +11,7 @@ pub struct Scanned {
     pub qr: bool,
     /// The text (QR) or the digits (bar code).
     pub text: String,
-    /// The format's name as the client reports it (`QR_CODE`, `EAN_13`, `CODE_128`…).
+    /// The format's name as the app reports it (`QR_CODE`, `EAN_13`, `CODE_128`…).
     pub format: &'static str,
 }
 
@@ -65,7 +65,7 @@ pub fn decode_png(png_bytes: &[u8], qr_codes: bool, bar_codes: bool) -> Result<S
     let result = rxing::helpers::detect_in_luma(luma, info.width, info.height, None)
         .map_err(|_| "no code found in the image".to_owned())?;
     let (format, qr) =
-        name(*result.getBarcodeFormat()).ok_or("a code of a kind the client does not read")?;
+        name(*result.getBarcodeFormat()).ok_or("a code of a kind the app does not read")?;
     if (qr && !qr_codes) || (!qr && !bar_codes) {
         return Err(format!(
             "a {format} was found, but scanType does not allow it"

@@ -157,12 +157,12 @@ impl AppState {
             .ok_or_else(|| ApiError::unknown_app(app_id))
     }
 
-    /// 429 with `Retry-After` when the client exceeds its rate.
-    pub(crate) fn rate_limit(&self, client: IpAddr) -> Result<(), ApiError> {
+    /// 429 with `Retry-After` when the caller exceeds its rate.
+    pub(crate) fn rate_limit(&self, caller: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.0.limiter else {
             return Ok(());
         };
-        match limiter.check_key(&client) {
+        match limiter.check_key(&caller) {
             Ok(()) => {
                 if limiter.len() > 100_000 {
                     limiter.retain_recent();
@@ -176,7 +176,7 @@ impl AppState {
                     ..ApiError::new(
                         axum::http::StatusCode::TOO_MANY_REQUESTS,
                         "rate_limited",
-                        "too many requests from this client; slow down",
+                        "too many requests from this address; slow down",
                     )
                 })
             }

@@ -72,7 +72,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Counts and times every request, and logs it on one line: method, route, status, time,
-/// client — never the query or the body, which may carry tokens.
+/// peer — never the query or the body, which may carry tokens.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // Labels come from fixed sets: a new method name or path must not make a new series.
     let method = match *req.method() {
@@ -87,7 +87,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     };
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let client = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
@@ -96,12 +96,12 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let secs = start.elapsed().as_secs_f64();
     let status = res.status().as_u16();
     state.0.http.record(route, method, status, secs);
-    tracing::info!(method, route = %route, status, ms = secs * 1000.0, client = ?client, "request");
+    tracing::info!(method, route = %route, status, ms = secs * 1000.0, peer = ?peer, "request");
     res
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
-pub(crate) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+/// The caller's address: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+pub(crate) fn caller_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if state.0.trust_forwarded_for
         && let Some(ip) = headers
             .get("x-forwarded-for")

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use wxjs_client::Kind;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
-use super::{client_ip, json_body};
+use super::{caller_ip, json_body};
 use crate::config::AppConfig;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -156,7 +156,7 @@ pub(crate) async fn config(
     let app = state.app(&app_id).ok();
     let result = async {
         let app = state.app(&app_id)?;
-        state.rate_limit(client_ip(&state, peer, headers))?;
+        state.rate_limit(caller_ip(&state, peer, headers))?;
         // `%FF` must not become U+FFFD in the signed URL.
         wxjs_http::strict_query(uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
         let q = config_query(uri)?;
@@ -274,7 +274,7 @@ pub(crate) async fn explain(
     let app = state.app(&app_id).ok();
     let result = async {
         let app = state.app(&app_id)?;
-        state.rate_limit(client_ip(&state, peer, &headers))?;
+        state.rate_limit(caller_ip(&state, peer, &headers))?;
         let req = json_body(body)?;
         page_url(app, Some(&req.url))?;
         if let Some(p) = &req.page_url {

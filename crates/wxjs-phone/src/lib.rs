@@ -7,7 +7,10 @@
 //!
 //! - [`phone`]: the app's server half — verification, automation queues, call log, settings.
 //! - [`origin`]: the phone origin's HTTP routes (pages, the bridge script, `/__wxjs/*`).
-//! - [`payment`], [`cards`], [`scan`], [`device`]: the checks and devices of those families.
+//! - [`calls`]: every bridge call parsed into a [`calls::Call`] and carried out by its family's
+//!   module (menus and shares, images, voice, location, scan, payment, cards).
+//! - [`pages`]: pages as sessions.
+//! - [`scan`], [`device`]: the devices (code reader, location datum, sample photos).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -25,11 +28,10 @@
 //! # }
 //! ```
 
-pub mod cards;
+pub mod calls;
 pub mod device;
 pub mod origin;
 pub mod pages;
-pub mod payment;
 pub mod phone;
 pub mod scan;
 

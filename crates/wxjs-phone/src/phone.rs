@@ -10,6 +10,8 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use wxjs_platform::jsapi;
+
+use crate::calls::{Call, Outcome, Pending, fail};
 use wxjs_platform::ticket::TicketType;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
@@ -68,13 +70,6 @@ pub const MENUS: [(&str, &str); 5] = [
 pub const MAX_LOCALS: usize = 500;
 /// Bytes of local files the phone holds at most.
 pub const MAX_LOCAL_BYTES: usize = 64 << 20;
-
-/// Whether this app carries out the bridge call `name` (every interface of the table, and the
-/// base calls `checkJsApi` and `preVerifyJSAPI`). The others answer `function not exist`, as an
-/// app without them does.
-fn implemented(name: &str) -> bool {
-    matches!(name, "checkJsApi" | "preVerifyJSAPI") || jsapi::by_invoke(name).is_some()
-}
 
 /// The wx interface of a bridge call (a share invoke counts as its `onMenuShare*`).
 #[must_use]
@@ -199,7 +194,7 @@ fn default_accuracy() -> f64 {
 }
 
 /// `getLocation`'s answer for a WGS-84 fix, in the datum the call asked for.
-fn geo_result(kind: &str, fix: Fix) -> Value {
+pub(crate) fn geo_result(kind: &str, fix: Fix) -> Value {
     let (latitude, longitude) = if kind == "gcj02" {
         crate::device::wgs84_to_gcj02(fix.latitude, fix.longitude)
     } else {
@@ -209,7 +204,7 @@ fn geo_result(kind: &str, fix: Fix) -> Value {
 }
 
 /// The default fix: Shenzhen's Civic Center.
-const SHENZHEN: Fix = Fix {
+pub(crate) const SHENZHEN: Fix = Fix {
     latitude: 22.543_096,
     longitude: 114.057_865,
     accuracy: 30.0,
@@ -217,22 +212,20 @@ const SHENZHEN: Fix = Fix {
 };
 
 #[derive(Debug, Default)]
-struct State {
-    os: Os,
-    network: String,
+pub(crate) struct State {
+    pub(crate) os: Os,
+    pub(crate) network: String,
     /// Recordings stop by themselves after this long (60 s, as WeChat's).
     record_limit_ms: Option<u64>,
     /// Take `getLocation` from the browser's geolocation instead of the `location` setting.
-    browser_location: bool,
+    pub(crate) browser_location: bool,
     /// Record the generated tone even when the browser has a microphone.
     no_microphone: bool,
-    pending_geo: HashMap<u64, String>,
-    location: Option<Fix>,
+    pub(crate) location: Option<Fix>,
     locals: HashMap<String, Local>,
-    pending_pays: HashMap<u64, wxjs_sim::pay::PendingPay>,
-    pending_cards: HashMap<u64, Vec<crate::cards::CardOffer>>,
-    wallet: Vec<crate::cards::WalletCard>,
-    pending_scans: HashMap<u64, Map<String, Value>>,
+    /// What waits on the person's answer, per open call.
+    pending: HashMap<u64, Pending>,
+    pub(crate) wallet: Vec<crate::calls::cards::WalletCard>,
     sessions: HashMap<String, Verified>,
     /// The latest [`LOG_KEPT`] calls.
     log: VecDeque<LogEntry>,
@@ -258,10 +251,7 @@ impl State {
         if self.log.len() >= LOG_KEPT {
             // A call that old will not be answered any more: forget what waits on it too.
             if let Some(old) = self.log.pop_front() {
-                self.pending_pays.remove(&old.id);
-                self.pending_cards.remove(&old.id);
-                self.pending_scans.remove(&old.id);
-                self.pending_geo.remove(&old.id);
+                self.pending.remove(&old.id);
             }
         }
         self.log_seq += 1;
@@ -288,10 +278,6 @@ fn field(params: &Map<String, Value>, name: &str) -> Option<String> {
 
 fn no_page(id: &str) -> String {
     format!("no open page {id:?} (GET /__wxjs/pages lists them)")
-}
-
-fn fail(name: &str, suffix: &str) -> Value {
-    json!({ "err_msg": format!("{name}:{suffix}") })
 }
 
 impl Phone {
@@ -330,6 +316,12 @@ impl Phone {
         };
     }
 
+    /// The simulated platform the app runs against.
+    #[must_use]
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
     /// A page is loading: its id.
     pub fn open_page(&self, url: &str) -> String {
         self.lock().pages.open(url)
@@ -341,7 +333,7 @@ impl Phone {
         self.lock().pages.list()
     }
 
-    fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
         self.state.lock()
     }
 
@@ -390,11 +382,11 @@ impl Phone {
     /// Answers an open `getLocation` with the browser's WGS-84 fix, converted as the call asked.
     pub fn browser_fix(&self, id: u64, fix: Fix) -> Result<Value, String> {
         Self::check_location(&fix)?;
-        let kind = self
-            .lock()
-            .pending_geo
-            .remove(&id)
-            .ok_or("no open getLocation call with that id")?;
+        let mut s = self.lock();
+        let Some(Pending::Geo(kind)) = s.pending.remove(&id) else {
+            return Err("no open getLocation call with that id".into());
+        };
+        drop(s);
         Ok(geo_result(&kind, fix))
     }
 
@@ -622,8 +614,11 @@ impl Phone {
                 .iter_mut()
                 .find(|e| e.id == id && e.result.is_none())?;
             entry.result = Some(json!({ "recording": true }));
-            s.pending_scans.remove(&id);
-            (s.pending_cards.remove(&id), s.pending_pays.remove(&id))
+            match s.pending.remove(&id) {
+                Some(Pending::Cards(offers)) => (Some(offers), None),
+                Some(Pending::Pay(pay)) => (None, Some(pay)),
+                _ => (None, None),
+            }
         };
         if let (Some(offers), true) = (offers, paid) {
             let accepted: Vec<_> = offers
@@ -665,13 +660,10 @@ impl Phone {
     pub fn scan(&self, id: u64, png: &[u8]) -> Result<(Value, String), String> {
         let (params, platform) = {
             let s = self.lock();
-            (
-                s.pending_scans
-                    .get(&id)
-                    .cloned()
-                    .ok_or("no open scanQRCode call with that id")?,
-                s.os,
-            )
+            let Some(Pending::Scan(params)) = s.pending.get(&id) else {
+                return Err("no open scanQRCode call with that id".into());
+            };
+            (params.clone(), s.os)
         };
         let types: Vec<&str> = match params.get("scanType") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -700,7 +692,11 @@ impl Phone {
     /// The simulated user's wallet.
     #[must_use]
     pub fn wallet(&self) -> Vec<Value> {
-        self.lock().wallet.iter().map(crate::cards::shown).collect()
+        self.lock()
+            .wallet
+            .iter()
+            .map(crate::calls::cards::shown)
+            .collect()
     }
 
     /// Records a note (a menu tap, a closed window) in the log.
@@ -721,128 +717,22 @@ impl Phone {
 
     /// Verifies and answers an invoke, as the real app does.
     pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
-        let platform = self.os();
         let name = req.name.as_str();
-        let mut pending_pay: Option<wxjs_sim::pay::PendingPay> = None;
-        let mut pending_cards: Option<Vec<crate::cards::CardOffer>> = None;
-        let mut pending_scan: Option<Map<String, Value>> = None;
-        let mut prompt: Option<Value> = None;
-        let (verification, result, reason) = if name == "preVerifyJSAPI" {
-            let page = match platform {
-                Os::Ios => &req.landing_url,
-                Os::Android => &req.current_url,
-            };
-            match self.preverify(&req.params, page) {
-                Ok(verified) => {
-                    let mut s = self.lock();
-                    // Remember the verification of the latest pages only.
-                    if s.sessions.insert(req.session.clone(), verified).is_none() {
-                        s.sessions_seen.push_back(req.session.clone());
-                        if s.sessions_seen.len() > SESSIONS_KEPT
-                            && let Some(old) = s.sessions_seen.pop_front()
-                        {
-                            s.sessions.remove(&old);
-                        }
-                    }
-                    drop(s);
-                    (
-                        "ok".to_owned(),
-                        Some(json!({ "err_msg": "preVerifyJSAPI:ok" })),
-                        None,
-                    )
-                }
-                Err((suffix, why, reason)) => {
-                    self.lock().sessions.remove(&req.session);
-                    (why, Some(fail(name, suffix)), reason)
-                }
-            }
+        let call = Call::parse(name);
+        let (outcome, reason) = if call == Call::Config {
+            self.configure(&req)
         } else {
             match self.check_call(&req) {
-                Err((suffix, why)) => (why, Some(fail(name, &suffix)), None),
-                Ok(app_id) if name == "batchAddCard" => {
-                    let offers = crate::cards::check_add(&self.sim, &app_id, &req.params);
-                    prompt = Some(json!({ "cards": offers.iter().map(|o| json!({
-                        "cardId": o.card_id, "cardExt": o.card_ext, "accepted": o.accepted, "why": o.why,
-                        "title": o.card.as_ref().map(|c| c.title.clone()), "cardType": o.card.as_ref().map(|c| c.card_type.clone()),
-                    })).collect::<Vec<_>>() }));
-                    pending_cards = Some(offers);
-                    ("ok".to_owned(), None, None)
-                }
-                Ok(_) if name == "chooseCard" => {
-                    if crate::cards::check_choose(&self.sim, &req.params) {
-                        let p = |k: &str| {
-                            req.params
-                                .get(k)
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_owned()
-                        };
-                        let (want_id, want_type) = (p("card_id"), p("card_type"));
-                        let offered: Vec<Value> = self
-                            .lock()
-                            .wallet
-                            .iter()
-                            .filter(|c| {
-                                (want_id.is_empty() || c.card_id == want_id)
-                                    && (want_type.is_empty() || c.card_type == want_type)
-                            })
-                            .map(crate::cards::shown)
-                            .collect();
-                        prompt = Some(json!({ "wallet": offered }));
-                        ("ok".to_owned(), None, None)
-                    } else {
-                        // The real app answers an empty choice, not an error.
-                        (
-                            "cardSign does not match: an empty list".to_owned(),
-                            Some(json!({ "err_msg": "choose_card:ok", "choose_card_info": "[]" })),
-                            None,
-                        )
-                    }
-                }
-                Ok(_) if name == "scanQRCode" => {
-                    pending_scan = Some(req.params.clone());
-                    ("ok".to_owned(), None, None)
-                }
-                Ok(_) if name == "batchViewCard" => {
-                    let list = req
-                        .params
-                        .get("card_list")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    let wallet = self.lock().wallet.clone();
-                    let cards: Vec<Value> = list
-                        .iter()
-                        .map(|c| {
-                            let id = c.get("card_id").and_then(Value::as_str).unwrap_or("");
-                            let code = c.get("code").and_then(Value::as_str).unwrap_or("");
-                            json!({ "cardId": id, "code": code, "inWallet": wallet.iter().any(|w| w.card_id == id && (code.is_empty() || w.code == code)),
-                                    "title": wallet.iter().find(|w| w.card_id == id).map(|w| w.title.clone()) })
-                        })
-                        .collect();
-                    prompt = Some(json!({ "cards": cards }));
-                    ("ok".to_owned(), None, None)
-                }
-                Ok(app_id) if name == "getBrandWCPayRequest" => {
-                    match crate::payment::verify(&self.sim, &app_id, &req.params) {
-                        Ok(pay) => {
-                            pending_pay = Some(pay);
-                            ("ok".to_owned(), None, None)
-                        }
-                        Err(why) => (
-                            format!("payment refused: {why}"),
-                            Some(fail(name, "fail")),
-                            None,
-                        ),
-                    }
-                }
-                Ok(app_id) => (
-                    "ok".to_owned(),
-                    self.app_result(&app_id, name, &req.params),
-                    None,
-                ),
+                Err((suffix, why)) => (Outcome::refused(why, fail(name, &suffix)), None),
+                Ok(app_id) => (self.carry_out(call, name, &app_id, &req.params), None),
             }
         };
+        let Outcome {
+            verification,
+            result,
+            prompt,
+            pending,
+        } = outcome;
         let mut s = self.lock();
         // A prompt this call opens may already have its automated answer.
         let answer = if result.is_none() {
@@ -858,28 +748,8 @@ impl Phone {
             None
         };
         let id = s.next_log_id();
-        if let Some(p) = &pending_pay {
-            prompt = Some(
-                json!({ "body": p.order.body, "totalFee": p.order.total_fee, "outTradeNo": p.order.out_trade_no }),
-            );
-        }
-        if let Some(offers) = pending_cards {
-            s.pending_cards.insert(id, offers);
-        }
-        if let Some(p) = pending_scan {
-            s.pending_scans.insert(id, p);
-        }
-        if name == "geoLocation" && result.is_none() {
-            let kind = req
-                .params
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("wgs84")
-                .to_owned();
-            s.pending_geo.insert(id, kind);
-        }
-        if let Some(pay) = pending_pay {
-            s.pending_pays.insert(id, pay);
+        if let Some(p) = pending {
+            s.pending.insert(id, p);
         }
         s.log.push_back(LogEntry {
             id,
@@ -887,7 +757,7 @@ impl Phone {
             api: wx_name(name).to_owned(),
             name: name.to_owned(),
             params: req.params,
-            verification,
+            verification: verification.unwrap_or_else(|| "ok".to_owned()),
             result: result.clone(),
             reason,
         });
@@ -896,6 +766,39 @@ impl Phone {
             result,
             answer,
             prompt,
+        }
+    }
+
+    /// `preVerifyJSAPI`: verifies the page's config and remembers it for the page's session.
+    fn configure(&self, req: &InvokeRequest) -> (Outcome, Option<Value>) {
+        let page = match self.os() {
+            Os::Ios => &req.landing_url,
+            Os::Android => &req.current_url,
+        };
+        match self.preverify(&req.params, page) {
+            Ok(verified) => {
+                let mut s = self.lock();
+                // Remember the verification of the latest pages only.
+                if s.sessions.insert(req.session.clone(), verified).is_none() {
+                    s.sessions_seen.push_back(req.session.clone());
+                    if s.sessions_seen.len() > SESSIONS_KEPT
+                        && let Some(old) = s.sessions_seen.pop_front()
+                    {
+                        s.sessions.remove(&old);
+                    }
+                }
+                (
+                    Outcome::result(json!({ "err_msg": "preVerifyJSAPI:ok" })),
+                    None,
+                )
+            }
+            Err((suffix, why, reason)) => {
+                self.lock().sessions.remove(&req.session);
+                (
+                    Outcome::refused(why, fail("preVerifyJSAPI", suffix)),
+                    reason,
+                )
+            }
         }
     }
 
@@ -1034,129 +937,6 @@ impl Phone {
             ));
         }
         Ok(v.app_id.clone())
-    }
-
-    /// Results the app gives without the person; `None` when the page's UI carries it out.
-    fn app_result(&self, app_id: &str, name: &str, params: &Map<String, Value>) -> Option<Value> {
-        match name {
-            "uploadImage" | "uploadVoice" | "downloadImage" | "downloadVoice" => {
-                use wxjs_platform::media::MediaType;
-                let kind = if name.ends_with("Voice") {
-                    MediaType::Voice
-                } else {
-                    MediaType::Image
-                };
-                return Some(if name.starts_with("upload") {
-                    self.upload(app_id, params, kind, name)
-                } else {
-                    self.download(app_id, params, kind, name)
-                });
-            }
-            _ => {}
-        }
-        let s = self.lock();
-        match name {
-            "geoLocation" => {
-                let kind = params
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("wgs84");
-                if kind != "wgs84" && kind != "gcj02" {
-                    return Some(fail(name, "fail_invalid_type"));
-                }
-                if s.browser_location {
-                    // The page's UI asks the browser; the answer comes back through browser_fix.
-                    return None;
-                }
-                Some(geo_result(kind, s.location.unwrap_or(SHENZHEN)))
-            }
-            "checkJsApi" => {
-                let mut result = Map::new();
-                if let Some(Value::Array(list)) = params.get("jsApiList") {
-                    for api in list.iter().filter_map(Value::as_str) {
-                        // Names as the page lists them to the bridge: invokes, events, menu
-                        // events.
-                        let supported = implemented(api)
-                            || jsapi::INTERFACES.iter().any(|i| i.bridge.listed() == api);
-                        result.insert(api.to_owned(), Value::Bool(supported));
-                    }
-                }
-                let check = Value::Object(result);
-                let check = if s.os == Os::Android {
-                    Value::String(check.to_string())
-                } else {
-                    check
-                };
-                Some(json!({ "err_msg": "checkJsApi:ok", "checkResult": check }))
-            }
-            "getNetworkType" => Some(match s.network.as_str() {
-                "wifi" => json!({ "err_msg": "network_type:wifi" }),
-                "offline" => json!({ "err_msg": "network_type:fail" }),
-                sub => json!({ "err_msg": "network_type:wwan", "subtype": sub }),
-            }),
-            n if !implemented(n) => {
-                Some(json!({ "err_msg": format!("{n}:fail_function_not_exist") }))
-            }
-            _ => None,
-        }
-    }
-
-    /// `uploadImage`/`uploadVoice`: the local resource goes into the platform's media store; its
-    /// `media_id` is the `serverId`.
-    fn upload(
-        &self,
-        app_id: &str,
-        params: &Map<String, Value>,
-        kind: wxjs_platform::media::MediaType,
-        api: &str,
-    ) -> Value {
-        let Some(local) = params
-            .get("localId")
-            .and_then(Value::as_str)
-            .and_then(|l| self.local(l))
-        else {
-            return fail(api, "fail_invalid_localid");
-        };
-        let is_voice = local.content_type.starts_with("audio/");
-        if is_voice != (kind == wxjs_platform::media::MediaType::Voice) {
-            return fail(api, "fail_invalid_localid");
-        }
-        let size = local.bytes.len();
-        let media_id = self
-            .sim
-            .update(|s, now| s.add_media(app_id, kind, local.ext, size, now));
-        self.sim.put_media_bytes(&media_id, local.bytes);
-        json!({ "err_msg": format!("{api}:ok"), "serverId": media_id })
-    }
-
-    /// `downloadImage`/`downloadVoice`: a media id of this account becomes a local resource.
-    fn download(
-        &self,
-        app_id: &str,
-        params: &Map<String, Value>,
-        kind: wxjs_platform::media::MediaType,
-        api: &str,
-    ) -> Value {
-        let id = params.get("serverId").and_then(Value::as_str).unwrap_or("");
-        let found = self
-            .sim
-            .read(|s, now| s.media(app_id, Some(id), now).map(|m| m.media_type).ok());
-        let bytes = if found == Some(kind) {
-            self.sim.media_bytes(id)
-        } else {
-            None
-        };
-        let local = bytes.map(|b| {
-            if kind == wxjs_platform::media::MediaType::Voice {
-                self.add_local_voice(b)
-            } else {
-                self.add_local(b)
-            }
-        });
-        match local {
-            Some(Ok(local_id)) => json!({ "err_msg": format!("{api}:ok"), "localId": local_id }),
-            _ => fail(api, "fail_invalid_serverid"),
-        }
     }
 }
 

@@ -114,3 +114,73 @@ pub fn shown(card: &WalletCard) -> Value {
         "encryptCode": base64::engine::general_purpose::STANDARD.encode(format!("wxjs:{}", card.code)),
     })
 }
+
+/// `addCard` offers each card (accepted or refused, with why) and waits for the person;
+/// `chooseCard` offers the wallet's matching cards; `openCard` shows the listed cards.
+pub(super) fn carry_out(
+    phone: &crate::phone::Phone,
+    call: super::Card,
+    app_id: &str,
+    params: &Map<String, Value>,
+) -> super::Outcome {
+    use super::{Card, Outcome, Pending};
+    match call {
+        Card::Add => {
+            let offers = check_add(phone.sim(), app_id, params);
+            let shown: Vec<Value> = offers
+                .iter()
+                .map(|o| {
+                    json!({
+                        "cardId": o.card_id, "cardExt": o.card_ext, "accepted": o.accepted, "why": o.why,
+                        "title": o.card.as_ref().map(|c| c.title.clone()),
+                        "cardType": o.card.as_ref().map(|c| c.card_type.clone()),
+                    })
+                })
+                .collect();
+            Outcome::prompt(json!({ "cards": shown })).pending(Pending::Cards(offers))
+        }
+        Card::Choose => {
+            if !check_choose(phone.sim(), params) {
+                // The real app answers an empty choice, not an error.
+                return Outcome::refused(
+                    "cardSign does not match: an empty list".to_owned(),
+                    json!({ "err_msg": "choose_card:ok", "choose_card_info": "[]" }),
+                );
+            }
+            let p = |k: &str| params.get(k).and_then(Value::as_str).unwrap_or("");
+            let (want_id, want_type) = (p("card_id"), p("card_type"));
+            let offered: Vec<Value> = phone
+                .lock()
+                .wallet
+                .iter()
+                .filter(|c| {
+                    (want_id.is_empty() || c.card_id == want_id)
+                        && (want_type.is_empty() || c.card_type == want_type)
+                })
+                .map(shown)
+                .collect();
+            Outcome::prompt(json!({ "wallet": offered }))
+        }
+        Card::View => {
+            let list = params
+                .get("card_list")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let wallet = phone.lock().wallet.clone();
+            let cards: Vec<Value> = list
+                .iter()
+                .map(|c| {
+                    let id = c.get("card_id").and_then(Value::as_str).unwrap_or("");
+                    let code = c.get("code").and_then(Value::as_str).unwrap_or("");
+                    json!({
+                        "cardId": id, "code": code,
+                        "inWallet": wallet.iter().any(|w| w.card_id == id && (code.is_empty() || w.code == code)),
+                        "title": wallet.iter().find(|w| w.card_id == id).map(|w| w.title.clone()),
+                    })
+                })
+                .collect();
+            Outcome::prompt(json!({ "cards": cards }))
+        }
+    }
+}

@@ -141,3 +141,24 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
         )),
     }
 }
+
+/// `chooseWXPay`: a verified order is shown on the payment sheet and waits for the person; a
+/// refused one fails at once with the reason in the log.
+pub(super) fn carry_out(
+    phone: &crate::phone::Phone,
+    app_id: &str,
+    name: &str,
+    params: &Map<String, Value>,
+) -> super::Outcome {
+    match verify(phone.sim(), app_id, params) {
+        Ok(pay) => super::Outcome::prompt(serde_json::json!({
+            "body": pay.order.body,
+            "totalFee": pay.order.total_fee,
+            "outTradeNo": pay.order.out_trade_no,
+        }))
+        .pending(super::Pending::Pay(pay)),
+        Err(why) => {
+            super::Outcome::refused(format!("payment refused: {why}"), super::fail(name, "fail"))
+        }
+    }
+}

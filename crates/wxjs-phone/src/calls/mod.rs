@@ -1,0 +1,301 @@
+//! Bridge calls: each `WeixinJSBridge.invoke` name parsed into a [`Call`], and carried out by
+//! the module of its family once the app has verified it. A new interface is a new variant
+//! and a match arm in its family's module; the compiler lists every place that must handle it.
+
+pub mod cards;
+mod image;
+mod location;
+mod menu;
+pub mod payment;
+mod scan;
+mod voice;
+
+use serde_json::{Map, Value, json};
+
+use crate::phone::{Os, Phone};
+
+/// A bridge call, by family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `preVerifyJSAPI`: `wx.config`.
+    Config,
+    /// `checkJsApi`.
+    CheckJsApi,
+    /// `getNetworkType`.
+    NetworkType,
+    /// Shares, the option menu, the window.
+    Menu(Menu),
+    /// Photos.
+    Image(Image),
+    /// Recording, playback, media and recognition of voice.
+    Voice(Voice),
+    /// `getLocation`, `openLocation`.
+    Location(Location),
+    /// `scanQRCode`.
+    Scan,
+    /// `getBrandWCPayRequest`: `chooseWXPay`.
+    Pay,
+    /// Cards and the wallet.
+    Card(Card),
+    /// A name this app does not have: `function not exist`.
+    Unknown,
+}
+
+/// Shares, the option menu and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    /// A share invoke (`shareTimeline`, `sendAppMessage`…), sent from a menu tap.
+    Share,
+    /// `hideOptionMenu`.
+    HideOptionMenu,
+    /// `showOptionMenu`.
+    ShowOptionMenu,
+    /// `hideMenuItems`.
+    HideMenuItems,
+    /// `showMenuItems`.
+    ShowMenuItems,
+    /// `hideAllNonBaseMenuItem`.
+    HideAllNonBase,
+    /// `showAllNonBaseMenuItem`.
+    ShowAllNonBase,
+    /// `closeWindow`.
+    CloseWindow,
+    /// `openProductViewWithPid`: `openProductSpecificView`.
+    ProductView,
+}
+
+/// Photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    /// `chooseImage`.
+    Choose,
+    /// `imagePreview`: `previewImage`.
+    Preview,
+    /// `uploadImage`.
+    Upload,
+    /// `downloadImage`.
+    Download,
+}
+
+/// Voice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voice {
+    /// `startRecord`.
+    StartRecord,
+    /// `stopRecord`.
+    StopRecord,
+    /// `playVoice`.
+    Play,
+    /// `pauseVoice`.
+    Pause,
+    /// `stopVoice`.
+    Stop,
+    /// `uploadVoice`.
+    Upload,
+    /// `downloadVoice`.
+    Download,
+    /// `translateVoice`.
+    Translate,
+}
+
+/// Location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// `geoLocation`: `getLocation`.
+    Get,
+    /// `openLocation`.
+    Open,
+}
+
+/// Cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    /// `batchAddCard`: `addCard`.
+    Add,
+    /// `chooseCard`.
+    Choose,
+    /// `batchViewCard`: `openCard`.
+    View,
+}
+
+impl Call {
+    /// The call a bridge invoke name stands for.
+    #[must_use]
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "preVerifyJSAPI" => Self::Config,
+            "checkJsApi" => Self::CheckJsApi,
+            "getNetworkType" => Self::NetworkType,
+            "shareTimeline" | "sendAppMessage" | "shareQQ" | "shareWeiboApp" | "shareQZone" => {
+                Self::Menu(Menu::Share)
+            }
+            "hideOptionMenu" => Self::Menu(Menu::HideOptionMenu),
+            "showOptionMenu" => Self::Menu(Menu::ShowOptionMenu),
+            "hideMenuItems" => Self::Menu(Menu::HideMenuItems),
+            "showMenuItems" => Self::Menu(Menu::ShowMenuItems),
+            "hideAllNonBaseMenuItem" => Self::Menu(Menu::HideAllNonBase),
+            "showAllNonBaseMenuItem" => Self::Menu(Menu::ShowAllNonBase),
+            "closeWindow" => Self::Menu(Menu::CloseWindow),
+            "openProductViewWithPid" => Self::Menu(Menu::ProductView),
+            "chooseImage" => Self::Image(Image::Choose),
+            "imagePreview" => Self::Image(Image::Preview),
+            "uploadImage" => Self::Image(Image::Upload),
+            "downloadImage" => Self::Image(Image::Download),
+            "startRecord" => Self::Voice(Voice::StartRecord),
+            "stopRecord" => Self::Voice(Voice::StopRecord),
+            "playVoice" => Self::Voice(Voice::Play),
+            "pauseVoice" => Self::Voice(Voice::Pause),
+            "stopVoice" => Self::Voice(Voice::Stop),
+            "uploadVoice" => Self::Voice(Voice::Upload),
+            "downloadVoice" => Self::Voice(Voice::Download),
+            "translateVoice" => Self::Voice(Voice::Translate),
+            "geoLocation" => Self::Location(Location::Get),
+            "openLocation" => Self::Location(Location::Open),
+            "scanQRCode" => Self::Scan,
+            "getBrandWCPayRequest" => Self::Pay,
+            "batchAddCard" => Self::Card(Card::Add),
+            "chooseCard" => Self::Card(Card::Choose),
+            "batchViewCard" => Self::Card(Card::View),
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// What waits on the person's answer to an open call.
+#[derive(Debug, Clone)]
+pub(crate) enum Pending {
+    /// A verified payment: paid when the person pays.
+    Pay(wxjs_sim::pay::PendingPay),
+    /// Cards offered: the accepted ones go into the wallet when the person adds them.
+    Cards(Vec<cards::CardOffer>),
+    /// A scan with its parameters: the person supplies the image.
+    Scan(Map<String, Value>),
+    /// `getLocation` from the browser, in this datum.
+    Geo(String),
+}
+
+/// What the app does with a verified call.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// `ok`, or why the app refused, for the log.
+    pub(crate) verification: Option<String>,
+    /// The final result, when the app decides without the person; `None` when the page's UI
+    /// carries the call out.
+    pub(crate) result: Option<Value>,
+    /// What the prompt shows.
+    pub(crate) prompt: Option<Value>,
+    /// What waits on the person's answer.
+    pub(crate) pending: Option<Pending>,
+}
+
+impl Outcome {
+    /// The page's UI carries the call out.
+    pub(crate) fn ui() -> Self {
+        Self::default()
+    }
+
+    /// The app answers at once.
+    pub(crate) fn result(result: Value) -> Self {
+        Self {
+            result: Some(result),
+            ..Self::default()
+        }
+    }
+
+    /// The page's UI shows `prompt` and carries the call out.
+    pub(crate) fn prompt(prompt: Value) -> Self {
+        Self {
+            prompt: Some(prompt),
+            ..Self::default()
+        }
+    }
+
+    /// Waits on the person with `pending`.
+    #[must_use]
+    pub(crate) fn pending(mut self, pending: Pending) -> Self {
+        self.pending = Some(pending);
+        self
+    }
+
+    /// The app refused the call for `why`, answering `result`.
+    pub(crate) fn refused(why: String, result: Value) -> Self {
+        Self {
+            verification: Some(why),
+            result: Some(result),
+            ..Self::default()
+        }
+    }
+}
+
+/// `{"err_msg": "name:suffix"}`.
+pub(crate) fn fail(name: &str, suffix: &str) -> Value {
+    json!({ "err_msg": format!("{name}:{suffix}") })
+}
+
+impl Phone {
+    /// Carries out a verified call of account `app_id` (every call but `Config`).
+    pub(crate) fn carry_out(
+        &self,
+        call: Call,
+        name: &str,
+        app_id: &str,
+        params: &Map<String, Value>,
+    ) -> Outcome {
+        match call {
+            // Verified separately; never carried out here.
+            Call::Config => Outcome::result(json!({ "err_msg": "preVerifyJSAPI:ok" })),
+            Call::CheckJsApi => Outcome::result(self.check_js_api(params)),
+            Call::NetworkType => Outcome::result(match self.lock().network.as_str() {
+                "wifi" => json!({ "err_msg": "network_type:wifi" }),
+                "offline" => json!({ "err_msg": "network_type:fail" }),
+                sub => json!({ "err_msg": "network_type:wwan", "subtype": sub }),
+            }),
+            Call::Menu(m) => menu::carry_out(m),
+            Call::Image(i) => image::carry_out(self, i, app_id, name, params),
+            Call::Voice(v) => voice::carry_out(self, v, app_id, name, params),
+            Call::Location(l) => location::carry_out(self, l, name, params),
+            Call::Scan => scan::carry_out(params),
+            Call::Pay => payment::carry_out(self, app_id, name, params),
+            Call::Card(c) => cards::carry_out(self, c, app_id, params),
+            Call::Unknown => Outcome::result(fail(name, "fail_function_not_exist")),
+        }
+    }
+
+    /// `checkJsApi`: whether each name (as the page lists it to the bridge: invokes, events,
+    /// menu events) is one this app has.
+    fn check_js_api(&self, params: &Map<String, Value>) -> Value {
+        let mut result = Map::new();
+        if let Some(Value::Array(list)) = params.get("jsApiList") {
+            for api in list.iter().filter_map(Value::as_str) {
+                let supported = Call::parse(api) != Call::Unknown
+                    || wxjs_platform::jsapi::INTERFACES
+                        .iter()
+                        .any(|i| i.bridge.listed() == api);
+                result.insert(api.to_owned(), Value::Bool(supported));
+            }
+        }
+        let check = Value::Object(result);
+        let check = if self.os() == Os::Android {
+            Value::String(check.to_string())
+        } else {
+            check
+        };
+        json!({ "err_msg": "checkJsApi:ok", "checkResult": check })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every invoke of the interface table parses to a call this app carries out.
+    #[test]
+    fn every_interface_of_the_table_is_a_call() {
+        for i in &wxjs_platform::jsapi::INTERFACES {
+            if let Some(invoke) = i.bridge.invoke() {
+                assert_ne!(Call::parse(invoke), Call::Unknown, "{}", i.wx);
+            }
+        }
+        assert_eq!(Call::parse("openAddress"), Call::Unknown);
+    }
+}

@@ -18,8 +18,23 @@ use wxjs_sim::Sim;
 
 use crate::phone::{InvokeRequest, Os, Phone, UserAnswer};
 
-/// The emulated app, browser half (`web/bridge.js`).
-const BRIDGE_JS: &str = include_str!("../web/bridge.js");
+/// The emulated app, browser half: plain files by concern (no build step), served as one
+/// script inside one function scope.
+const BRIDGE_JS: &str = concat!(
+    "/*! wxjs — the emulated WeChat app, browser half (/__wxjs/bridge.js). Loaded before any other\n",
+    " * script, it makes the page a WeChat web view: the user agent, window.WeixinJSBridge, the\n",
+    " * WeixinJSBridgeReady event, and the app's UI (top bar, \"…\" menu, share sheet, panels, call\n",
+    " * log) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against\n",
+    " * the simulated platform like the real app; automation answers prompts and taps menus.\n",
+    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,devices,protocol}.js */\n",
+    "(function () {\n",
+    "  \"use strict\";\n",
+    include_str!("../web/bridge/transport.js"),
+    include_str!("../web/bridge/ui.js"),
+    include_str!("../web/bridge/devices.js"),
+    include_str!("../web/bridge/protocol.js"),
+    "})();\n",
+);
 /// The demo page (`web/demo.html`).
 const DEMO: &str = include_str!("../web/demo.html");
 /// The tag injected first into every HTML page.

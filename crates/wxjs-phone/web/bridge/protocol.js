@@ -1,0 +1,172 @@
+  // ==== protocol: WeixinJSBridge, carrying out each call, WeixinJSBridgeReady ================
+  function perform(name, params, answer, prompt, id) {
+    switch (name) {
+      case "startRecord":
+        if (recording) return Promise.resolve({ err_msg: "startRecord:fail_recording" });
+        return beginRecording().then(function () { return { err_msg: "startRecord:ok" }; });
+      case "stopRecord":
+        if (!recording) return Promise.resolve({ err_msg: "stopRecord:fail_not_recording" });
+        return finishRecording().then(function (localId) { return { err_msg: "stopRecord:ok", localId: localId }; });
+      case "playVoice": {
+        var a = voice(params.localId);
+        a.play().catch(function (e) {
+          // Only a browser that refuses to play unasked (autoplay policy) gets a stand-in: the
+          // voice "plays" for its length. A play() cut short by pause or stop (AbortError) is
+          // no end at all; the stand-in is called off by pause and stop too.
+          if (!e || e.name !== "NotAllowedError") return;
+          var rest = ((a.duration || 1) - (a.currentTime || 0)) * 1000;
+          a.__fakeEnd = setTimeout(function () {
+            a.__fakeEnd = null;
+            a.dispatchEvent(new Event("ended"));
+          }, Math.max(rest, 0));
+        });
+        return Promise.resolve({ err_msg: "playVoice:ok" });
+      }
+      case "pauseVoice":
+        haltVoice(voice(params.localId));
+        return Promise.resolve({ err_msg: "pauseVoice:ok" });
+      case "stopVoice": {
+        var s = voice(params.localId);
+        haltVoice(s);
+        s.currentTime = 0;
+        return Promise.resolve({ err_msg: "stopVoice:ok" });
+      }
+      case "translateVoice":
+        return translateSheet(answer);
+      case "geoLocation":
+        // The location setting says "browser": ask the browser, let the client convert.
+        return new Promise(function (resolve) {
+          if (!navigator.geolocation) return resolve({ err_msg: "geo_location:fail_no_geolocation" });
+          navigator.geolocation.getCurrentPosition(function (pos) {
+            post("/__wxjs/geo", { id: id, latitude: pos.coords.latitude, longitude: pos.coords.longitude, accuracy: pos.coords.accuracy || 0, speed: pos.coords.speed || 0 })
+              .then(function (r) { resolve(r.result || { err_msg: "geo_location:fail" }); });
+          }, function () { resolve({ err_msg: "geo_location:fail_permission_denied" }); });
+        });
+    }
+    if (name === "scanQRCode") return scanSheet(id, params, answer);
+    if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
+    if (name === "batchAddCard") return addCardSheet(prompt || {}, answer);
+    if (name === "chooseCard") return chooseCardSheet(prompt || {}, answer);
+    if (name === "batchViewCard") {
+      openCardPanel(prompt || {});
+      return Promise.resolve({ err_msg: "batch_view_card:ok" });
+    }
+    if (SHARE_APIS[name]) {
+      return shareSheet(SHARE_APIS[name], params, answer).then(function (action) {
+        return { err_msg: name + ":" + (action === "ok" ? "confirm" : action) };
+      });
+    }
+    var ok = { err_msg: name + ":ok" };
+    switch (name) {
+      case "hideOptionMenu":
+        menuState.optionHidden = true;
+        break;
+      case "showOptionMenu":
+        menuState.optionHidden = false;
+        break;
+      case "hideMenuItems":
+      case "showMenuItems":
+        (params.menuList || []).forEach(function (id) {
+          menuState.hidden[id] = name === "hideMenuItems";
+        });
+        break;
+      case "hideAllNonBaseMenuItem":
+        menuState.nonBaseHidden = true;
+        break;
+      case "showAllNonBaseMenuItem":
+        menuState.nonBaseHidden = false;
+        break;
+      case "closeWindow":
+        closeWindow();
+        break;
+      case "openProductViewWithPid":
+        productPanel(params);
+        break;
+      case "chooseImage":
+        return chooseImage(params, answer);
+      case "imagePreview":
+        previewPanel(params);
+        break;
+      case "openLocation":
+        locationPanel(params);
+        break;
+      default:
+        return Promise.resolve({ err_msg: name + ":fail_function_not_exist" });
+    }
+    renderBar();
+    return Promise.resolve(ok);
+  }
+
+  // ---- the bridge --------------------------------------------------------------------------
+  // Calls that ask the person in a sheet. While its sheet is open, the same call again (a
+  // double click that slipped in before the sheet covered the page) is ignored, as the real
+  // client ignores it: no second sheet, no second callback.
+  var SHEETS = ["chooseImage", "getBrandWCPayRequest", "batchAddCard", "chooseCard",
+    "scanQRCode", "translateVoice",
+    "shareTimeline", "sendAppMessage", "shareQQ", "shareWeiboApp", "shareQZone"];
+  var sheetCalls = {}; // bridge name → a call of it is waiting for its sheet
+
+  var bridge = {
+    invoke: function (name, params, callback) {
+      params = params || {};
+      var asks = SHEETS.indexOf(name) !== -1;
+      if (asks && sheetCalls[name]) {
+        post("/__wxjs/note", { session: session, api: name, result: { ignored: "a sheet is already open (a repeated tap)" } });
+        return;
+      }
+      if (asks) sheetCalls[name] = true;
+      post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
+        .then(function (ans) {
+          if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
+          return perform(name, params, ans.answer, ans.prompt, ans.id).then(function (result) {
+            return { id: ans.id, result: result, recorded: false };
+          });
+        })
+        .then(function (r) {
+          // Record first, then answer: the page's callback may look at the wallet or the order
+          // at once, and the client's server half decides what was paid.
+          if (r.recorded) return r.result;
+          return post("/__wxjs/result", { id: r.id, result: r.result }).then(function (ans) {
+            if (ans && ans.result) return ans.result;
+            // The client's server half did not take it (the call was forgotten): what was not
+            // recorded did not happen — never report it as done.
+            var m = String((r.result && r.result.err_msg) || name + ":ok");
+            return { err_msg: m.replace(/:[^:]*$/, ":fail") };
+          });
+        })
+        .then(function (result) {
+          delete sheetCalls[name];
+          calls.push({ name: name, result: result });
+          if (callback) callback(result);
+        })
+        .catch(function (e) {
+          delete sheetCalls[name];
+          if (callback) callback({ err_msg: name + ":fail_client " + e });
+        });
+    },
+    on: function (event, callback) {
+      handlers[event] = callback;
+    },
+    call: function (name) {
+      bridge.invoke(name, {}, null);
+    },
+    log: function (message) {
+      if (window.console) window.console.log("[WeixinJSBridge]", message);
+    }
+  };
+  window.WeixinJSBridge = bridge;
+  window.__wxjsClient = { session: session, landingUrl: landingUrl, calls: calls, menu: menuState, platform: CONFIG.platform };
+
+  // Taps and automated answers, from the phone origin.
+  function ready() {
+    mount();
+    var ev = document.createEvent("Event");
+    ev.initEvent("WeixinJSBridgeReady", true, true);
+    document.dispatchEvent(ev);
+    poll();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    setTimeout(ready, 0);
+  }

@@ -1,0 +1,67 @@
+  // ==== transport: the web view's identity and its line to the phone origin =================
+  var CONFIG = /*CONFIG*/ { platform: "android", userAgent: "MicroMessenger/6.7.3 Android" };
+  if (window.WeixinJSBridge) return;
+
+  // ---- the web view --------------------------------------------------------------------------
+  try {
+    Object.defineProperty(Navigator.prototype, "userAgent", {
+      get: function () {
+        return CONFIG.userAgent;
+      },
+      configurable: true
+    });
+  } catch (e) {
+    /* a browser that refuses: the page will see itself outside WeChat */
+  }
+  // The page's id, given by the phone origin when it served this script (GET /__wxjs/pages).
+  var session = CONFIG.session || Math.random().toString(36).slice(2) + Date.now().toString(36);
+  var landingUrl = window.location.href;
+  var handlers = {};
+  var openPrompts = {}; // wx api → resolve(action)
+
+  // Posts JSON to the phone origin. Answers without a JSON body (204) give null: parsing them
+  // would put the emulator's own errors in the page's console.
+  function post(path, body) {
+    return window
+      .fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) {
+        var type = r.headers.get("Content-Type") || "";
+        return r.status !== 204 && type.indexOf("application/json") === 0 ? r.json() : null;
+      });
+  }
+
+  var reported = { url: null, title: null };
+  function poll() {
+    var open = Object.keys(openPrompts).join(",");
+    var query = "session=" + encodeURIComponent(session) + "&open=" + encodeURIComponent(open);
+    // Where the page is, when that changed (pushState, a new title).
+    if (window.location.href !== reported.url) query += "&url=" + encodeURIComponent((reported.url = window.location.href));
+    if (document.title !== reported.title) query += "&title=" + encodeURIComponent((reported.title = document.title));
+    window
+      .fetch("/__wxjs/events?" + query)
+      .then(function (r) {
+        return r.json();
+      })
+      .then(function (ev) {
+        // Settings changed while the page is open apply to it at once.
+        if (ev.settings) {
+          CONFIG.recordLimitMs = ev.settings.recordLimitMs;
+          CONFIG.microphone = ev.settings.microphone;
+        }
+        (ev.taps || []).forEach(function (event) {
+          fireMenu(event, "automation");
+        });
+        (ev.answers || []).forEach(function (a) {
+          var prompt = openPrompts[a.api];
+          if (prompt) prompt(a.action, a);
+        });
+        renderBar();
+      })
+      .catch(function () {
+        /* the phone origin went away */
+      })
+      .then(function () {
+        setTimeout(poll, 100);
+      });
+  }
+

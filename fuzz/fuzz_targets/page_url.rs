@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         let signed = page.for_signing();
         assert!(url.starts_with(signed), "signs a prefix of the text");
         assert!(!signed.contains('#'));
-        let _ = wxjs_sign::sign_config(&ticket, nonce, 1, signed);
+        let _ = wxjs_sign::ConfigParams { url: signed, timestamp: 1, nonce_str: nonce }.sign(&ticket);
         if let Ok(d) = SafeDomain::parse(domain) {
             let _ = wxjs_sign::domain_allowed(&[d], &page);
         }

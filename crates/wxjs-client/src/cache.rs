@@ -423,9 +423,14 @@ impl Credentials {
         let nonce = wxjs_sign::nonce_str();
         let timestamp = wxjs_sign::timestamp_now();
         let url = page.for_signing();
-        let signature = wxjs_sign::sign_config(&ticket, &nonce, timestamp, url)
-            .into_parts()
-            .1;
+        let signature = wxjs_sign::ConfigParams {
+            url,
+            timestamp,
+            nonce_str: &nonce,
+        }
+        .sign(&ticket)
+        .into_parts()
+        .1;
         Ok(WxConfig {
             app_id: app_id.to_owned(),
             timestamp,

@@ -863,14 +863,26 @@ impl Phone {
         let ticket = JsapiTicket::new(ticket.value);
         let checked = page_url.for_signing();
         let ts: Option<u64> = timestamp.parse().ok();
-        if ts.is_some_and(|t| wxjs_sign::verify_config(&ticket, &nonce, t, checked, &signature)) {
+        if ts.is_some_and(|t| {
+            wxjs_sign::ConfigParams {
+                url: checked,
+                timestamp: t,
+                nonce_str: &nonce,
+            }
+            .verify(&ticket, &signature)
+        }) {
             return Ok(Verified {
                 app_id,
                 fields: [Some(timestamp), Some(nonce), Some(signature), None],
                 list,
             });
         }
-        let expected = wxjs_sign::sign_config(&ticket, &nonce, ts.unwrap_or(0), checked);
+        let expected = wxjs_sign::ConfigParams {
+            url: checked,
+            timestamp: ts.unwrap_or(0),
+            nonce_str: &nonce,
+        }
+        .sign(&ticket);
         let masked = expected
             .string1()
             .replacen(ticket.secret(), "[current jsapi_ticket]", 1);

@@ -23,13 +23,25 @@ fn config(c: &mut Criterion) {
             b.iter(|| {
                 let nonce = nonce_str();
                 let ts = timestamp_now();
-                black_box(sign_config(&ticket, black_box(&nonce), ts, black_box(URL)))
+                black_box(
+                    wxjs_sign::ConfigParams {
+                        url: black_box(URL),
+                        timestamp: ts,
+                        nonce_str: black_box(&nonce),
+                    }
+                    .sign(&ticket),
+                )
             });
         },
     );
-    let string1 = sign_config(&ticket, "Wm3WZYTPz0wzccnW", 1_414_587_457, URL)
-        .string1()
-        .to_owned();
+    let string1 = wxjs_sign::ConfigParams {
+        url: URL,
+        timestamp: 1_414_587_457,
+        nonce_str: "Wm3WZYTPz0wzccnW",
+    }
+    .sign(&ticket)
+    .string1()
+    .to_owned();
     g.bench_function("bare sha1 of the same string1", |b| {
         b.iter(|| black_box(Sha1::digest(black_box(string1.as_bytes()))));
     });

@@ -8,16 +8,14 @@ use crate::secret::{AccessToken, JsapiTicket};
 ///
 /// `url` is signed byte for byte — no decoding, no re-encoding, no added `/` — except that a
 /// `#…` part is cut off, as appendix 1 says. Pass [`PageUrl::for_signing`](crate::PageUrl::for_signing)
-/// for a validated URL.
-///
-/// ```
-/// use wxjs_sign::{JsapiTicket, sign_config};
-/// let ticket = JsapiTicket::new("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg");
-/// let signed = sign_config(&ticket, "Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com");
-/// assert_eq!(signed.signature(), "f4d90daf4b3bca3078ab155816175ba34c443a7b");
-/// ```
+/// for a validated URL. (Public as [`ConfigParams::sign`](crate::ConfigParams::sign).)
 #[must_use]
-pub fn sign_config(ticket: &JsapiTicket, noncestr: &str, timestamp: u64, url: &str) -> Signed {
+pub(crate) fn sign_config(
+    ticket: &JsapiTicket,
+    noncestr: &str,
+    timestamp: u64,
+    url: &str,
+) -> Signed {
     let url = strip_fragment(url);
     let ts = itoa_buf(timestamp);
     let string1 = config_string1(ticket.secret(), noncestr, ts.as_str(), url);
@@ -40,7 +38,7 @@ pub(crate) fn sign_config_raw(
 /// Whether `signature` is the config signature of these inputs (lower-case hex, as the client
 /// computes it; compared in constant time).
 #[must_use]
-pub fn verify_config(
+pub(crate) fn verify_config(
     ticket: &JsapiTicket,
     noncestr: &str,
     timestamp: u64,
@@ -57,7 +55,7 @@ pub fn verify_config(
 /// lower-case hex, where `accesstoken` is the user's OAuth access token. The URL is signed as
 /// given, like the config signature's.
 #[must_use]
-pub fn sign_addr(
+pub(crate) fn sign_addr(
     appid: &str,
     url: &str,
     timestamp: &str,
@@ -77,7 +75,7 @@ pub fn sign_addr(
 
 /// Whether `signature` is the `addrSign` of these inputs (hex of either case).
 #[must_use]
-pub fn verify_addr(
+pub(crate) fn verify_addr(
     appid: &str,
     url: &str,
     timestamp: &str,

@@ -3,12 +3,12 @@
 //!
 //! | document | what | functions |
 //! |---|---|---|
-//! | appendix 1 | `wx.config` signature | [`sign_config`], [`verify_config`] |
-//! | appendix 4 | `addrSign` | [`sign_addr`], [`verify_addr`] |
+//! | appendix 1 | `wx.config` signature | [`ConfigParams::sign`], [`ConfigParams::verify`] |
+//! | appendix 4 | `addrSign` | [`AddrParams::sign`], [`AddrParams::verify`] |
 //! | appendix 5 | payment `package` | [`sign_package`], [`parse_package`], [`verify_package`] |
-//! | appendix 5 | `paySign` (2014, SHA-1) | [`sign_pay_v1`], [`verify_pay_v1`] |
-//! | WeChat Pay v2 | `paySign` (MD5, HMAC-SHA256) | [`sign_pay_v2`], [`verify_pay_v2`] |
-//! | WeChat Pay v3 | `paySign` (SHA256withRSA) | [`sign_pay_v3`], [`verify_pay_v3`] |
+//! | appendix 5 | `paySign` (2014, SHA-1) | [`PayParams::sign_2014`], [`PayParams::verify_2014`] |
+//! | WeChat Pay v2 | `paySign` (MD5, HMAC-SHA256) | [`PayParams::sign_v2`], [`PayParams::verify_v2`] |
+//! | WeChat Pay v3 | `paySign` (SHA256withRSA; feature `pay-v3`, on by default) | `PayParams::sign_v3`, `PayParams::verify_v3` |
 //! | appendix 6 | `cardExt` signature, 2014 and later | [`sign_card_ext_2014`], [`sign_card_ext`], [`CardExt`] |
 //! | appendix 6 | `chooseCard` `cardSign` | [`sign_card_sign`], [`verify_card_sign`] |
 //!
@@ -17,14 +17,14 @@
 //! which usually holds one.
 //!
 //! ```
-//! use wxjs_sign::{JsapiTicket, PageUrl, SafeDomain, domain_allowed, nonce_str, sign_config, timestamp_now};
+//! use wxjs_sign::{ConfigParams, JsapiTicket, PageUrl, SafeDomain, domain_allowed, nonce_str, timestamp_now};
 //!
 //! let ticket = JsapiTicket::new("a-ticket-from-the-credential-cache");
 //! let page = PageUrl::parse("https://h5.example.com/activity?id=7#/share").unwrap();
 //! let domains = [SafeDomain::parse("example.com").unwrap()];
 //! assert!(domain_allowed(&domains, &page));
 //! let (nonce, ts) = (nonce_str(), timestamp_now());
-//! let signed = sign_config(&ticket, &nonce, ts, page.for_signing());
+//! let signed = ConfigParams { url: page.for_signing(), timestamp: ts, nonce_str: &nonce }.sign(&ticket);
 //! assert_eq!(signed.signature().len(), 40);
 //! ```
 
@@ -36,6 +36,7 @@ mod digest;
 mod nonce;
 mod package;
 mod page_url;
+mod params;
 mod pay;
 mod secret;
 
@@ -44,7 +45,6 @@ pub use card::{
     CardExt, card_ext, card_ext_2014, sign_card_ext, sign_card_ext_2014, sign_card_sign,
     verify_card_ext, verify_card_ext_2014, verify_card_sign,
 };
-pub use config::{sign_addr, sign_config, verify_addr, verify_config};
 pub use diagnose::{DiagnoseInput, Diagnosis, Finding, FindingKind, UsedConfig, diagnose};
 pub use digest::Signed;
 pub use nonce::{NONCE_LEN, nonce_of_len, nonce_str, timestamp_now};
@@ -55,10 +55,10 @@ pub use package::{
 pub use page_url::{
     MAX_URL_LEN, PageUrl, PageUrlError, SafeDomain, SafeDomainError, Scheme, domain_allowed,
 };
-pub use pay::{
-    PaySignType, RsaKeyError, pay_v3_public_key_pem, pay_v3_string1, sign_pay_v1, sign_pay_v2,
-    sign_pay_v3, sign_v2_fields, verify_pay_v1, verify_pay_v2, verify_pay_v3, verify_v2_fields,
-};
+pub use params::{AddrParams, ConfigParams, PayParams};
+pub use pay::{PaySignType, sign_v2_fields, verify_v2_fields};
+#[cfg(feature = "pay-v3")]
+pub use pay::{RsaKeyError, pay_v3_public_key_pem};
 pub use secret::{
     AccessToken, AppSecret, CardTicket, JsapiTicket, PartnerKey, PayApiKey, PaySignKey,
     PrivateKeyPem,

@@ -1,22 +1,18 @@
 //! `paySign` of `chooseWXPay`: the document's 2014 form (appendix 5), WeChat Pay v2 (MD5 and
 //! HMAC-SHA256) and WeChat Pay v3 (SHA256withRSA).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
-use sha2::Sha256;
+#[cfg(feature = "pay-v3")]
+pub use v3::{RsaKeyError, pay_v3_public_key_pem};
+#[cfg(feature = "pay-v3")]
+pub(crate) use v3::{sign_pay_v3, verify_pay_v3};
 
 use crate::digest::{Signed, ct_eq, hmac_sha256_hex_upper, md5_hex_upper, sha1_hex, sorted_kv};
-use crate::secret::{PayApiKey, PaySignKey, PrivateKeyPem};
+use crate::secret::{PayApiKey, PaySignKey};
 
 /// The 2014 `paySign`: SHA-1 over `appid=…&appkey=…&noncestr=…&package=…&timestamp=…`
 /// (`appkey` is the merchant's paySignKey), lower-case hex; sent with `signType: "SHA1"`.
 #[must_use]
-pub fn sign_pay_v1(
+pub(crate) fn sign_pay_v1(
     appid: &str,
     appkey: &PaySignKey,
     noncestr: &str,
@@ -36,7 +32,7 @@ pub fn sign_pay_v1(
 
 /// Whether `signature` is the 2014 `paySign` of these inputs (lower-case hex; constant time).
 #[must_use]
-pub fn verify_pay_v1(
+pub(crate) fn verify_pay_v1(
     appid: &str,
     appkey: &PaySignKey,
     noncestr: &str,
@@ -84,7 +80,7 @@ impl PaySignType {
 /// `appId=…&nonceStr=…&package=…&signType=…&timeStamp=…&key=KEY`, upper-case hex of MD5, or of
 /// HMAC-SHA256 keyed with the same API key.
 #[must_use]
-pub fn sign_pay_v2(
+pub(crate) fn sign_pay_v2(
     app_id: &str,
     time_stamp: &str,
     nonce_str: &str,
@@ -112,7 +108,7 @@ pub fn sign_pay_v2(
 
 /// Whether `signature` is the v2 `paySign` of these inputs (upper-case hex; constant time).
 #[must_use]
-pub fn verify_pay_v2(
+pub(crate) fn verify_pay_v2(
     app_id: &str,
     time_stamp: &str,
     nonce_str: &str,
@@ -164,85 +160,90 @@ pub fn verify_v2_fields(
         .is_some_and(|given| ct_eq(&sign_v2_fields(fields, sign_type, key), given))
 }
 
-/// Why an RSA key or signature of WeChat Pay v3 is unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RsaKeyError {
-    /// The PEM text is neither a PKCS#8 nor a PKCS#1 RSA private key. (The key itself is not
-    /// repeated in the message.)
-    #[error("private key is not a PEM-encoded RSA private key (PKCS#8 or PKCS#1)")]
-    PrivateKey,
-    /// The PEM text is neither an SPKI nor a PKCS#1 RSA public key.
-    #[error("public key is not a PEM-encoded RSA public key")]
-    PublicKey,
-    /// The key could not sign.
-    #[error("RSA signing failed")]
-    Sign,
-}
+/// WeChat Pay v3 (feature `pay-v3`): RSA keys and SHA256withRSA.
+#[cfg(feature = "pay-v3")]
+mod v3 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+    use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+    use rsa::signature::{SignatureEncoding, Signer, Verifier};
+    use rsa::{RsaPrivateKey, RsaPublicKey};
+    use sha2::Sha256;
 
-/// The string WeChat Pay v3 signs for JSAPI: `appId\ntimeStamp\nnonceStr\npackage\n`.
-#[must_use]
-pub fn pay_v3_string1(app_id: &str, time_stamp: &str, nonce_str: &str, package: &str) -> String {
-    format!("{app_id}\n{time_stamp}\n{nonce_str}\n{package}\n")
-}
+    use crate::digest::Signed;
+    use crate::params::PayParams;
+    use crate::secret::PrivateKeyPem;
 
-/// WeChat Pay v3 `paySign`: SHA256withRSA (PKCS#1 v1.5) over
-/// [`pay_v3_string1`], base64; sent with `signType: "RSA"`.
-pub fn sign_pay_v3(
-    app_id: &str,
-    time_stamp: &str,
-    nonce_str: &str,
-    package: &str,
-    private_key: &PrivateKeyPem,
-) -> Result<Signed, RsaKeyError> {
-    let key = parse_private_key(private_key)?;
-    let string1 = pay_v3_string1(app_id, time_stamp, nonce_str, package);
-    let signing = SigningKey::<Sha256>::new(key);
-    let sig = signing
-        .try_sign(string1.as_bytes())
-        .map_err(|_| RsaKeyError::Sign)?;
-    let signature = BASE64.encode(sig.to_bytes());
-    Ok(Signed::new(string1, signature))
-}
+    /// Why an RSA key or signature of WeChat Pay v3 is unusable.
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    #[non_exhaustive]
+    pub enum RsaKeyError {
+        /// The PEM text is neither a PKCS#8 nor a PKCS#1 RSA private key. (The key itself is not
+        /// repeated in the message.)
+        #[error("private key is not a PEM-encoded RSA private key (PKCS#8 or PKCS#1)")]
+        PrivateKey,
+        /// The PEM text is neither an SPKI nor a PKCS#1 RSA public key.
+        #[error("public key is not a PEM-encoded RSA public key")]
+        PublicKey,
+        /// The key could not sign.
+        #[error("RSA signing failed")]
+        Sign,
+    }
 
-/// Whether `signature` (base64) is a v3 `paySign` of these inputs under the merchant's public key
-/// (PEM, SPKI or PKCS#1).
-pub fn verify_pay_v3(
-    app_id: &str,
-    time_stamp: &str,
-    nonce_str: &str,
-    package: &str,
-    public_key_pem: &str,
-    signature: &str,
-) -> Result<bool, RsaKeyError> {
-    let key = RsaPublicKey::from_public_key_pem(public_key_pem)
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_key_pem))
-        .map_err(|_| RsaKeyError::PublicKey)?;
-    let Ok(bytes) = BASE64.decode(signature) else {
-        return Ok(false);
-    };
-    let Ok(sig) = Signature::try_from(bytes.as_slice()) else {
-        return Ok(false);
-    };
-    let string1 = pay_v3_string1(app_id, time_stamp, nonce_str, package);
-    Ok(VerifyingKey::<Sha256>::new(key)
-        .verify(string1.as_bytes(), &sig)
-        .is_ok())
-}
+    /// WeChat Pay v3 `paySign`: SHA256withRSA (PKCS#1 v1.5) over
+    /// [`PayParams::v3_string1`], base64; sent with `signType: "RSA"`.
+    pub(crate) fn sign_pay_v3(
+        params: &PayParams<'_>,
+        private_key: &PrivateKeyPem,
+    ) -> Result<Signed, RsaKeyError> {
+        let key = parse_private_key(private_key)?;
+        let string1 = params.v3_string1();
+        let signing = SigningKey::<Sha256>::new(key);
+        let sig = signing
+            .try_sign(string1.as_bytes())
+            .map_err(|_| RsaKeyError::Sign)?;
+        let signature = BASE64.encode(sig.to_bytes());
+        Ok(Signed::new(string1, signature))
+    }
 
-/// The public key (SPKI PEM) of a v3 private key, for the side that verifies.
-pub fn pay_v3_public_key_pem(private_key: &PrivateKeyPem) -> Result<String, RsaKeyError> {
-    use rsa::pkcs8::EncodePublicKey;
-    let key = parse_private_key(private_key)?;
-    RsaPublicKey::from(&key)
-        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
-        .map_err(|_| RsaKeyError::PublicKey)
-}
+    /// Whether `signature` (base64) is a v3 `paySign` of these inputs under the merchant's public key
+    /// (PEM, SPKI or PKCS#1).
+    pub(crate) fn verify_pay_v3(
+        params: &PayParams<'_>,
+        public_key_pem: &str,
+        signature: &str,
+    ) -> Result<bool, RsaKeyError> {
+        let key = RsaPublicKey::from_public_key_pem(public_key_pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(public_key_pem))
+            .map_err(|_| RsaKeyError::PublicKey)?;
+        let Ok(bytes) = BASE64.decode(signature) else {
+            return Ok(false);
+        };
+        let Ok(sig) = Signature::try_from(bytes.as_slice()) else {
+            return Ok(false);
+        };
+        let string1 = params.v3_string1();
+        Ok(VerifyingKey::<Sha256>::new(key)
+            .verify(string1.as_bytes(), &sig)
+            .is_ok())
+    }
 
-fn parse_private_key(pem: &PrivateKeyPem) -> Result<RsaPrivateKey, RsaKeyError> {
-    RsaPrivateKey::from_pkcs8_pem(pem.secret())
-        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem.secret()))
-        .map_err(|_| RsaKeyError::PrivateKey)
+    /// The public key (SPKI PEM) of a v3 private key, for the side that verifies.
+    pub fn pay_v3_public_key_pem(private_key: &PrivateKeyPem) -> Result<String, RsaKeyError> {
+        use rsa::pkcs8::EncodePublicKey;
+        let key = parse_private_key(private_key)?;
+        RsaPublicKey::from(&key)
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .map_err(|_| RsaKeyError::PublicKey)
+    }
+
+    fn parse_private_key(pem: &PrivateKeyPem) -> Result<RsaPrivateKey, RsaKeyError> {
+        RsaPrivateKey::from_pkcs8_pem(pem.secret())
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem.secret()))
+            .map_err(|_| RsaKeyError::PrivateKey)
+    }
 }
 
 #[cfg(test)]
@@ -283,14 +284,22 @@ mod tests {
         assert_eq!(PaySignType::parse("md5"), None);
     }
 
+    #[cfg(feature = "pay-v3")]
     #[test]
     fn bad_keys_are_errors_that_do_not_echo_the_key() {
-        let err =
-            sign_pay_v3("wx", "1", "n", "p", &PrivateKeyPem::new("not a key SECRET")).unwrap_err();
+        let pay = crate::PayParams {
+            app_id: "wx",
+            time_stamp: "1",
+            nonce_str: "n",
+            package: "p",
+        };
+        let err = pay
+            .sign_v3(&crate::PrivateKeyPem::new("not a key SECRET"))
+            .unwrap_err();
         assert_eq!(err, RsaKeyError::PrivateKey);
         assert!(!err.to_string().contains("SECRET"));
         assert_eq!(
-            verify_pay_v3("wx", "1", "n", "p", "garbage", "AAAA"),
+            pay.verify_v3("garbage", "AAAA"),
             Err(RsaKeyError::PublicKey)
         );
     }

@@ -319,25 +319,25 @@ fn compute(kind: Kind, input: &Map<String, Value>) -> Result<Output, String> {
         Kind::Config => {
             let url = f.page_url("url")?;
             let ts = f.timestamp("timestamp")?;
-            sig(ws::sign_config(
-                &ws::JsapiTicket::new(f.secret("jsapi_ticket")?),
-                &f.text("noncestr")?,
-                ts,
-                url.for_signing(),
-            ))
+            sig(ws::ConfigParams {
+                url: url.for_signing(),
+                timestamp: ts,
+                nonce_str: &f.text("noncestr")?,
+            }
+            .sign(&ws::JsapiTicket::new(f.secret("jsapi_ticket")?)))
         }
         Kind::Package => {
             let fields = f.order_fields()?;
             let key = ws::PartnerKey::new(f.secret("partner_key")?);
             Output::Package(ws::sign_package(&fields, &key).map_err(|e| format!("fields: {e}"))?)
         }
-        Kind::PaySignV1 => sig(ws::sign_pay_v1(
-            &f.app_id("appid")?,
-            &ws::PaySignKey::new(f.secret("appkey")?),
-            &f.text("noncestr")?,
-            &f.text("package")?,
-            &f.timestamp("timestamp")?.to_string(),
-        )),
+        Kind::PaySignV1 => sig(ws::PayParams {
+            app_id: &f.app_id("appid")?,
+            time_stamp: &f.timestamp("timestamp")?.to_string(),
+            nonce_str: &f.text("noncestr")?,
+            package: &f.text("package")?,
+        }
+        .sign_2014(&ws::PaySignKey::new(f.secret("appkey")?))),
         Kind::CardExt2014 => sig(ws::sign_card_ext_2014(
             &ws::AppSecret::new(f.secret("appsecret")?),
             &f.timestamp("timestamp")?.to_string(),
@@ -365,35 +365,34 @@ fn compute(kind: Kind, input: &Map<String, Value>) -> Result<Output, String> {
         )),
         Kind::AddrSign => {
             let url = f.page_url("url")?;
-            sig(ws::sign_addr(
-                &f.app_id("appid")?,
-                url.as_str(),
-                &f.timestamp("timestamp")?.to_string(),
-                &f.text("noncestr")?,
-                &ws::AccessToken::new(f.secret("accesstoken")?),
-            ))
+            sig(ws::AddrParams {
+                app_id: &f.app_id("appid")?,
+                url: url.as_str(),
+                timestamp: &f.timestamp("timestamp")?.to_string(),
+                nonce_str: &f.text("noncestr")?,
+            }
+            .sign(&ws::AccessToken::new(f.secret("accesstoken")?)))
         }
         Kind::PaySignV2 => {
             let st = f.text("signType")?;
             let sign_type = ws::PaySignType::parse(&st).ok_or_else(|| {
                 format!("field \"signType\" must be \"MD5\" or \"HMAC-SHA256\", not {st:?}")
             })?;
-            sig(ws::sign_pay_v2(
-                &f.app_id("appId")?,
-                &f.timestamp("timeStamp")?.to_string(),
-                &f.text("nonceStr")?,
-                &f.text("package")?,
-                sign_type,
-                &ws::PayApiKey::new(f.secret("key")?),
-            ))
+            sig(ws::PayParams {
+                app_id: &f.app_id("appId")?,
+                time_stamp: &f.timestamp("timeStamp")?.to_string(),
+                nonce_str: &f.text("nonceStr")?,
+                package: &f.text("package")?,
+            }
+            .sign_v2(sign_type, &ws::PayApiKey::new(f.secret("key")?)))
         }
-        Kind::PaySignV3 => sig(ws::sign_pay_v3(
-            &f.app_id("appId")?,
-            &f.timestamp("timeStamp")?.to_string(),
-            &f.text("nonceStr")?,
-            &f.text("package")?,
-            &ws::PrivateKeyPem::new(f.secret("private_key_pem")?),
-        )
+        Kind::PaySignV3 => sig(ws::PayParams {
+            app_id: &f.app_id("appId")?,
+            time_stamp: &f.timestamp("timeStamp")?.to_string(),
+            nonce_str: &f.text("nonceStr")?,
+            package: &f.text("package")?,
+        }
+        .sign_v3(&ws::PrivateKeyPem::new(f.secret("private_key_pem")?))
         .map_err(|e| format!("field \"private_key_pem\": {e}"))?),
     })
 }

@@ -50,6 +50,12 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
     if ts.is_empty() || nonce.is_empty() || package.is_empty() || pay_sign.is_empty() {
         return Err("timeStamp, nonceStr, package and paySign are required".into());
     }
+    let params = wxjs_sign::PayParams {
+        app_id,
+        time_stamp: ts,
+        nonce_str: nonce,
+        package,
+    };
     match text(p, "signType") {
         "SHA1" | "" => {
             let parsed = wxjs_sign::parse_package(package).map_err(|e| format!("package: {e}"))?;
@@ -61,14 +67,7 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
             {
                 return Err("package partner is not the account's merchant".into());
             }
-            if !wxjs_sign::verify_pay_v1(
-                app_id,
-                &PaySignKey::new(merchant.pay_sign_key.clone()),
-                nonce,
-                package,
-                ts,
-                pay_sign,
-            ) {
+            if !params.verify_2014(&PaySignKey::new(merchant.pay_sign_key.clone()), pay_sign) {
                 return Err("paySign does not match the paySignKey".into());
             }
             let f = |k: &str| parsed.fields.get(k).cloned().unwrap_or_default();
@@ -101,11 +100,7 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
         st @ ("MD5" | "HMAC-SHA256") => {
             let sign_type = PaySignType::parse(st).ok_or("signType")?;
             let order = issued_order(sim, app_id, package)?;
-            if !wxjs_sign::verify_pay_v2(
-                app_id,
-                ts,
-                nonce,
-                package,
+            if !params.verify_v2(
                 sign_type,
                 &PayApiKey::new(merchant.api_key.clone()),
                 pay_sign,
@@ -124,9 +119,7 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
                 merchant.v3_private_key.clone(),
             ))
             .map_err(|_| "the merchant has no v3 key")?;
-            if !wxjs_sign::verify_pay_v3(app_id, ts, nonce, package, &public, pay_sign)
-                .unwrap_or(false)
-            {
+            if !params.verify_v3(&public, pay_sign).unwrap_or(false) {
                 return Err("paySign does not verify with the merchant's v3 public key".into());
             }
             // The notification keeps the v2 XML form: v3's encrypted JSON is not simulated.

@@ -404,10 +404,15 @@ pub(crate) async fn pay_package(
     let package = wxjs_sign::sign_package(&fields, partner_key)
         .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
     let (timestamp, nonce) = stamp();
-    let pay_sign =
-        wxjs_sign::sign_pay_v1(&app_id, pay_sign_key, &nonce, &package.package, &timestamp)
-            .into_parts()
-            .1;
+    let pay_sign = wxjs_sign::PayParams {
+        app_id: &app_id,
+        time_stamp: &timestamp,
+        nonce_str: &nonce,
+        package: &package.package,
+    }
+    .sign_2014(pay_sign_key)
+    .into_parts()
+    .1;
     Ok(json_response(&PayResponse {
         app_id,
         timestamp,
@@ -460,17 +465,23 @@ pub(crate) async fn pay_prepay(
             .private_key
             .as_ref()
             .ok_or_else(|| missing_key("private_key"))?;
-        wxjs_sign::sign_pay_v3(&app_id, &timestamp, &nonce, &package, key)
-            .map_err(|e| {
-                tracing::error!(error = %e, "merchant private key unusable");
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    "merchant_not_configured",
-                    "the merchant's private_key is not a usable RSA key",
-                )
-            })?
-            .into_parts()
-            .1
+        wxjs_sign::PayParams {
+            app_id: &app_id,
+            time_stamp: &timestamp,
+            nonce_str: &nonce,
+            package: &package,
+        }
+        .sign_v3(key)
+        .map_err(|e| {
+            tracing::error!(error = %e, "merchant private key unusable");
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "merchant_not_configured",
+                "the merchant's private_key is not a usable RSA key",
+            )
+        })?
+        .into_parts()
+        .1
     } else {
         let sign_type = PaySignType::parse(&req.sign_type).ok_or_else(|| {
             ApiError::bad_request(
@@ -482,9 +493,15 @@ pub(crate) async fn pay_prepay(
             )
         })?;
         let key = m.api_key.as_ref().ok_or_else(|| missing_key("api_key"))?;
-        wxjs_sign::sign_pay_v2(&app_id, &timestamp, &nonce, &package, sign_type, key)
-            .into_parts()
-            .1
+        wxjs_sign::PayParams {
+            app_id: &app_id,
+            time_stamp: &timestamp,
+            nonce_str: &nonce,
+            package: &package,
+        }
+        .sign_v2(sign_type, key)
+        .into_parts()
+        .1
     };
     Ok(json_response(&PayResponse {
         app_id,
@@ -549,13 +566,13 @@ pub(crate) async fn address(
         ));
     }
     let (timestamp, nonce) = stamp();
-    let sign = wxjs_sign::sign_addr(
-        &app_id,
-        page.for_signing(),
-        &timestamp,
-        &nonce,
-        &wxjs_sign::AccessToken::new(req.access_token),
-    );
+    let sign = wxjs_sign::AddrParams {
+        app_id: &app_id,
+        url: page.for_signing(),
+        timestamp: &timestamp,
+        nonce_str: &nonce,
+    }
+    .sign(&wxjs_sign::AccessToken::new(req.access_token));
     Ok(json_response(&AddressResponse {
         app_id,
         scope: "jsapi_address",

@@ -183,10 +183,14 @@ pub(crate) async fn config(
         let timestamp = wxjs_sign::timestamp_now();
         let nonce = state.issue_nonce(timestamp);
         let url = page.for_signing();
-        let signature =
-            wxjs_sign::sign_config(&JsapiTicket::new(ticket.value), &nonce, timestamp, url)
-                .into_parts()
-                .1;
+        let signature = wxjs_sign::ConfigParams {
+            url,
+            timestamp,
+            nonce_str: &nonce,
+        }
+        .sign(&JsapiTicket::new(ticket.value))
+        .into_parts()
+        .1;
         let js_api_list = match &asked {
             Some(raw) => raw.as_ref(),
             None => state

@@ -91,14 +91,18 @@ async fn payment_in_the_2014_v2_and_v3_forms() {
     assert_eq!(parsed.fields["partner"], m.partner_id);
     assert_eq!(parsed.fields["body"], "支付测试 a&b");
     assert_eq!(v["signType"], "SHA1");
-    assert!(wxjs_sign::verify_pay_v1(
-        APP,
-        &PaySignKey::new(m.pay_sign_key),
-        v["nonceStr"].as_str().unwrap(),
-        package,
-        v["timestamp"].as_str().unwrap(),
-        v["paySign"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::PayParams {
+            app_id: APP,
+            time_stamp: v["timestamp"].as_str().unwrap(),
+            nonce_str: v["nonceStr"].as_str().unwrap(),
+            package
+        }
+        .verify_2014(
+            &PaySignKey::new(m.pay_sign_key),
+            v["paySign"].as_str().unwrap()
+        )
+    );
 
     for st in ["MD5", "HMAC-SHA256"] {
         let v: Value = s
@@ -114,15 +118,19 @@ async fn payment_in_the_2014_v2_and_v3_forms() {
             v["package"],
             "prepay_id=wx2017033010242291fcfe0db70013231072"
         );
-        assert!(wxjs_sign::verify_pay_v2(
-            APP,
-            v["timestamp"].as_str().unwrap(),
-            v["nonceStr"].as_str().unwrap(),
-            v["package"].as_str().unwrap(),
-            PaySignType::parse(st).unwrap(),
-            &PayApiKey::new(m.api_key.clone()),
-            v["paySign"].as_str().unwrap()
-        ));
+        assert!(
+            wxjs_sign::PayParams {
+                app_id: APP,
+                time_stamp: v["timestamp"].as_str().unwrap(),
+                nonce_str: v["nonceStr"].as_str().unwrap(),
+                package: v["package"].as_str().unwrap()
+            }
+            .verify_v2(
+                PaySignType::parse(st).unwrap(),
+                &PayApiKey::new(m.api_key.clone()),
+                v["paySign"].as_str().unwrap()
+            )
+        );
     }
     let v: Value = s
         .backend(
@@ -136,14 +144,13 @@ async fn payment_in_the_2014_v2_and_v3_forms() {
     let public =
         wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(v3_private_key())).unwrap();
     assert!(
-        wxjs_sign::verify_pay_v3(
-            APP,
-            v["timestamp"].as_str().unwrap(),
-            v["nonceStr"].as_str().unwrap(),
-            v["package"].as_str().unwrap(),
-            &public,
-            v["paySign"].as_str().unwrap()
-        )
+        wxjs_sign::PayParams {
+            app_id: APP,
+            time_stamp: v["timestamp"].as_str().unwrap(),
+            nonce_str: v["nonceStr"].as_str().unwrap(),
+            package: v["package"].as_str().unwrap()
+        }
+        .verify_v3(&public, v["paySign"].as_str().unwrap())
         .unwrap()
     );
     s.assert_logs_clean().await;
@@ -155,14 +162,18 @@ async fn address_and_the_credential_server() {
     let v: Value = s.backend(&format!("/v1/{APP}/address"), json!({"url":"http://localhost:8080/addr?code=CODE&state=S#x","accessToken":"user-oauth-token"})).await.json().await.unwrap();
     assert_eq!(v["scope"], "jsapi_address");
     assert_eq!(v["signType"], "sha1");
-    assert!(wxjs_sign::verify_addr(
-        APP,
-        "http://localhost:8080/addr?code=CODE&state=S",
-        v["timeStamp"].as_str().unwrap(),
-        v["nonceStr"].as_str().unwrap(),
-        &AccessToken::new("user-oauth-token"),
-        v["addrSign"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::AddrParams {
+            app_id: APP,
+            url: "http://localhost:8080/addr?code=CODE&state=S",
+            timestamp: v["timeStamp"].as_str().unwrap(),
+            nonce_str: v["nonceStr"].as_str().unwrap()
+        }
+        .verify(
+            &AccessToken::new("user-oauth-token"),
+            v["addrSign"].as_str().unwrap()
+        )
+    );
 
     let get = |kind: &str| {
         s.http

@@ -32,13 +32,14 @@ async fn config_signature_verifies_against_the_simulators_current_ticket() {
         json!(["chooseImage", "onMenuShareTimeline"])
     );
     let ticket = JsapiTicket::new(s.jsapi_ticket());
-    assert!(wxjs_sign::verify_config(
-        &ticket,
-        v["nonceStr"].as_str().unwrap(),
-        v["timestamp"].as_u64().unwrap(),
-        v["url"].as_str().unwrap(),
-        v["signature"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::ConfigParams {
+            url: v["url"].as_str().unwrap(),
+            timestamp: v["timestamp"].as_u64().unwrap(),
+            nonce_str: v["nonceStr"].as_str().unwrap()
+        }
+        .verify(&ticket, v["signature"].as_str().unwrap())
+    );
 
     // An explicit list; a second page; one ticket fetch in all.
     let v: Value = s.http.get(s.url(&format!("/v1/{APP}/jssdk/config?url=https%3A%2F%2Fshop.example.com%2F&jsApiList=chooseWXPay,addCard"))).send().await.unwrap().json().await.unwrap();

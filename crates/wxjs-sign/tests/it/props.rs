@@ -43,7 +43,7 @@ proptest! {
     fn a_fragment_never_changes_the_config_signature(url in url_strategy(), frag in "[!-~]{0,20}", nonce in "[a-zA-Z0-9]{1,32}", ts in 0u64..4_000_000_000) {
         let t = JsapiTicket::new("ticket");
         let with = format!("{url}#{frag}");
-        prop_assert_eq!(sign_config(&t, &nonce, ts, &with), sign_config(&t, &nonce, ts, &url));
+        prop_assert_eq!(wxjs_sign::ConfigParams { url: &with, timestamp: ts, nonce_str: &nonce }.sign(&t), wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.sign(&t), "signature check");
         let parsed = PageUrl::parse(&with).unwrap();
         prop_assert_eq!(parsed.for_signing(), url.as_str());
     }
@@ -51,17 +51,17 @@ proptest! {
     #[test]
     fn config_verify_accepts_its_own_and_rejects_any_change(url in url_strategy(), nonce in "[a-zA-Z0-9]{1,32}", ts in 0u64..4_000_000_000, at in 0usize..64, to in proptest::char::range('!', '~')) {
         let t = JsapiTicket::new("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3");
-        let sig = sign_config(&t, &nonce, ts, &url).into_parts().1;
-        prop_assert!(verify_config(&t, &nonce, ts, &url, &sig));
+        let sig = wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.sign(&t).into_parts().1;
+        prop_assert!(wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.verify(&t, &sig), "signature check");
         let changed_url = mutate(&url, at, to);
         // A change after '#' is not a change of the signed URL.
         if changed_url.split('#').next() != url.split('#').next() {
-            prop_assert!(!verify_config(&t, &nonce, ts, &changed_url, &sig));
+            prop_assert!(!wxjs_sign::ConfigParams { url: &changed_url, timestamp: ts, nonce_str: &nonce }.verify(&t, &sig), "signature check");
         }
-        prop_assert!(!verify_config(&t, &mutate(&nonce, at, to), ts, &url, &sig));
-        prop_assert!(!verify_config(&t, &nonce, ts ^ (1 << (at % 32)), &url, &sig));
-        prop_assert!(!verify_config(&JsapiTicket::new(mutate(t.secret(), at, to)), &nonce, ts, &url, &sig));
-        prop_assert!(!verify_config(&t, &nonce, ts, &url, &mutate(&sig, at, to)));
+        prop_assert!(!wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &mutate(&nonce, at, to) }.verify(&t, &sig), "signature check");
+        prop_assert!(!wxjs_sign::ConfigParams { url: &url, timestamp: ts ^ (1 << (at % 32)), nonce_str: &nonce }.verify(&t, &sig), "signature check");
+        prop_assert!(!wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.verify(&JsapiTicket::new(mutate(t.secret(), at, to)), &sig), "signature check");
+        prop_assert!(!wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.verify(&t, &mutate(&sig, at, to)), "signature check");
     }
 
     #[test]
@@ -134,14 +134,14 @@ proptest! {
     fn pay_v2_verifies_its_own_and_rejects_changes(nonce in "[A-Z0-9]{32}", pkg in "prepay_id=[a-z0-9]{10,30}", at in 0usize..32, to in proptest::char::range('!', '~')) {
         let key = PayApiKey::new("qazwsxedcrfvtgbyhnujmikolp111111");
         for st in [PaySignType::Md5, PaySignType::HmacSha256] {
-            let sig = sign_pay_v2("wxd678efh567hg6787", "1490840662", &nonce, &pkg, st, &key).into_parts().1;
-            prop_assert!(verify_pay_v2("wxd678efh567hg6787", "1490840662", &nonce, &pkg, st, &key, &sig));
-            prop_assert!(!verify_pay_v2("wxd678efh567hg6787", "1490840662", &mutate(&nonce, at, to), &pkg, st, &key, &sig));
-            prop_assert!(!verify_pay_v2("wxd678efh567hg6787", "1490840662", &nonce, &pkg, st, &key, &mutate(&sig, at, to)));
+            let sig = wxjs_sign::PayParams { app_id: "wxd678efh567hg6787", time_stamp: "1490840662", nonce_str: &nonce, package: &pkg }.sign_v2(st, &key).into_parts().1;
+            prop_assert!(wxjs_sign::PayParams { app_id: "wxd678efh567hg6787", time_stamp: "1490840662", nonce_str: &nonce, package: &pkg }.verify_v2(st, &key, &sig), "signature check");
+            prop_assert!(!wxjs_sign::PayParams { app_id: "wxd678efh567hg6787", time_stamp: "1490840662", nonce_str: &mutate(&nonce, at, to), package: &pkg }.verify_v2(st, &key, &sig), "signature check");
+            prop_assert!(!wxjs_sign::PayParams { app_id: "wxd678efh567hg6787", time_stamp: "1490840662", nonce_str: &nonce, package: &pkg }.verify_v2(st, &key, &mutate(&sig, at, to)), "signature check");
         }
-        let v1 = sign_pay_v1("wx1", &PaySignKey::new("k"), &nonce, &pkg, "1").into_parts().1;
-        prop_assert!(verify_pay_v1("wx1", &PaySignKey::new("k"), &nonce, &pkg, "1", &v1));
-        prop_assert!(!verify_pay_v1("wx1", &PaySignKey::new("k"), &nonce, &mutate(&pkg, at, to), "1", &v1));
+        let v1 = wxjs_sign::PayParams { app_id: "wx1", time_stamp: "1", nonce_str: &nonce, package: &pkg }.sign_2014(&PaySignKey::new("k")).into_parts().1;
+        prop_assert!(wxjs_sign::PayParams { app_id: "wx1", time_stamp: "1", nonce_str: &nonce, package: &pkg }.verify_2014(&PaySignKey::new("k"), &v1), "signature check");
+        prop_assert!(!wxjs_sign::PayParams { app_id: "wx1", time_stamp: "1", nonce_str: &nonce, package: &mutate(&pkg, at, to) }.verify_2014(&PaySignKey::new("k"), &v1), "signature check");
     }
 
     #[test]

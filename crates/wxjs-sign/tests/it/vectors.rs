@@ -42,20 +42,31 @@ fn every_vector_signs_and_verifies() {
             "config" => {
                 let t = JsapiTicket::new(s(i, "jsapi_ticket"));
                 let ts = i["timestamp"].as_u64().unwrap();
-                let signed = sign_config(&t, s(i, "noncestr"), ts, s(i, "url"));
+                let signed = wxjs_sign::ConfigParams {
+                    url: s(i, "url"),
+                    timestamp: ts,
+                    nonce_str: s(i, "noncestr"),
+                }
+                .sign(&t);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_config(
-                    &t,
-                    s(i, "noncestr"),
-                    ts,
-                    s(i, "url"),
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::ConfigParams {
+                        url: s(i, "url"),
+                        timestamp: ts,
+                        nonce_str: s(i, "noncestr")
+                    }
+                    .verify(&t, s(&v, "signature"))
+                );
                 // Through a validated PageUrl too.
                 let url = PageUrl::parse(s(i, "url")).unwrap();
                 assert_eq!(
-                    sign_config(&t, s(i, "noncestr"), ts, url.for_signing()),
+                    wxjs_sign::ConfigParams {
+                        url: url.for_signing(),
+                        timestamp: ts,
+                        nonce_str: s(i, "noncestr")
+                    }
+                    .sign(&t),
                     signed
                 );
             }
@@ -81,17 +92,24 @@ fn every_vector_signs_and_verifies() {
                     s(i, "package"),
                     s(i, "timestamp"),
                 );
-                let signed = sign_pay_v1(args.0, &key, args.1, args.2, args.3);
+                let signed = wxjs_sign::PayParams {
+                    app_id: args.0,
+                    time_stamp: args.3,
+                    nonce_str: args.1,
+                    package: args.2,
+                }
+                .sign_2014(&key);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_pay_v1(
-                    args.0,
-                    &key,
-                    args.1,
-                    args.2,
-                    args.3,
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::PayParams {
+                        app_id: args.0,
+                        time_stamp: args.3,
+                        nonce_str: args.1,
+                        package: args.2
+                    }
+                    .verify_2014(&key, s(&v, "signature"))
+                );
             }
             "card-ext-2014" => {
                 let secret = AppSecret::new(s(i, "appsecret"));
@@ -174,17 +192,24 @@ fn every_vector_signs_and_verifies() {
                     s(i, "timestamp"),
                     s(i, "noncestr"),
                 ];
-                let signed = sign_addr(a[0], a[1], a[2], a[3], &tok);
+                let signed = wxjs_sign::AddrParams {
+                    app_id: a[0],
+                    url: a[1],
+                    timestamp: a[2],
+                    nonce_str: a[3],
+                }
+                .sign(&tok);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_addr(
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    &tok,
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::AddrParams {
+                        app_id: a[0],
+                        url: a[1],
+                        timestamp: a[2],
+                        nonce_str: a[3]
+                    }
+                    .verify(&tok, s(&v, "signature"))
+                );
             }
             "pay-sign-v2" => {
                 let key = PayApiKey::new(s(i, "key"));
@@ -195,18 +220,24 @@ fn every_vector_signs_and_verifies() {
                     s(i, "nonceStr"),
                     s(i, "package"),
                 ];
-                let signed = sign_pay_v2(a[0], a[1], a[2], a[3], st, &key);
+                let signed = wxjs_sign::PayParams {
+                    app_id: a[0],
+                    time_stamp: a[1],
+                    nonce_str: a[2],
+                    package: a[3],
+                }
+                .sign_v2(st, &key);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_pay_v2(
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    st,
-                    &key,
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::PayParams {
+                        app_id: a[0],
+                        time_stamp: a[1],
+                        nonce_str: a[2],
+                        package: a[3]
+                    }
+                    .verify_v2(st, &key, s(&v, "signature"))
+                );
             }
             "pay-sign-v3" => {
                 let pem = PrivateKeyPem::new(s(i, "private_key_pem"));
@@ -216,16 +247,36 @@ fn every_vector_signs_and_verifies() {
                     s(i, "nonceStr"),
                     s(i, "package"),
                 ];
-                let signed = sign_pay_v3(a[0], a[1], a[2], a[3], &pem).unwrap();
+                let signed = wxjs_sign::PayParams {
+                    app_id: a[0],
+                    time_stamp: a[1],
+                    nonce_str: a[2],
+                    package: a[3],
+                }
+                .sign_v3(&pem)
+                .unwrap();
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
                 let public = pay_v3_public_key_pem(&pem).unwrap();
                 assert!(
-                    verify_pay_v3(a[0], a[1], a[2], a[3], &public, s(&v, "signature")).unwrap()
+                    wxjs_sign::PayParams {
+                        app_id: a[0],
+                        time_stamp: a[1],
+                        nonce_str: a[2],
+                        package: a[3]
+                    }
+                    .verify_v3(&public, s(&v, "signature"))
+                    .unwrap()
                 );
                 assert!(
-                    !verify_pay_v3(a[0], "1414561700", a[2], a[3], &public, s(&v, "signature"))
-                        .unwrap()
+                    !wxjs_sign::PayParams {
+                        app_id: a[0],
+                        time_stamp: "1414561700",
+                        nonce_str: a[2],
+                        package: a[3]
+                    }
+                    .verify_v3(&public, s(&v, "signature"))
+                    .unwrap()
                 );
             }
             other => panic!("unknown vector kind {other}"),
@@ -259,7 +310,12 @@ fn urls_are_signed_byte_for_byte() {
         "https://a.com/p?x=1&amp;y=2",
         "https://a.com",
     ] {
-        let signed = sign_config(&t, "n", 1, url);
+        let signed = wxjs_sign::ConfigParams {
+            url,
+            timestamp: 1,
+            nonce_str: "n",
+        }
+        .sign(&t);
         assert_eq!(
             signed.string1(),
             format!("jsapi_ticket=T&noncestr=n&timestamp=1&url={url}")

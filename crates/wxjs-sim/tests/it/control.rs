@@ -316,11 +316,13 @@ async fn what_a_back_end_needs_to_act_as_the_demo_account_was_not_published() {
     }
     // The published keys are the ones the simulator checks with: a paySign made with them
     // verifies.
-    let sign = wxjs_sign::sign_pay_v2(
-        wxjs_sim::config::DEMO_APP_ID,
-        "1414561699",
-        "n",
-        "prepay_id=x",
+    let sign = wxjs_sign::PayParams {
+        app_id: wxjs_sim::config::DEMO_APP_ID,
+        time_stamp: "1414561699",
+        nonce_str: "n",
+        package: "prepay_id=x",
+    }
+    .sign_v2(
         wxjs_sign::PaySignType::Md5,
         &wxjs_sign::PayApiKey::new(m["apiKey"].as_str().unwrap()),
     );
@@ -330,13 +332,17 @@ async fn what_a_back_end_needs_to_act_as_the_demo_account_was_not_published() {
         .find(|a| a.app_id == wxjs_sim::config::DEMO_APP_ID)
         .and_then(|a| a.merchant)
         .unwrap();
-    assert!(wxjs_sign::verify_pay_v2(
-        wxjs_sim::config::DEMO_APP_ID,
-        "1414561699",
-        "n",
-        "prepay_id=x",
-        wxjs_sign::PaySignType::Md5,
-        &wxjs_sign::PayApiKey::new(demo_merchant.api_key),
-        sign.signature(),
-    ));
+    assert!(
+        wxjs_sign::PayParams {
+            app_id: wxjs_sim::config::DEMO_APP_ID,
+            time_stamp: "1414561699",
+            nonce_str: "n",
+            package: "prepay_id=x"
+        }
+        .verify_v2(
+            wxjs_sign::PaySignType::Md5,
+            &wxjs_sign::PayApiKey::new(demo_merchant.api_key),
+            sign.signature()
+        )
+    );
 }

@@ -140,13 +140,14 @@ fn dev_memory_serves_its_page_and_stops_on_sigint() {
         p.platform
     ));
     let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
-    assert!(wxjs_sign::verify_config(
-        &ticket,
-        cfg["nonceStr"].as_str().unwrap(),
-        cfg["timestamp"].as_u64().unwrap(),
-        &format!("http://localhost:{p}/"),
-        cfg["signature"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::ConfigParams {
+            url: &format!("http://localhost:{p}/"),
+            timestamp: cfg["timestamp"].as_u64().unwrap(),
+            nonce_str: cfg["nonceStr"].as_str().unwrap()
+        }
+        .verify(&ticket, cfg["signature"].as_str().unwrap())
+    );
     assert!(interrupt(&mut child).success());
 }
 
@@ -189,13 +190,14 @@ fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock
         p.platform
     ));
     let ticket = wxjs_sign::JsapiTicket::new(tickets["jsapi"]["ticket"].as_str().unwrap());
-    assert!(wxjs_sign::verify_config(
-        &ticket,
-        after["nonceStr"].as_str().unwrap(),
-        after["timestamp"].as_u64().unwrap(),
-        "http://localhost/",
-        after["signature"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::ConfigParams {
+            url: "http://localhost/",
+            timestamp: after["timestamp"].as_u64().unwrap(),
+            nonce_str: after["nonceStr"].as_str().unwrap()
+        }
+        .verify(&ticket, after["signature"].as_str().unwrap())
+    );
     assert_ne!(first["signature"], after["signature"]);
 
     // wxjs explain against the running service: a good signature, then a fragment signed.
@@ -228,12 +230,12 @@ fn dev_restart_on_the_same_data_makes_no_platform_call_and_follows_the_sim_clock
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid"));
-    let bad = wxjs_sign::sign_config(
-        &ticket,
-        after["nonceStr"].as_str().unwrap(),
-        after["timestamp"].as_u64().unwrap(),
-        "http://localhost",
-    );
+    let bad = wxjs_sign::ConfigParams {
+        url: "http://localhost",
+        timestamp: after["timestamp"].as_u64().unwrap(),
+        nonce_str: after["nonceStr"].as_str().unwrap(),
+    }
+    .sign(&ticket);
     let out = explain("http://localhost", bad.signature());
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);

@@ -1,0 +1,196 @@
+//! The inputs of each page-facing signature as a struct with named fields, so that a nonce and
+//! a timestamp cannot trade places: build the struct, then `sign` or `verify` with the key.
+
+use crate::digest::Signed;
+use crate::secret::{AccessToken, JsapiTicket, PayApiKey, PaySignKey};
+
+/// What `wx.config` signs (appendix 1): the page URL (its `#…` is cut off), the timestamp and
+/// the nonce.
+///
+/// ```
+/// use wxjs_sign::{ConfigParams, JsapiTicket};
+/// let ticket = JsapiTicket::new("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg");
+/// let params = ConfigParams {
+///     url: "http://mp.weixin.qq.com",
+///     timestamp: 1414587457,
+///     nonce_str: "Wm3WZYTPz0wzccnW",
+/// };
+/// let signed = params.sign(&ticket);
+/// assert_eq!(signed.signature(), "f4d90daf4b3bca3078ab155816175ba34c443a7b");
+/// assert!(params.verify(&ticket, signed.signature()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigParams<'a> {
+    /// The page URL, byte for byte (pass [`PageUrl::for_signing`](crate::PageUrl::for_signing)
+    /// for a validated one).
+    pub url: &'a str,
+    /// Seconds since the epoch.
+    pub timestamp: u64,
+    /// `nonceStr`.
+    pub nonce_str: &'a str,
+}
+
+impl ConfigParams<'_> {
+    /// The `signature` (SHA-1, lower-case hex) and the string it was computed over.
+    #[must_use]
+    pub fn sign(&self, ticket: &JsapiTicket) -> Signed {
+        crate::config::sign_config(ticket, self.nonce_str, self.timestamp, self.url)
+    }
+
+    /// Whether `signature` is right (compared in constant time).
+    #[must_use]
+    pub fn verify(&self, ticket: &JsapiTicket, signature: &str) -> bool {
+        crate::config::verify_config(ticket, self.nonce_str, self.timestamp, self.url, signature)
+    }
+}
+
+/// What `editAddress`'s `addrSign` signs (appendix 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrParams<'a> {
+    /// `appId`.
+    pub app_id: &'a str,
+    /// The page URL, with the `code` and `state` of web authorisation.
+    pub url: &'a str,
+    /// `timeStamp`, as the page sends it.
+    pub timestamp: &'a str,
+    /// `nonceStr`.
+    pub nonce_str: &'a str,
+}
+
+impl AddrParams<'_> {
+    /// The `addrSign` (SHA-1, lower-case hex) under the user's web-authorisation access token.
+    #[must_use]
+    pub fn sign(&self, access_token: &AccessToken) -> Signed {
+        crate::config::sign_addr(
+            self.app_id,
+            self.url,
+            self.timestamp,
+            self.nonce_str,
+            access_token,
+        )
+    }
+
+    /// Whether `signature` is right (hex in either case, compared in constant time).
+    #[must_use]
+    pub fn verify(&self, access_token: &AccessToken, signature: &str) -> bool {
+        crate::config::verify_addr(
+            self.app_id,
+            self.url,
+            self.timestamp,
+            self.nonce_str,
+            access_token,
+            signature,
+        )
+    }
+}
+
+/// The four fields of `chooseWXPay` that `paySign` covers, in every form.
+///
+/// ```
+/// use wxjs_sign::{PayApiKey, PayParams, PaySignType};
+/// let pay = PayParams {
+///     app_id: "wxd678efh567hg6787",
+///     time_stamp: "1490840662",
+///     nonce_str: "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+///     package: "prepay_id=wx2017033010242291fcfe0db70013231072",
+/// };
+/// let key = PayApiKey::new("qazwsxedcrfvtgbyhnujmikolp111111");
+/// let signed = pay.sign_v2(PaySignType::Md5, &key);
+/// assert!(pay.verify_v2(PaySignType::Md5, &key, signed.signature()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayParams<'a> {
+    /// `appId`.
+    pub app_id: &'a str,
+    /// `timeStamp`, as the page sends it.
+    pub time_stamp: &'a str,
+    /// `nonceStr`.
+    pub nonce_str: &'a str,
+    /// `package`: the 2014 package, or `prepay_id=…`.
+    pub package: &'a str,
+}
+
+impl PayParams<'_> {
+    /// The document's 2014 `paySign` (SHA-1 with the paySignKey; `signType: "SHA1"`).
+    #[must_use]
+    pub fn sign_2014(&self, key: &PaySignKey) -> Signed {
+        crate::pay::sign_pay_v1(
+            self.app_id,
+            key,
+            self.nonce_str,
+            self.package,
+            self.time_stamp,
+        )
+    }
+
+    /// Whether a 2014 `paySign` is right.
+    #[must_use]
+    pub fn verify_2014(&self, key: &PaySignKey, signature: &str) -> bool {
+        crate::pay::verify_pay_v1(
+            self.app_id,
+            key,
+            self.nonce_str,
+            self.package,
+            self.time_stamp,
+            signature,
+        )
+    }
+
+    /// The v2 `paySign` (MD5 or HMAC-SHA256 with the API key).
+    #[must_use]
+    pub fn sign_v2(&self, sign_type: crate::PaySignType, key: &PayApiKey) -> Signed {
+        crate::pay::sign_pay_v2(
+            self.app_id,
+            self.time_stamp,
+            self.nonce_str,
+            self.package,
+            sign_type,
+            key,
+        )
+    }
+
+    /// Whether a v2 `paySign` is right.
+    #[must_use]
+    pub fn verify_v2(
+        &self,
+        sign_type: crate::PaySignType,
+        key: &PayApiKey,
+        signature: &str,
+    ) -> bool {
+        crate::pay::verify_pay_v2(
+            self.app_id,
+            self.time_stamp,
+            self.nonce_str,
+            self.package,
+            sign_type,
+            key,
+            signature,
+        )
+    }
+
+    /// The string v3 signs: `appId\ntimeStamp\nnonceStr\npackage\n`.
+    #[must_use]
+    pub fn v3_string1(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            self.app_id, self.time_stamp, self.nonce_str, self.package
+        )
+    }
+
+    /// The v3 `paySign` (SHA256withRSA with the merchant's private key, base64;
+    /// `signType: "RSA"`).
+    #[cfg(feature = "pay-v3")]
+    pub fn sign_v3(&self, key: &crate::PrivateKeyPem) -> Result<Signed, crate::RsaKeyError> {
+        crate::pay::sign_pay_v3(self, key)
+    }
+
+    /// Whether a v3 `paySign` verifies with the merchant's public key (PEM, SPKI or PKCS#1).
+    #[cfg(feature = "pay-v3")]
+    pub fn verify_v3(
+        &self,
+        public_key_pem: &str,
+        signature: &str,
+    ) -> Result<bool, crate::RsaKeyError> {
+        crate::pay::verify_pay_v3(self, public_key_pem, signature)
+    }
+}

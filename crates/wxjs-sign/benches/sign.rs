@@ -84,42 +84,46 @@ fn cards(c: &mut Criterion) {
     let mut g = c.benchmark_group("card");
     g.bench_function("sign_card_ext", |b| {
         b.iter(|| {
-            black_box(sign_card_ext(
-                &t,
-                "1417751808",
-                "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
-                "800",
-                "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
-                "nonce1234",
-            ))
+            black_box(
+                wxjs_sign::CardExtParams {
+                    card_id: "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                    code: "800",
+                    openid: "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
+                    timestamp: "1417751808",
+                    nonce_str: "nonce1234",
+                }
+                .sign(&t),
+            )
         })
     });
     g.bench_function("card_ext JSON", |b| {
         b.iter(|| {
             black_box(
-                card_ext(
-                    &t,
-                    "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
-                    "800",
-                    "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
-                    "1417751808",
-                    "nonce1234",
-                )
+                wxjs_sign::CardExtParams {
+                    card_id: "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                    code: "800",
+                    openid: "oj1Mbt3vDHHjAuB7UEEJx8xHgHYI",
+                    timestamp: "1417751808",
+                    nonce_str: "nonce1234",
+                }
+                .card_ext(&t)
                 .to_json(),
             )
         })
     });
     g.bench_function("sign_card_sign", |b| {
         b.iter(|| {
-            black_box(sign_card_sign(
-                &t,
-                "wx1a2b3c4d5e6f7a8b",
-                "5005",
-                "1417751808",
-                "k3jd8s",
-                "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
-                "GROUPON",
-            ))
+            black_box(
+                wxjs_sign::CardSignParams {
+                    app_id: "wx1a2b3c4d5e6f7a8b",
+                    location_id: "5005",
+                    timestamp: "1417751808",
+                    nonce_str: "k3jd8s",
+                    card_id: "pjZ8Yt1XGILfi-FUsewpnnolGgZk",
+                    card_type: "GROUPON",
+                }
+                .sign(&t),
+            )
         })
     });
     g.finish();

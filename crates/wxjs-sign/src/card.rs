@@ -11,7 +11,7 @@ use crate::secret::{AppSecret, CardTicket};
 
 /// The 2014 `cardExt` signature: values of appsecret, timestamp, card_id, code, openid, balance.
 #[must_use]
-pub fn sign_card_ext_2014(
+pub(crate) fn sign_card_ext_2014(
     appsecret: &AppSecret,
     timestamp: &str,
     card_id: &str,
@@ -33,7 +33,7 @@ pub fn sign_card_ext_2014(
 
 /// Whether `signature` is the 2014 `cardExt` signature of these inputs (hex of either case).
 #[must_use]
-pub fn verify_card_ext_2014(
+pub(crate) fn verify_card_ext_2014(
     appsecret: &AppSecret,
     timestamp: &str,
     card_id: &str,
@@ -49,7 +49,7 @@ pub fn verify_card_ext_2014(
 /// The later `cardExt` signature: values of api_ticket (`type=wx_card`), timestamp, card_id,
 /// code, openid, nonce_str.
 #[must_use]
-pub fn sign_card_ext(
+pub(crate) fn sign_card_ext(
     api_ticket: &CardTicket,
     timestamp: &str,
     card_id: &str,
@@ -71,7 +71,7 @@ pub fn sign_card_ext(
 
 /// Whether `signature` is the later `cardExt` signature of these inputs (hex of either case).
 #[must_use]
-pub fn verify_card_ext(
+pub(crate) fn verify_card_ext(
     api_ticket: &CardTicket,
     timestamp: &str,
     card_id: &str,
@@ -117,7 +117,7 @@ impl CardExt {
 
 /// Builds the signed `cardExt` of the later form for one card.
 #[must_use]
-pub fn card_ext(
+pub(crate) fn card_ext(
     api_ticket: &CardTicket,
     card_id: &str,
     code: &str,
@@ -138,7 +138,7 @@ pub fn card_ext(
 
 /// Builds the signed `cardExt` of the 2014 form for one card.
 #[must_use]
-pub fn card_ext_2014(
+pub(crate) fn card_ext_2014(
     appsecret: &AppSecret,
     card_id: &str,
     code: &str,
@@ -160,7 +160,7 @@ pub fn card_ext_2014(
 /// `cardSign` of `chooseCard`: values of api_ticket, app_id, location_id, times_tamp, nonce_str,
 /// card_id, card_type. (`times_tamp` is the document's spelling.)
 #[must_use]
-pub fn sign_card_sign(
+pub(crate) fn sign_card_sign(
     api_ticket: &CardTicket,
     app_id: &str,
     location_id: &str,
@@ -185,7 +185,7 @@ pub fn sign_card_sign(
 /// Whether `signature` is the `cardSign` of these inputs (hex of either case).
 #[must_use]
 #[allow(clippy::too_many_arguments)]
-pub fn verify_card_sign(
+pub(crate) fn verify_card_sign(
     api_ticket: &CardTicket,
     app_id: &str,
     location_id: &str,

@@ -9,8 +9,8 @@
 //! | appendix 5 | `paySign` (2014, SHA-1) | [`PayParams::sign_2014`], [`PayParams::verify_2014`] |
 //! | WeChat Pay v2 | `paySign` (MD5, HMAC-SHA256) | [`PayParams::sign_v2`], [`PayParams::verify_v2`] |
 //! | WeChat Pay v3 | `paySign` (SHA256withRSA; feature `pay-v3`, on by default) | `PayParams::sign_v3`, `PayParams::verify_v3` |
-//! | appendix 6 | `cardExt` signature, 2014 and later | [`sign_card_ext_2014`], [`sign_card_ext`], [`CardExt`] |
-//! | appendix 6 | `chooseCard` `cardSign` | [`sign_card_sign`], [`verify_card_sign`] |
+//! | appendix 6 | `cardExt` signature, 2014 and later | [`CardExt2014Params`], [`CardExtParams`] (`sign`, `verify`, `card_ext`) |
+//! | appendix 6 | `chooseCard` `cardSign` | [`CardSignParams::sign`], [`CardSignParams::verify`] |
 //!
 //! Every `verify_*` compares in constant time. Secrets ([`JsapiTicket`], [`PartnerKey`], …) are
 //! newtypes whose `Debug` prints `[redacted]`; a [`Signed`] result's `Debug` leaves out `string1`,
@@ -41,10 +41,7 @@ mod pay;
 mod secret;
 
 pub use appid::{AppId, AppIdError};
-pub use card::{
-    CardExt, card_ext, card_ext_2014, sign_card_ext, sign_card_ext_2014, sign_card_sign,
-    verify_card_ext, verify_card_ext_2014, verify_card_sign,
-};
+pub use card::CardExt;
 pub use diagnose::{DiagnoseInput, Diagnosis, Finding, FindingKind, UsedConfig, diagnose};
 pub use digest::Signed;
 pub use nonce::{NONCE_LEN, nonce_of_len, nonce_str, timestamp_now};
@@ -55,7 +52,9 @@ pub use package::{
 pub use page_url::{
     MAX_URL_LEN, PageUrl, PageUrlError, SafeDomain, SafeDomainError, Scheme, domain_allowed,
 };
-pub use params::{AddrParams, ConfigParams, PayParams};
+pub use params::{
+    AddrParams, CardExt2014Params, CardExtParams, CardSignParams, ConfigParams, PayParams,
+};
 pub use pay::{PaySignType, sign_v2_fields, verify_v2_fields};
 #[cfg(feature = "pay-v3")]
 pub use pay::{RsaKeyError, pay_v3_public_key_pem};

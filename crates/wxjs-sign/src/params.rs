@@ -194,3 +194,165 @@ impl PayParams<'_> {
         crate::pay::verify_pay_v3(self, public_key_pem, signature)
     }
 }
+
+/// What a `cardExt` signature (appendix 6, with the card `api_ticket`) covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardExtParams<'a> {
+    /// The card.
+    pub card_id: &'a str,
+    /// The code, for cards with custom codes (else empty).
+    pub code: &'a str,
+    /// The user it is for, for cards bound to one (else empty).
+    pub openid: &'a str,
+    /// Seconds since the epoch, as text.
+    pub timestamp: &'a str,
+    /// `nonce_str`.
+    pub nonce_str: &'a str,
+}
+
+impl CardExtParams<'_> {
+    /// The signature (SHA-1 over the sorted values with the card ticket).
+    #[must_use]
+    pub fn sign(&self, api_ticket: &crate::CardTicket) -> Signed {
+        crate::card::sign_card_ext(
+            api_ticket,
+            self.timestamp,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.nonce_str,
+        )
+    }
+
+    /// Whether `signature` is right (hex in either case, constant time).
+    #[must_use]
+    pub fn verify(&self, api_ticket: &crate::CardTicket, signature: &str) -> bool {
+        crate::card::verify_card_ext(
+            api_ticket,
+            self.timestamp,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.nonce_str,
+            signature,
+        )
+    }
+
+    /// The signed `cardExt` for `addCard`.
+    #[must_use]
+    pub fn card_ext(&self, api_ticket: &crate::CardTicket) -> crate::CardExt {
+        crate::card::card_ext(
+            api_ticket,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.timestamp,
+            self.nonce_str,
+        )
+    }
+}
+
+/// What the document's 2014 `cardExt` signature (with the appsecret) covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardExt2014Params<'a> {
+    /// The card.
+    pub card_id: &'a str,
+    /// The code (else empty).
+    pub code: &'a str,
+    /// The user (else empty).
+    pub openid: &'a str,
+    /// Seconds since the epoch, as text.
+    pub timestamp: &'a str,
+    /// The balance of a stored-value card (else empty).
+    pub balance: &'a str,
+}
+
+impl CardExt2014Params<'_> {
+    /// The signature (SHA-1 over the sorted values with the appsecret).
+    #[must_use]
+    pub fn sign(&self, app_secret: &crate::AppSecret) -> Signed {
+        crate::card::sign_card_ext_2014(
+            app_secret,
+            self.timestamp,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.balance,
+        )
+    }
+
+    /// Whether `signature` is right (hex in either case, constant time).
+    #[must_use]
+    pub fn verify(&self, app_secret: &crate::AppSecret, signature: &str) -> bool {
+        crate::card::verify_card_ext_2014(
+            app_secret,
+            self.timestamp,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.balance,
+            signature,
+        )
+    }
+
+    /// The signed `cardExt` for `addCard`.
+    #[must_use]
+    pub fn card_ext(&self, app_secret: &crate::AppSecret) -> crate::CardExt {
+        crate::card::card_ext_2014(
+            app_secret,
+            self.card_id,
+            self.code,
+            self.openid,
+            self.timestamp,
+            self.balance,
+        )
+    }
+}
+
+/// What `chooseCard`'s `cardSign` covers (appendix 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardSignParams<'a> {
+    /// `appId`.
+    pub app_id: &'a str,
+    /// `shopId`/`location_id` (else empty).
+    pub location_id: &'a str,
+    /// `timestamp` (the document spells the field `times_tamp`).
+    pub timestamp: &'a str,
+    /// `nonceStr`.
+    pub nonce_str: &'a str,
+    /// `cardId` (else empty).
+    pub card_id: &'a str,
+    /// `cardType` (else empty).
+    pub card_type: &'a str,
+}
+
+impl CardSignParams<'_> {
+    /// The `cardSign` (SHA-1 over the sorted values with the card ticket).
+    #[must_use]
+    pub fn sign(&self, api_ticket: &crate::CardTicket) -> Signed {
+        crate::card::sign_card_sign(
+            api_ticket,
+            self.app_id,
+            self.location_id,
+            self.timestamp,
+            self.nonce_str,
+            self.card_id,
+            self.card_type,
+        )
+    }
+
+    /// Whether `signature` is right (hex in either case, constant time).
+    #[must_use]
+    pub fn verify(&self, api_ticket: &crate::CardTicket, signature: &str) -> bool {
+        crate::card::verify_card_sign(
+            api_ticket,
+            self.app_id,
+            self.location_id,
+            self.timestamp,
+            self.nonce_str,
+            self.card_id,
+            self.card_type,
+            signature,
+        )
+    }
+}

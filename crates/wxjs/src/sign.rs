@@ -338,31 +338,31 @@ fn compute(kind: Kind, input: &Map<String, Value>) -> Result<Output, String> {
             package: &f.text("package")?,
         }
         .sign_2014(&ws::PaySignKey::new(f.secret("appkey")?))),
-        Kind::CardExt2014 => sig(ws::sign_card_ext_2014(
-            &ws::AppSecret::new(f.secret("appsecret")?),
-            &f.timestamp("timestamp")?.to_string(),
-            &f.text("card_id")?,
-            &f.text("code")?,
-            &f.text("openid")?,
-            &f.text("balance")?,
-        )),
-        Kind::CardExt => sig(ws::sign_card_ext(
-            &ws::CardTicket::new(f.secret("api_ticket")?),
-            &f.timestamp("timestamp")?.to_string(),
-            &f.text("card_id")?,
-            &f.text("code")?,
-            &f.text("openid")?,
-            &f.text("nonce_str")?,
-        )),
-        Kind::CardSign => sig(ws::sign_card_sign(
-            &ws::CardTicket::new(f.secret("api_ticket")?),
-            &f.app_id("app_id")?,
-            &f.text("location_id")?,
-            &f.timestamp("times_tamp")?.to_string(),
-            &f.text("nonce_str")?,
-            &f.text("card_id")?,
-            &f.text("card_type")?,
-        )),
+        Kind::CardExt2014 => sig(ws::CardExt2014Params {
+            card_id: &f.text("card_id")?,
+            code: &f.text("code")?,
+            openid: &f.text("openid")?,
+            timestamp: &f.timestamp("timestamp")?.to_string(),
+            balance: &f.text("balance")?,
+        }
+        .sign(&ws::AppSecret::new(f.secret("appsecret")?))),
+        Kind::CardExt => sig(ws::CardExtParams {
+            card_id: &f.text("card_id")?,
+            code: &f.text("code")?,
+            openid: &f.text("openid")?,
+            timestamp: &f.timestamp("timestamp")?.to_string(),
+            nonce_str: &f.text("nonce_str")?,
+        }
+        .sign(&ws::CardTicket::new(f.secret("api_ticket")?))),
+        Kind::CardSign => sig(ws::CardSignParams {
+            app_id: &f.app_id("app_id")?,
+            location_id: &f.text("location_id")?,
+            timestamp: &f.timestamp("times_tamp")?.to_string(),
+            nonce_str: &f.text("nonce_str")?,
+            card_id: &f.text("card_id")?,
+            card_type: &f.text("card_type")?,
+        }
+        .sign(&ws::CardTicket::new(f.secret("api_ticket")?))),
         Kind::AddrSign => {
             let url = f.page_url("url")?;
             sig(ws::AddrParams {

@@ -64,8 +64,8 @@ pub fn check_add(sim: &Sim, app_id: &str, params: &Map<String, Value>) -> Vec<Ca
                 (_, None) => Err("cardExt is not a JSON object".to_owned()),
                 (Some(_), Some(e)) => {
                     let (ts, code, openid, nonce, balance, sig) = (s(e, "timestamp"), s(e, "code"), s(e, "openid"), s(e, "nonce_str"), s(e, "balance"), s(e, "signature"));
-                    let later = ticket.as_ref().is_some_and(|t| wxjs_sign::verify_card_ext(t, ts, &card_id, code, openid, nonce, sig));
-                    let legacy = account.is_some_and(|a| wxjs_sign::verify_card_ext_2014(&AppSecret::new(a.app_secret.clone()), ts, &card_id, code, openid, balance, sig));
+                    let later = ticket.as_ref().is_some_and(|t| wxjs_sign::CardExtParams { card_id: &card_id, code, openid, timestamp: ts, nonce_str: nonce }.verify(t, sig));
+                    let legacy = account.is_some_and(|a| wxjs_sign::CardExt2014Params { card_id: &card_id, code, openid, timestamp: ts, balance }.verify(&AppSecret::new(a.app_secret.clone()), sig));
                     if later || legacy { Ok(()) } else { Err("cardExt signature does not match the card ticket (or the 2014 appsecret form)".to_owned()) }
                 }
             };
@@ -90,16 +90,15 @@ pub fn check_choose(sim: &Sim, params: &Map<String, Value>) -> bool {
     let Some(ticket) = sim.current_ticket(p("app_id"), TicketType::WxCard) else {
         return false;
     };
-    wxjs_sign::verify_card_sign(
-        &CardTicket::new(ticket.value),
-        p("app_id"),
-        p("location_id"),
-        p("time_stamp"),
-        p("nonce_str"),
-        p("card_id"),
-        p("card_type"),
-        p("card_sign"),
-    )
+    wxjs_sign::CardSignParams {
+        app_id: p("app_id"),
+        location_id: p("location_id"),
+        timestamp: p("time_stamp"),
+        nonce_str: p("nonce_str"),
+        card_id: p("card_id"),
+        card_type: p("card_type"),
+    }
+    .verify(&CardTicket::new(ticket.value), p("card_sign"))
 }
 
 /// A wallet card as the app's UI shows it, with the encrypted code `chooseCard` returns.

@@ -155,22 +155,22 @@ pub(crate) async fn card_ext(
         .iter()
         .map(|c| {
             let ext = match &ticket {
-                Some(t) => wxjs_sign::card_ext(
-                    t,
-                    &c.card_id,
-                    &c.code,
-                    &c.openid,
-                    &timestamp,
-                    &wxjs_sign::nonce_str(),
-                ),
-                None => wxjs_sign::card_ext_2014(
-                    &app.app_secret,
-                    &c.card_id,
-                    &c.code,
-                    &c.openid,
-                    &timestamp,
-                    &c.balance,
-                ),
+                Some(t) => wxjs_sign::CardExtParams {
+                    card_id: &c.card_id,
+                    code: &c.code,
+                    openid: &c.openid,
+                    timestamp: &timestamp,
+                    nonce_str: &wxjs_sign::nonce_str(),
+                }
+                .card_ext(t),
+                None => wxjs_sign::CardExt2014Params {
+                    card_id: &c.card_id,
+                    code: &c.code,
+                    openid: &c.openid,
+                    timestamp: &timestamp,
+                    balance: &c.balance,
+                }
+                .card_ext(&app.app_secret),
             };
             CardListItem {
                 card_id: c.card_id.clone(),
@@ -224,15 +224,15 @@ pub(crate) async fn choose_card(
             .value,
     );
     let (timestamp, nonce) = stamp();
-    let sign = wxjs_sign::sign_card_sign(
-        &ticket,
-        &app_id,
-        &req.shop_id,
-        &timestamp,
-        &nonce,
-        &req.card_id,
-        &req.card_type,
-    );
+    let sign = wxjs_sign::CardSignParams {
+        app_id: &app_id,
+        location_id: &req.shop_id,
+        timestamp: &timestamp,
+        nonce_str: &nonce,
+        card_id: &req.card_id,
+        card_type: &req.card_type,
+    }
+    .sign(&ticket);
     Ok(json_response(&ChooseCardResponse {
         shop_id: req.shop_id,
         card_type: req.card_type,

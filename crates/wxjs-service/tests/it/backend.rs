@@ -22,15 +22,16 @@ async fn cards_ext_and_choose() {
     ]) {
         assert_eq!(item["cardId"], id);
         let ext: Value = serde_json::from_str(item["cardExt"].as_str().unwrap()).unwrap();
-        assert!(wxjs_sign::verify_card_ext(
-            &t,
-            ext["timestamp"].as_str().unwrap(),
-            id,
-            code,
-            openid,
-            ext["nonce_str"].as_str().unwrap(),
-            ext["signature"].as_str().unwrap()
-        ));
+        assert!(
+            wxjs_sign::CardExtParams {
+                card_id: id,
+                code,
+                openid,
+                timestamp: ext["timestamp"].as_str().unwrap(),
+                nonce_str: ext["nonce_str"].as_str().unwrap()
+            }
+            .verify(&t, ext["signature"].as_str().unwrap())
+        );
     }
     let v: Value = s
         .backend(
@@ -42,15 +43,16 @@ async fn cards_ext_and_choose() {
         .await
         .unwrap();
     let ext: Value = serde_json::from_str(v["cardList"][0]["cardExt"].as_str().unwrap()).unwrap();
-    assert!(wxjs_sign::verify_card_ext_2014(
-        &AppSecret::new(SECRET),
-        ext["timestamp"].as_str().unwrap(),
-        "c1",
-        "",
-        "",
-        "100",
-        ext["signature"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::CardExt2014Params {
+            card_id: "c1",
+            code: "",
+            openid: "",
+            timestamp: ext["timestamp"].as_str().unwrap(),
+            balance: "100"
+        }
+        .verify(&AppSecret::new(SECRET), ext["signature"].as_str().unwrap())
+    );
 
     let v: Value = s
         .backend(
@@ -62,16 +64,17 @@ async fn cards_ext_and_choose() {
         .await
         .unwrap();
     assert_eq!(v["signType"], "SHA1");
-    assert!(wxjs_sign::verify_card_sign(
-        &t,
-        APP,
-        "5005",
-        v["timestamp"].as_str().unwrap(),
-        v["nonceStr"].as_str().unwrap(),
-        "",
-        "GROUPON",
-        v["cardSign"].as_str().unwrap()
-    ));
+    assert!(
+        wxjs_sign::CardSignParams {
+            app_id: APP,
+            location_id: "5005",
+            timestamp: v["timestamp"].as_str().unwrap(),
+            nonce_str: v["nonceStr"].as_str().unwrap(),
+            card_id: "",
+            card_type: "GROUPON"
+        }
+        .verify(&t, v["cardSign"].as_str().unwrap())
+    );
     s.assert_logs_clean().await;
 }
 

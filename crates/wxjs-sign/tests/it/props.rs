@@ -118,16 +118,16 @@ proptest! {
     #[test]
     fn card_signatures_ignore_argument_order_and_verify(a in "[a-zA-Z0-9]{0,12}", b in "[a-zA-Z0-9]{0,12}", c in "[a-zA-Z0-9]{1,12}", at in 0usize..12, to in proptest::char::range('0', 'z')) {
         let t = CardTicket::new("ticket");
-        let s1 = sign_card_ext(&t, &a, &b, &c, "", "n");
+        let s1 = wxjs_sign::CardExtParams { card_id: &b, code: &c, openid: "", timestamp: &a, nonce_str: "n" }.sign(&t);
         // The values are sorted, so swapping which argument holds which value changes nothing.
-        let s2 = sign_card_ext(&t, &b, &a, "", &c, "n");
+        let s2 = wxjs_sign::CardExtParams { card_id: &a, code: "", openid: &c, timestamp: &b, nonce_str: "n" }.sign(&t);
         prop_assert_eq!(s1.signature(), s2.signature());
-        prop_assert!(verify_card_ext(&t, &a, &b, &c, "", "n", s1.signature()));
+        prop_assert!(wxjs_sign::CardExtParams { card_id: &b, code: &c, openid: "", timestamp: &a, nonce_str: "n" }.verify(&t, s1.signature()), "signature check");
         let changed = mutate(&c, at, to);
-        prop_assert!(!verify_card_ext(&t, &a, &b, &changed, "", "n", s1.signature()));
-        let cs = sign_card_sign(&t, "wx1", &a, &b, "n", &c, "GROUPON");
-        prop_assert!(verify_card_sign(&t, "wx1", &a, &b, "n", &c, "GROUPON", cs.signature()));
-        prop_assert!(!verify_card_sign(&t, "wx1", &a, &b, "n", &changed, "GROUPON", cs.signature()));
+        prop_assert!(!wxjs_sign::CardExtParams { card_id: &b, code: &changed, openid: "", timestamp: &a, nonce_str: "n" }.verify(&t, s1.signature()), "signature check");
+        let cs = wxjs_sign::CardSignParams { app_id: "wx1", location_id: &a, timestamp: &b, nonce_str: "n", card_id: &c, card_type: "GROUPON" }.sign(&t);
+        prop_assert!(wxjs_sign::CardSignParams { app_id: "wx1", location_id: &a, timestamp: &b, nonce_str: "n", card_id: &c, card_type: "GROUPON" }.verify(&t, cs.signature()), "signature check");
+        prop_assert!(!wxjs_sign::CardSignParams { app_id: "wx1", location_id: &a, timestamp: &b, nonce_str: "n", card_id: &changed, card_type: "GROUPON" }.verify(&t, cs.signature()), "signature check");
     }
 
     #[test]

@@ -120,18 +120,26 @@ fn every_vector_signs_and_verifies() {
                     s(i, "openid"),
                     s(i, "balance"),
                 ];
-                let signed = sign_card_ext_2014(&secret, a[0], a[1], a[2], a[3], a[4]);
+                let signed = wxjs_sign::CardExt2014Params {
+                    card_id: a[1],
+                    code: a[2],
+                    openid: a[3],
+                    timestamp: a[0],
+                    balance: a[4],
+                }
+                .sign(&secret);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_ext_2014(
-                    &secret,
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    a[4],
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::CardExt2014Params {
+                        card_id: a[1],
+                        code: a[2],
+                        openid: a[3],
+                        timestamp: a[0],
+                        balance: a[4]
+                    }
+                    .verify(&secret, s(&v, "signature"))
+                );
             }
             "card-ext" => {
                 let t = CardTicket::new(s(i, "api_ticket"));
@@ -142,19 +150,34 @@ fn every_vector_signs_and_verifies() {
                     s(i, "openid"),
                     s(i, "nonce_str"),
                 ];
-                let signed = sign_card_ext(&t, a[0], a[1], a[2], a[3], a[4]);
+                let signed = wxjs_sign::CardExtParams {
+                    card_id: a[1],
+                    code: a[2],
+                    openid: a[3],
+                    timestamp: a[0],
+                    nonce_str: a[4],
+                }
+                .sign(&t);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_ext(
-                    &t,
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    a[4],
-                    s(&v, "signature")
-                ));
-                let ext = card_ext(&t, a[1], a[2], a[3], a[0], a[4]);
+                assert!(
+                    wxjs_sign::CardExtParams {
+                        card_id: a[1],
+                        code: a[2],
+                        openid: a[3],
+                        timestamp: a[0],
+                        nonce_str: a[4]
+                    }
+                    .verify(&t, s(&v, "signature"))
+                );
+                let ext = wxjs_sign::CardExtParams {
+                    card_id: a[1],
+                    code: a[2],
+                    openid: a[3],
+                    timestamp: a[0],
+                    nonce_str: a[4],
+                }
+                .card_ext(&t);
                 let json: Value = serde_json::from_str(&ext.to_json()).unwrap();
                 assert_eq!(json["timestamp"], a[0]);
                 assert_eq!(json["nonce_str"], a[4]);
@@ -170,19 +193,28 @@ fn every_vector_signs_and_verifies() {
                     s(i, "card_id"),
                     s(i, "card_type"),
                 ];
-                let signed = sign_card_sign(&t, a[0], a[1], a[2], a[3], a[4], a[5]);
+                let signed = wxjs_sign::CardSignParams {
+                    app_id: a[0],
+                    location_id: a[1],
+                    timestamp: a[2],
+                    nonce_str: a[3],
+                    card_id: a[4],
+                    card_type: a[5],
+                }
+                .sign(&t);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
-                assert!(verify_card_sign(
-                    &t,
-                    a[0],
-                    a[1],
-                    a[2],
-                    a[3],
-                    a[4],
-                    a[5],
-                    s(&v, "signature")
-                ));
+                assert!(
+                    wxjs_sign::CardSignParams {
+                        app_id: a[0],
+                        location_id: a[1],
+                        timestamp: a[2],
+                        nonce_str: a[3],
+                        card_id: a[4],
+                        card_type: a[5]
+                    }
+                    .verify(&t, s(&v, "signature"))
+                );
             }
             "addr-sign" => {
                 let tok = AccessToken::new(s(i, "accesstoken"));

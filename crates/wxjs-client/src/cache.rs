@@ -334,7 +334,7 @@ impl Credentials {
     pub async fn ping_store(&self) -> Result<(), CredentialError> {
         tokio::time::timeout(self.inner.opts.store_timeout, self.inner.store.ping())
             .await
-            .unwrap_or_else(|_| Err(StoreError("no answer to ping".into())))
+            .unwrap_or_else(|_| Err(StoreError::new("no answer to ping")))
             .map_err(|source| CredentialError::Store {
                 kind: "store",
                 source,
@@ -701,7 +701,7 @@ impl Credentials {
             source: g
                 .store_last
                 .clone()
-                .unwrap_or_else(|| StoreError("unavailable".into())),
+                .unwrap_or_else(|| StoreError::new("unavailable")),
             retry_after: wait / 1000 + 1,
         })
     }
@@ -718,7 +718,7 @@ impl Credentials {
     ) -> Result<T, CredentialError> {
         let result = match tokio::time::timeout(self.inner.opts.store_timeout, op).await {
             Ok(r) => r,
-            Err(_) => Err(StoreError(format!(
+            Err(_) => Err(StoreError::new(format!(
                 "no answer within {} ms",
                 self.inner.opts.store_timeout.as_millis()
             ))),
@@ -831,7 +831,7 @@ impl Credentials {
                         .release_lease(&app.id, kind, &self.inner.holder),
                 )
                 .await
-                .unwrap_or_else(|_| Err(StoreError("no answer to the lease release".into())));
+                .unwrap_or_else(|_| Err(StoreError::new("no answer to the lease release")));
                 if let Err(e) = released {
                     tracing::warn!(app = %app.id, kind = kind.as_str(), error = %e, "cannot release the refresh lease; it lapses by itself");
                 }

@@ -23,7 +23,7 @@ pub enum ClientError {
     Timeout,
     /// The connection failed or was closed before an answer.
     #[error("platform unreachable: {0}")]
-    Transport(String),
+    Transport(#[source] Cause),
     /// The answer was not the JSON expected.
     #[error("cannot decode the platform's answer: {0}")]
     Decode(String),
@@ -88,15 +88,87 @@ impl From<reqwest::Error> for ClientError {
         } else if e.is_decode() {
             Self::Decode(e.to_string())
         } else {
-            Self::Transport(e.to_string())
+            Self::Transport(Cause::new(e))
         }
     }
 }
 
-/// Why the store failed.
+/// The error underneath another, kept for [`std::error::Error::source`] (shared, so that the
+/// error stays `Clone`; equal when their messages are).
+#[derive(Debug, Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    /// Keeps `error` as a cause. It must not carry a secret in its message.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(error))
+    }
+
+    /// A cause that is only a message.
+    pub fn message(message: impl Into<String>) -> Self {
+        #[derive(Debug)]
+        struct Message(String);
+        impl std::fmt::Display for Message {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for Message {}
+        Self::new(Message(message.into()))
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
+/// Why the store failed: what was being done, and the store's own error underneath when it
+/// is safe to keep (a Redis error can name the server's URL with its password: only its kind
+/// is kept).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("credential store: {0}")]
-pub struct StoreError(pub String);
+#[error("credential store: {what}")]
+pub struct StoreError {
+    what: String,
+    #[source]
+    cause: Option<Cause>,
+}
+
+impl StoreError {
+    /// A failure described by `what`.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure described by `what`, caused by `cause`.
+    pub fn caused_by(
+        what: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            cause: Some(Cause::new(cause)),
+        }
+    }
+}
 
 /// Why the cache could not give a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

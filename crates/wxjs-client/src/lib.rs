@@ -4,13 +4,16 @@
 //!   and timeouts configurable, typed answers and errors from `wxjs-platform`.
 //! - [`Credentials`]: a cache of access tokens, jsapi tickets and card tickets for many accounts
 //!   that makes at most one platform fetch per credential per expiry across every instance
-//!   sharing a [`CredentialStore`] ([`MemoryStore`], [`SqliteStore`], [`RedisStore`]).
+//!   sharing a [`CredentialStore`] ([`MemoryStore`]; `SqliteStore` with the `sqlite` feature,
+//!   `RedisStore` with `redis`; both on by default).
+//!
+//! The types a caller needs from the signing and platform crates ([`AppSecret`], [`PageUrl`],
+//! [`ErrCode`], …) are re-exported here.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use wxjs_client::{Credentials, PlatformClient, SqliteStore};
-//! use wxjs_sign::{AppSecret, PageUrl};
+//! use wxjs_client::{AppSecret, Credentials, PageUrl, PlatformClient, SqliteStore};
 //!
 //! let store = SqliteStore::open(std::path::Path::new(".wxjs/credentials.sqlite3"), "prod")?;
 //! let creds = Credentials::builder(PlatformClient::new())
@@ -34,7 +37,15 @@ pub use cache::{
     CacheOptions, CachedInfo, CallError, Credentials, CredentialsBuilder, TokenMode, WxConfig,
 };
 pub use clock::{Clock, MillisClock, SystemClock};
-pub use error::{ClientError, CredentialError, StoreError};
+pub use error::{Cause, ClientError, CredentialError, StoreError};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use platform::{CallRecord, DEFAULT_TIMEOUT, Fetched, PlatformClient};
-pub use store::{CredentialStore, Kind, MemoryStore, RedisStore, SqliteStore, Stored};
+#[cfg(feature = "redis")]
+pub use store::RedisStore;
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{CredentialStore, Kind, MemoryStore, Stored};
+
+// What a user of this crate needs from the others, so that one dependency is enough.
+pub use wxjs_platform::ErrCode;
+pub use wxjs_sign::{AppSecret, ConfigParams, JsapiTicket, PageUrl, SafeDomain};

@@ -1,22 +1,27 @@
 //! Where cached credentials live, behind one async trait usable as `Arc<dyn CredentialStore>`:
-//! in memory ([`MemoryStore`]), in SQLite ([`SqliteStore`], the embedded default, survives a
-//! restart) or in Redis ([`RedisStore`], shared by many instances).
+//! in memory ([`MemoryStore`]), in SQLite (`SqliteStore`, feature `sqlite`: the embedded
+//! default, survives a restart) or in Redis (`RedisStore`, feature `redis`: shared by many
+//! instances). Both features are on by default.
 //!
 //! Every write is a compare-and-set on the value the writer last saw, so a slow refresher can
 //! never overwrite a newer value; expiring a rejected token is a compare-and-expire; refreshes are
 //! serialised across instances by a lease with a holder id and a bounded lifetime.
 
 mod memory;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
 use crate::error::StoreError;
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// Which credential.

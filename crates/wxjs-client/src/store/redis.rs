@@ -57,7 +57,7 @@ impl std::fmt::Debug for RedisStore {
 }
 
 fn err(e: &redis::RedisError) -> StoreError {
-    StoreError(format!("redis: {}", e.kind_display()))
+    StoreError::new(format!("redis: {}", e.kind_display()))
 }
 
 trait KindDisplay {

@@ -21,17 +21,19 @@ pub struct SqliteStore {
     env: String,
 }
 
-fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("sqlite: {e}"))
+fn err(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::caused_by(format!("sqlite: {e}"), e)
 }
 
 impl SqliteStore {
     /// Opens (creating) the database at `path`; keys are namespaced by `env`.
     pub fn open(path: &Path, env: &str) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::caused_by(format!("sqlite: {}: {e}", dir.display()), e))?;
         }
-        let conn = Connection::open(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::caused_by(format!("sqlite: {}: {e}", path.display()), e))?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;

@@ -145,3 +145,35 @@ async fn store_errors_never_show_the_redis_password() {
         .unwrap_err();
     assert!(!err.to_string().contains("hunter2pw"), "{err}");
 }
+
+/// Errors flattened their sources into strings (`Transport(String)`, `StoreError(String)`):
+/// the error underneath is now kept for `source()`, and still carries no secret.
+#[tokio::test]
+async fn errors_flattened_their_sources_into_strings() {
+    use std::error::Error as _;
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = refused.local_addr().unwrap().port();
+    drop(refused);
+    let client = wxjs_client::PlatformClient::with_base_url(&format!("http://127.0.0.1:{port}"));
+    let err = client
+        .get_access_token("wxapp", &wxjs_sign::AppSecret::new("SECRET-never-shown"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, wxjs_client::ClientError::Transport(_)),
+        "{err:?}"
+    );
+    assert!(err.source().is_some(), "the transport error is kept");
+    let mut chain = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        chain.push_str(&e.to_string());
+        next = e.source();
+    }
+    assert!(!chain.contains("SECRET"), "{chain}");
+
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the database file should be.
+    let err = SqliteStore::open(dir.path(), "t").unwrap_err();
+    assert!(err.source().is_some(), "{err}");
+}

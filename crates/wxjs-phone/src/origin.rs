@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -542,11 +542,11 @@ async fn sample(axum::extract::Path(n): axum::extract::Path<String>) -> Response
 }
 
 /// A file of `--static DIR`; HTML gets the bridge injected.
-async fn static_file(State(p): State<Origin>, uri: Uri) -> Response {
+async fn static_file(State(p): State<Origin>, req: axum::extract::Request) -> Response {
     let Some(dir) = &p.config.static_dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let rel = percent_encoding::percent_decode_str(uri.path().trim_start_matches('/'))
+    let rel = percent_encoding::percent_decode_str(req.uri().path().trim_start_matches('/'))
         .decode_utf8_lossy()
         .into_owned();
     let rel = Path::new(&rel);
@@ -568,30 +568,22 @@ async fn static_file(State(p): State<Origin>, uri: Uri) -> Response {
     if !inside {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let Ok(bytes) = tokio::fs::read(&path).await else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    };
-    let ext = path
+    let html = path
         .extension()
         .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext == "html" || ext == "htm" {
-        return Html(inject(&String::from_utf8_lossy(&bytes))).into_response();
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    if html {
+        // HTML gets the bridge first, so it is read whole.
+        return match tokio::fs::read(&path).await {
+            Ok(bytes) => Html(inject(&String::from_utf8_lossy(&bytes))).into_response(),
+            Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+        };
     }
-    let ct = match ext.as_str() {
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    };
-    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+    // Everything else as tower-http serves files: its MIME types, ranges, conditional requests.
+    match tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(&path), req).await {
+        Ok(res) => res.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]

@@ -262,6 +262,30 @@ fn static_followed_symlinks_out_of_its_directory() {
         (200, "inside"),
         "a link that stays inside"
     );
+    // Files other than HTML are served as tower-http serves them: MIME types, ranges.
+    std::fs::write(site.path().join("app.css"), "body{color:red}").expect("write");
+    std::fs::write(site.path().join("app.mjs"), "export {}").expect("write");
+    for (path, ct) in [
+        ("/app.css", "text/css"),
+        ("/app.mjs", "application/javascript"),
+    ] {
+        let res = http
+            .get(format!("http://127.0.0.1:{p}{path}"))
+            .send()
+            .expect("get");
+        let got = res.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(got.starts_with(ct), "{path}: {got}");
+    }
+    let res = http
+        .get(format!("http://127.0.0.1:{p}/app.css"))
+        .header("Range", "bytes=0-3")
+        .send()
+        .expect("get");
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.text().expect("body"), "body");
 }
 
 /// The page endpoints allowed 600 requests a minute per peer address: a browser suite loading

@@ -1,165 +1,217 @@
-//! HTTP metrics and the Prometheus text exposition of `/metrics`: requests by route and status,
-//! a latency histogram, platform calls, refreshes, quota blocks and credential ages.
+//! `/metrics` through `prometheus-client` (OpenMetrics text): requests by route, method and
+//! status, a latency histogram per route, and — read from the credential cache at each scrape —
+//! platform calls, refreshes, quota blocks and the age and remaining lifetime of each cached
+//! credential.
 
-use parking_lot::Mutex;
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// The `Content-Type` of the OpenMetrics exposition, for scrapers that ask for it.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The `Content-Type` of the Prometheus text exposition (0.0.4), the default.
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
 }
 
-/// One route's counters.
-#[derive(Debug, Default)]
-struct RouteMetrics {
-    /// Requests by method and status.
-    requests: BTreeMap<(&'static str, u16), u64>,
-    latency: Histogram,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
 }
 
-/// Counters of the HTTP layer: one lock per request, and no allocation once a route has been
-/// seen (labels come from fixed sets: the router's routes and the known methods).
-#[derive(Debug, Default)]
-pub struct HttpMetrics {
-    routes: Mutex<BTreeMap<String, RouteMetrics>>,
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// The service's metrics. Labels come from fixed sets (the router's routes, the known methods,
+/// status codes), so raw input never makes a new series.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: LatencyFamily,
 }
 
-impl HttpMetrics {
+impl Metrics {
+    /// Metrics that also report `creds`.
+    #[must_use]
+    pub fn new(creds: wxjs_client::Credentials) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: LatencyFamily = Family::new_with_constructor(|| Histogram::new(BUCKETS));
+        registry.register(
+            "wxjs_http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "wxjs_http_request_duration_seconds",
+            "Request latency by route",
+            latency.clone(),
+        );
+        registry.register_collector(Box::new(CredentialCollector(creds)));
+        Self {
+            registry,
+            requests,
+            latency,
+        }
+    }
+
     /// Records one request.
-    pub fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
-        let mut routes = self.routes.lock();
-        let r = match routes.get_mut(route) {
-            Some(r) => r,
-            None => routes.entry(route.to_owned()).or_default(),
-        };
-        *r.requests.entry((method, status)).or_default() += 1;
-        let h = &mut r.latency;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if seconds <= *le {
-                h.counts[i] += 1;
-            }
+    pub fn record(&self, route: &'static str, method: &'static str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route })
+            .observe(seconds);
+    }
+
+    /// The OpenMetrics text.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot encode the metrics");
         }
-        h.sum += seconds;
-        h.count += 1;
+        out
+    }
+
+    /// The exposition in the format `accept` asks for: OpenMetrics when it names it, else the
+    /// Prometheus text format. Gives the content type and the text.
+    #[must_use]
+    pub fn render_for(&self, accept: Option<&str>) -> (&'static str, String) {
+        let text = self.render();
+        if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+            (OPENMETRICS, text)
+        } else {
+            (PROMETHEUS_TEXT, prometheus_text(&text))
+        }
     }
 }
 
-/// Escapes a label value.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// The exposition text.
-pub fn render(http: &HttpMetrics, creds: &wxjs_client::Credentials) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_http_requests_total HTTP requests by route, method and status.\n# TYPE wxjs_http_requests_total counter"
-    );
-    let routes = http.routes.lock();
-    for (route, r) in routes.iter() {
-        for ((method, status), n) in &r.requests {
-            let _ = writeln!(
-                out,
-                "wxjs_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                label(route)
-            );
+/// OpenMetrics text as Prometheus text (0.0.4): a counter family's `HELP` and `TYPE` name its
+/// samples (`…_total`), and the `# EOF` and `# UNIT` lines go.
+fn prometheus_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
         }
-    }
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_http_request_duration_seconds Request latency by route.\n# TYPE wxjs_http_request_duration_seconds histogram"
-    );
-    for (route, h) in routes.iter().map(|(route, r)| (route, &r.latency)) {
-        let r = label(route);
-        for (i, le) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "wxjs_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{le}\"}} {}",
-                h.counts[i]
-            );
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        match renamed {
+            Some(l) => out.push_str(&l),
+            None => out.push_str(line),
         }
-        let _ = writeln!(
-            out,
-            "wxjs_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-            h.count
-        );
-        let _ = writeln!(
-            out,
-            "wxjs_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-            h.sum
-        );
-        let _ = writeln!(
-            out,
-            "wxjs_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
-            h.count
-        );
-    }
-    let m = creds.metrics();
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_platform_calls_total Platform API calls by endpoint and outcome (ok or the errcode).\n# TYPE wxjs_platform_calls_total counter"
-    );
-    for (endpoint, outcome, n) in &m.platform_calls {
-        let _ = writeln!(
-            out,
-            "wxjs_platform_calls_total{{endpoint=\"{}\",outcome=\"{}\"}} {n}",
-            label(endpoint),
-            label(outcome)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_credential_refreshes_total Credential refreshes by kind and outcome.\n# TYPE wxjs_credential_refreshes_total counter"
-    );
-    for (kind, outcome, n) in &m.refreshes {
-        let _ = writeln!(
-            out,
-            "wxjs_credential_refreshes_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_quota_blocks_total Times a platform quota error stopped refreshes.\n# TYPE wxjs_quota_blocks_total counter\nwxjs_quota_blocks_total {}",
-        m.quota_blocks
-    );
-    let now = creds.now();
-    let cached = creds.cached();
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_credential_age_seconds Age of the cached credential.\n# TYPE wxjs_credential_age_seconds gauge"
-    );
-    for c in &cached {
-        let _ = writeln!(
-            out,
-            "wxjs_credential_age_seconds{{app=\"{}\",kind=\"{}\"}} {}",
-            c.app_id,
-            c.kind.as_str(),
-            now.saturating_sub(c.fetched_at)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP wxjs_credential_expires_in_seconds Seconds until the cached credential expires.\n# TYPE wxjs_credential_expires_in_seconds gauge"
-    );
-    for c in &cached {
-        let _ = writeln!(
-            out,
-            "wxjs_credential_expires_in_seconds{{app=\"{}\",kind=\"{}\"}} {}",
-            c.app_id,
-            c.kind.as_str(),
-            c.expires_at.saturating_sub(now)
-        );
+        out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn openmetrics_counters_become_prometheus_counters() {
+        let om = "# HELP a_requests Requests.\n# TYPE a_requests counter\na_requests_total{route=\"/x\"} 3\n# HELP b Age.\n# TYPE b gauge\nb 4\n# EOF\n";
+        assert_eq!(
+            super::prometheus_text(om),
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\na_requests_total{route=\"/x\"} 3\n# HELP b Age.\n# TYPE b gauge\nb 4\n"
+        );
+    }
+}
+
+/// What the credential cache knows, read at each scrape.
+#[derive(Debug)]
+struct CredentialCollector(wxjs_client::Credentials);
+
+impl Collector for CredentialCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let m = self.0.metrics();
+        let counter = ConstCounter::new(0u64);
+        let mut calls = encoder.encode_descriptor(
+            "wxjs_platform_calls",
+            "Platform API calls by endpoint and outcome (ok or the errcode)",
+            None,
+            counter.metric_type(),
+        )?;
+        for (endpoint, outcome, n) in &m.platform_calls {
+            ConstCounter::new(*n).encode(calls.encode_family(&[
+                ("endpoint", endpoint.as_str()),
+                ("outcome", outcome.as_str()),
+            ])?)?;
+        }
+        let mut refreshes = encoder.encode_descriptor(
+            "wxjs_credential_refreshes",
+            "Credential refreshes by kind and outcome",
+            None,
+            counter.metric_type(),
+        )?;
+        for (kind, outcome, n) in &m.refreshes {
+            ConstCounter::new(*n).encode(
+                refreshes
+                    .encode_family(&[("kind", kind.as_str()), ("outcome", outcome.as_str())])?,
+            )?;
+        }
+        ConstCounter::new(m.quota_blocks).encode(encoder.encode_descriptor(
+            "wxjs_quota_blocks",
+            "Times a platform quota error stopped refreshes",
+            None,
+            counter.metric_type(),
+        )?)?;
+
+        let now = self.0.now();
+        let cached = self.0.cached();
+        let gauge = ConstGauge::new(0i64);
+        let secs = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let mut age = encoder.encode_descriptor(
+            "wxjs_credential_age_seconds",
+            "Age of the cached credential",
+            None,
+            gauge.metric_type(),
+        )?;
+        for c in &cached {
+            ConstGauge::new(secs(now.saturating_sub(c.fetched_at))).encode(
+                age.encode_family(&[("app", c.app_id.as_str()), ("kind", c.kind.as_str())])?,
+            )?;
+        }
+        let mut left = encoder.encode_descriptor(
+            "wxjs_credential_expires_in_seconds",
+            "Seconds until the cached credential expires",
+            None,
+            gauge.metric_type(),
+        )?;
+        for c in &cached {
+            ConstGauge::new(secs(c.expires_at.saturating_sub(now))).encode(
+                left.encode_family(&[("app", c.app_id.as_str()), ("kind", c.kind.as_str())])?,
+            )?;
+        }
+        Ok(())
+    }
 }

@@ -16,7 +16,7 @@ use wxjs_client::{
 
 use crate::config::{ApiKey, AppConfig, ServiceConfig, StoreConfig};
 use crate::error::ApiError;
-use crate::metrics::HttpMetrics;
+use crate::metrics::Metrics;
 
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,7 @@ pub(crate) struct Inner {
     /// How the listener treats connections (limits, timeouts, Host names).
     pub(crate) serving: wxjs_http::Policy,
     pub(crate) trust_forwarded_for: bool,
-    pub(crate) http: HttpMetrics,
+    pub(crate) metrics: Metrics,
     /// Seals the timestamps the service puts into its nonces (a key of this process).
     nonce_seal: std::collections::hash_map::RandomState,
 }
@@ -121,6 +121,7 @@ impl AppState {
         }
         .with_body_limit(crate::routes::BODY_LIMIT);
         Self(Arc::new(Inner {
+            metrics: Metrics::new(creds.clone()),
             creds,
             default_lists: config
                 .apps
@@ -139,7 +140,6 @@ impl AppState {
             limiter,
             serving,
             trust_forwarded_for: config.rate_limit.trust_forwarded_for,
-            http: HttpMetrics::default(),
             nonce_seal: std::collections::hash_map::RandomState::new(),
         }))
     }

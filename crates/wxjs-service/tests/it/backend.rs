@@ -256,6 +256,30 @@ async fn operations_endpoints() {
             .starts_with("text/plain")
     );
     let text = m.text().await.unwrap();
+    // Prometheus asks for OpenMetrics first.
+    let om = s
+        .http
+        .get(s.url("/metrics"))
+        .header(
+            "Accept",
+            "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        om.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let om = om.text().await.unwrap();
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    assert!(om.contains("# TYPE wxjs_http_requests counter"), "{om}");
+    assert!(
+        text.contains("# TYPE wxjs_http_requests_total counter"),
+        "{text}"
+    );
     for line in [
         "wxjs_http_requests_total{route=\"/v1/{app_id}/jssdk/config\",method=\"GET\",status=\"200\"} 1",
         "wxjs_http_requests_total{route=\"/v1/{app_id}/jssdk/config\",method=\"GET\",status=\"400\"} 1",

@@ -30,6 +30,10 @@ pub use error::{ApiError, ErrorBody};
 pub use routes::router;
 pub use state::{AppState, StartError};
 
+// What a configuration built in code needs from the other crates.
+pub use wxjs_client::{Clock, Credentials, SystemClock, TokenMode};
+pub use wxjs_sign::{AppId, AppSecret, PartnerKey, PayApiKey, PaySignKey, PrivateKeyPem};
+
 /// The OpenAPI document of the service, generated from the code.
 #[must_use]
 pub fn openapi_json() -> String {

@@ -76,6 +76,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/note", post(note))
         .route("/__wxjs/events", get(events))
         .route("/__wxjs/pages", get(pages))
+        .route("/__wxjs/pages/{id}", axum::routing::delete(close_page))
         .route("/__wxjs/reset", post(reset))
         .route("/__wxjs/user/next", post(user_next))
         .route("/__wxjs/user/tap", post(user_tap))
@@ -268,20 +269,35 @@ struct EventsQuery {
     url: Option<String>,
     /// Its title, when that changed.
     title: Option<String>,
+    /// `1` when it is a frame inside another page.
+    #[serde(default)]
+    frame: u8,
 }
 
 async fn events(State(p): State<Origin>, Query(q): Query<EventsQuery>) -> Response {
     let open: Vec<&str> = q.open.split(',').filter(|s| !s.is_empty()).collect();
-    axum::Json(
-        p.phone
-            .events(&q.session, &open, q.url.as_deref(), q.title.as_deref()),
-    )
+    axum::Json(p.phone.events(
+        &q.session,
+        &open,
+        q.url.as_deref(),
+        q.title.as_deref(),
+        q.frame == 1,
+    ))
     .into_response()
 }
 
 /// `GET /__wxjs/pages`: the open pages, in the order they were loaded.
 async fn pages(State(p): State<Origin>) -> Response {
     axum::Json(p.phone.pages()).into_response()
+}
+
+/// `DELETE /__wxjs/pages/{id}`: the page is going away (its bridge says so on `pagehide`).
+async fn close_page(
+    State(p): State<Origin>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    p.phone.close_page(&id);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /__wxjs/reset`: forgets the app's state (see [`Phone::reset`]).

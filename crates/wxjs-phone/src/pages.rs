@@ -1,18 +1,24 @@
 //! Pages as sessions: every page the phone origin serves gets an id when its bridge script is
 //! served (before the page's own scripts run, so a test that waited for the load finds it
-//! listed), and stays open while it polls. Automation addresses a page by id, or else the page
-//! loaded most recently among the open ones.
+//! listed), and stays open while it polls, until it reports that it is going away (`pagehide`).
+//! Automation addresses a page by id, or else the top-level page loaded most recently among the
+//! open ones.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-/// A page that has not polled for this long is gone (it polls every 100 ms; background tabs
-/// are throttled to about once a second).
-pub const OPEN_FOR: Duration = Duration::from_secs(5);
+/// A page that has not polled for this long is gone. It polls every 100 ms, and says when it
+/// goes away; the margin is for tabs the browser throttles (hidden for minutes, a chained timer
+/// runs about once a minute) and for a paused debugger.
+pub const OPEN_FOR: Duration = Duration::from_secs(150);
 
-/// Pages remembered at once (the oldest loaded go first).
+/// A page whose bridge script was served but that never polled (a second copy of the script on
+/// one page, or a script fetched by something that is not a page) counts for this long only.
+pub const FIRST_POLL_WITHIN: Duration = Duration::from_secs(3);
+
+/// Pages remembered at once: closed ones go first, then the oldest loaded.
 pub const PAGES_KEPT: usize = 1000;
 
 /// One open page, as `GET /__wxjs/pages` lists it.
@@ -32,6 +38,21 @@ struct Page {
     /// Order of loading.
     loaded: u64,
     seen: Instant,
+    /// It has polled at least once.
+    polled: bool,
+    /// It is a frame inside another page: listed and addressed only by id.
+    frame: bool,
+}
+
+impl Page {
+    fn is_open(&self) -> bool {
+        let limit = if self.polled {
+            OPEN_FOR
+        } else {
+            FIRST_POLL_WITHIN
+        };
+        self.seen.elapsed() < limit
+    }
 }
 
 /// The pages of the phone origin.
@@ -42,8 +63,10 @@ pub struct Pages {
 }
 
 impl Pages {
-    /// A page is loading (its bridge script is being served): a new id for it.
-    pub fn open(&mut self, url: &str) -> String {
+    fn insert(&mut self, id: String, url: &str) {
+        if self.pages.len() >= PAGES_KEPT {
+            self.pages.retain(|_, p| p.is_open());
+        }
         if self.pages.len() >= PAGES_KEPT
             && let Some(oldest) = self
                 .pages
@@ -54,26 +77,43 @@ impl Pages {
             self.pages.remove(&oldest);
         }
         self.loads += 1;
-        let id = format!("p{}{}", self.loads, wxjs_sign::nonce_of_len(6));
         self.pages.insert(
             id.clone(),
             Page {
                 info: PageInfo {
-                    id: id.clone(),
+                    id,
                     url: url.to_owned(),
                     title: String::new(),
                 },
                 loaded: self.loads,
                 seen: Instant::now(),
+                polled: false,
+                frame: false,
             },
         );
+    }
+
+    /// A page is loading (its bridge script is being served): a new id for it.
+    pub fn open(&mut self, url: &str) -> String {
+        let id = format!("p{}{}", self.loads + 1, wxjs_sign::nonce_of_len(6));
+        self.insert(id.clone(), url);
         id
     }
 
-    /// The page `id` polled; it reports where it is now, when that changed.
-    pub fn seen(&mut self, id: &str, url: Option<&str>, title: Option<&str>) {
+    /// The page `id` polled; it reports where it is now when that changed, and whether it is a
+    /// frame. A page this registry does not know (restored from the back-forward cache after
+    /// it was forgotten, or open across a restart of the phone) is taken in as loaded now.
+    pub fn seen(&mut self, id: &str, url: Option<&str>, title: Option<&str>, frame: bool) {
+        if id.is_empty() || id.len() > 64 {
+            return;
+        }
+        if !self.pages.contains_key(id) {
+            self.insert(id.to_owned(), url.unwrap_or(""));
+        }
         if let Some(p) = self.pages.get_mut(id) {
             p.seen = Instant::now();
+            p.polled = true;
+            p.frame = frame;
             if let Some(url) = url {
                 url.clone_into(&mut p.info.url);
             }
@@ -83,30 +123,35 @@ impl Pages {
         }
     }
 
-    fn is_open(p: &Page) -> bool {
-        p.seen.elapsed() < OPEN_FOR
+    /// The page `id` is going away.
+    pub fn close(&mut self, id: &str) {
+        self.pages.remove(id);
     }
 
     /// Whether `id` is an open page.
     #[must_use]
     pub fn contains(&self, id: &str) -> bool {
-        self.pages.get(id).is_some_and(Self::is_open)
+        self.pages.get(id).is_some_and(Page::is_open)
     }
 
-    /// The open pages, in the order they were loaded.
+    /// The open pages, in the order they were loaded (frames inside them are not listed).
     #[must_use]
     pub fn list(&self) -> Vec<PageInfo> {
-        let mut open: Vec<&Page> = self.pages.values().filter(|p| Self::is_open(p)).collect();
+        let mut open: Vec<&Page> = self
+            .pages
+            .values()
+            .filter(|p| p.is_open() && !p.frame)
+            .collect();
         open.sort_by_key(|p| p.loaded);
         open.into_iter().map(|p| p.info.clone()).collect()
     }
 
-    /// The open page loaded most recently: where unaddressed automation goes.
+    /// The open top-level page loaded most recently: where unaddressed automation goes.
     #[must_use]
     pub fn newest(&self) -> Option<&str> {
         self.pages
             .values()
-            .filter(|p| Self::is_open(p))
+            .filter(|p| p.is_open() && !p.frame)
             .max_by_key(|p| p.loaded)
             .map(|p| p.info.id.as_str())
     }
@@ -116,10 +161,16 @@ impl Pages {
     pub fn addressed(&self, to: Option<&str>, id: &str) -> bool {
         match to {
             Some(to) => to == id,
-            // A page the registry never saw (its bridge script came from elsewhere) takes
-            // unaddressed automation only when no page is known.
+            // When no page is known (a page whose script came from elsewhere), whoever asks.
             None => self.newest().is_none_or(|newest| newest == id),
         }
+    }
+
+    /// Whether automation addressed to `to` can still be taken: unaddressed, or for a page
+    /// that is open. Automation for a page that went away is dropped.
+    #[must_use]
+    pub fn deliverable(&self, to: Option<&str>) -> bool {
+        to.is_none_or(|id| self.contains(id))
     }
 }
 
@@ -137,7 +188,7 @@ mod tests {
         assert!(!pages.addressed(None, &a));
         assert!(pages.addressed(Some(&a), &a));
         assert!(!pages.addressed(Some(&a), &b));
-        pages.seen(&a, Some("http://localhost/a#x"), Some("A"));
+        pages.seen(&a, Some("http://localhost/a#x"), Some("A"), false);
         let listed = pages.list();
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].url, "http://localhost/a#x");
@@ -145,14 +196,52 @@ mod tests {
         assert_eq!(listed[1].id, b);
     }
 
+    /// Review of the first version: a frame with the bridge (loaded after its parent) took the
+    /// parent's unaddressed automation; a page that left stayed addressable.
     #[test]
-    fn the_registry_is_bounded() {
+    fn frames_and_pages_that_left_took_automation() {
+        let mut pages = Pages::default();
+        let top = pages.open("http://localhost/");
+        let frame = pages.open("http://localhost/frame.html");
+        pages.seen(&top, None, None, false);
+        pages.seen(&frame, None, None, true);
+        assert_eq!(pages.newest(), Some(top.as_str()));
+        assert_eq!(pages.list().len(), 1);
+        assert!(pages.contains(&frame), "a frame is still addressable by id");
+        pages.close(&top);
+        assert!(!pages.contains(&top));
+        assert!(!pages.deliverable(Some(&top)));
+        assert!(pages.deliverable(None));
+        // Back from the back-forward cache: it polls again and is a page again.
+        pages.seen(&top, Some("http://localhost/"), None, false);
+        assert_eq!(pages.newest(), Some(top.as_str()));
+    }
+
+    #[test]
+    fn the_registry_is_bounded_and_forgets_closed_pages_first() {
         let mut pages = Pages::default();
         let first = pages.open("u");
+        pages.seen(&first, None, None, false);
         for _ in 0..PAGES_KEPT {
             pages.open("u");
         }
         assert_eq!(pages.pages.len(), PAGES_KEPT);
-        assert!(!pages.contains(&first));
+        assert!(!pages.contains(&first), "all were open: the oldest went");
+        let mut pages = Pages::default();
+        let keep = pages.open("u");
+        pages.seen(&keep, None, None, false);
+        let long_ago = Instant::now()
+            .checked_sub(FIRST_POLL_WITHIN * 2)
+            .expect("a monotonic clock this far along");
+        for _ in 0..PAGES_KEPT - 1 {
+            let id = pages.open("u");
+            // Served but never polled, long ago: gone.
+            pages.pages.get_mut(&id).expect("just opened").seen = long_ago;
+        }
+        for _ in 0..10 {
+            pages.open("u");
+        }
+        assert!(pages.contains(&keep), "pages that were gone went first");
+        assert_eq!(pages.pages.len(), 11);
     }
 }

@@ -246,6 +246,19 @@ pub const QUEUED_KEPT: usize = 100;
 const SESSIONS_KEPT: usize = 1000;
 
 impl State {
+    /// Drops queued automation for pages that went away: nothing would ever take it, and it
+    /// would hold places in the bounded queues.
+    fn drop_undeliverable(&mut self) {
+        let State {
+            answers,
+            taps,
+            pages,
+            ..
+        } = self;
+        answers.retain(|a| pages.deliverable(a.page.as_deref()));
+        taps.retain(|(to, _)| pages.deliverable(to.as_deref()));
+    }
+
     /// A new log id; forgets the oldest entry when the log is full.
     fn next_log_id(&mut self) -> u64 {
         if self.log.len() >= LOG_KEPT {
@@ -331,6 +344,13 @@ impl Phone {
     #[must_use]
     pub fn pages(&self) -> Vec<crate::pages::PageInfo> {
         self.lock().pages.list()
+    }
+
+    /// The page `id` is going away: automation queued for it is dropped.
+    pub fn close_page(&self, id: &str) {
+        let mut s = self.lock();
+        s.pages.close(id);
+        s.drop_undeliverable();
     }
 
     pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
@@ -517,6 +537,7 @@ impl Phone {
         {
             return Err(no_page(page));
         }
+        s.drop_undeliverable();
         if s.answers.len() >= QUEUED_KEPT {
             return Err(format!(
                 "at most {QUEUED_KEPT} automated answers can wait at once; no page has taken them"
@@ -540,6 +561,7 @@ impl Phone {
         {
             return Err(no_page(page));
         }
+        s.drop_undeliverable();
         if s.taps.len() >= QUEUED_KEPT {
             return Err(format!(
                 "at most {QUEUED_KEPT} taps can wait at once; no page has taken them"
@@ -551,7 +573,8 @@ impl Phone {
     }
 
     /// What page `session` is to do now: the taps and automated answers addressed to it (for
-    /// the prompts it has open), both consumed. The page reports where it is when that changed.
+    /// the prompts it has open), both consumed. The page reports where it is when that changed,
+    /// and whether it is a frame inside another page.
     #[must_use]
     pub fn events(
         &self,
@@ -559,9 +582,10 @@ impl Phone {
         open: &[&str],
         url: Option<&str>,
         title: Option<&str>,
+        frame: bool,
     ) -> Value {
         let mut s = self.lock();
-        s.pages.seen(session, url, title);
+        s.pages.seen(session, url, title, frame);
         let State { taps, pages, .. } = &mut *s;
         let mut mine = Vec::new();
         taps.retain(|(to, event)| {
@@ -1018,11 +1042,17 @@ mod bounds {
         c.tap("share:timeline", Some(&a)).unwrap();
         c.tap("share:qq", None).unwrap();
         // Page b polls first: it takes only what is for it (unaddressed: it is the newest).
-        let eb = c.events(&b, &["chooseImage"], None, Some("B"));
+        let eb = c.events(&b, &["chooseImage"], None, Some("B"), false);
         assert_eq!(eb["taps"], json!(["menu:share:qq"]));
         assert_eq!(eb["answers"][0]["action"], "ok");
         assert_eq!(eb["answers"].as_array().unwrap().len(), 1);
-        let ea = c.events(&a, &["chooseImage"], Some("http://localhost/a#2"), None);
+        let ea = c.events(
+            &a,
+            &["chooseImage"],
+            Some("http://localhost/a#2"),
+            None,
+            false,
+        );
         assert_eq!(ea["taps"], json!(["menu:share:timeline"]));
         assert_eq!(ea["answers"][0]["action"], "cancel");
         let pages = c.pages();
@@ -1057,7 +1087,7 @@ mod bounds {
         assert_eq!(c.os(), Os::Ios);
         assert_eq!(c.settings()["networkType"], "wifi");
         assert_eq!(c.settings()["recordLimitMs"], 60_000);
-        assert_eq!(c.events(&page, &[], None, None)["taps"], json!([]));
+        assert_eq!(c.events(&page, &[], None, None, false)["taps"], json!([]));
         assert_eq!(c.pages().len(), 1);
         c.note(&page, "tap", json!({}));
         assert!(c.log()[0].id > last, "ids stay unique across resets");

@@ -2361,6 +2361,42 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
         .await
         .unwrap();
     assert_eq!(pages.len(), 2);
+
+    // Page B's window closes: it is no longer listed, and unaddressed automation goes to A.
+    c.switch_to_window(window_b).await.unwrap();
+    c.close_window().await.unwrap();
+    c.switch_to_window(window_a.clone()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if pages.len() == 1 {
+            assert_eq!(pages[0]["id"], json!(a));
+            break;
+        }
+        assert!(Instant::now() < deadline, "B is still listed: {pages:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.execute(register, vec![]).await.unwrap();
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "onMenuShareTimeline", "action": "ok"}),
+    )
+    .await;
+    post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:timeline"}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while shared(&window_a).await < 1 {
+        assert!(Instant::now() < deadline, "A never got the unaddressed tap");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     c.close().await.unwrap();
     child.stop().await;
 }

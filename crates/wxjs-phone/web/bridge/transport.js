@@ -37,6 +37,7 @@
     // Where the page is, when that changed (pushState, a new title).
     if (window.location.href !== reported.url) query += "&url=" + encodeURIComponent((reported.url = window.location.href));
     if (document.title !== reported.title) query += "&title=" + encodeURIComponent((reported.title = document.title));
+    if (window.top !== window.self) query += "&frame=1";
     window
       .fetch("/__wxjs/events?" + query)
       .then(function (r) {
@@ -65,3 +66,16 @@
       });
   }
 
+  // Going away: the phone origin stops counting this page as open (a page restored from the
+  // back-forward cache polls again and is taken back in).
+  window.addEventListener("pagehide", function () {
+    try {
+      window.fetch("/__wxjs/pages/" + encodeURIComponent(session), {
+        method: "DELETE",
+        keepalive: true,
+        headers: { "Content-Type": "application/json" }
+      });
+    } catch (e) {
+      /* nothing to tell */
+    }
+  });

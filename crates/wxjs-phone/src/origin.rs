@@ -71,6 +71,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/info", get(info))
         .route("/__wxjs/bridge.js", get(bridge_js))
         .route("/jweixin-1.0.0.js", get(jweixin_js))
+        .route("/jweixin-1.6.0.js", get(jweixin_js))
         .route("/__wxjs/invoke", post(invoke))
         .route("/__wxjs/result", post(result))
         .route("/__wxjs/note", post(note))
@@ -199,12 +200,15 @@ async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> R
         .into_response()
 }
 
-async fn jweixin_js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        wxjs_jssdk::JWEIXIN_1_0_0,
-    )
-        .into_response()
+async fn jweixin_js(uri: axum::http::Uri) -> Response {
+    match wxjs_jssdk::build_at(uri.path()) {
+        Some(build) => (
+            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+            build,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn demo(State(p): State<Origin>) -> Html<String> {

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route("/jweixin-1.0.0.js", get(ops::jweixin))
+        .route("/jweixin-1.6.0.js", get(ops::jweixin))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -72,7 +73,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Every route of [`router`], as metric labels.
-pub(crate) const ROUTES: [&str; 14] = [
+pub(crate) const ROUTES: [&str; 15] = [
     "/v1/{app_id}/jssdk/config",
     "/v1/{app_id}/jssdk/explain",
     "/v1/{app_id}/cards/ext",
@@ -87,6 +88,7 @@ pub(crate) const ROUTES: [&str; 14] = [
     "/metrics",
     "/openapi.json",
     "/jweixin-1.0.0.js",
+    "/jweixin-1.6.0.js",
 ];
 
 /// The label of requests no route took.
@@ -241,7 +243,8 @@ mod tests {
             .map(|p| p.replace("{appId}", "{app_id}"))
             .collect();
         // Served but not part of the API document.
-        documented.extend(["/jweixin-1.0.0.js".to_owned(), "/openapi.json".to_owned()]);
+        documented
+            .extend(["/jweixin-1.0.0.js", "/jweixin-1.6.0.js", "/openapi.json"].map(str::to_owned));
         documented.sort_unstable();
         let mut labels = super::ROUTES.to_vec();
         labels.sort_unstable();

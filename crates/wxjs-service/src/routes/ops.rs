@@ -56,14 +56,17 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
     ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
-/// The `wx` library.
-pub(crate) async fn jweixin() -> Response {
+/// The `wx` library, in the build the path names.
+pub(crate) async fn jweixin(uri: axum::http::Uri) -> Response {
+    let Some(build) = wxjs_jssdk::build_at(uri.path()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        wxjs_jssdk::JWEIXIN_1_0_0,
+        build,
     )
         .into_response()
 }

@@ -1,7 +1,11 @@
-/*! wxjs — the `wx` library of the WeChat JS-SDK 1.0.0, speaking the WeixinJSBridge protocol.
- * Plain JavaScript, no build step. Global `wx`/`jWeixin`, or an AMD/CMD module.
- * Follows shared/spec/bridge-protocol.md: verification fields on every invoke, err_msg → errMsg,
- * per-interface parameter mapping and result transforms, and the ready/error semantics. */
+/* wxjs — the `wx` library of the WeChat JS-SDK, speaking the WeixinJSBridge protocol. One source
+ * for two builds: served as jweixin-1.0.0.js and jweixin-1.6.0.js, each wrapped in a function
+ * that passes REVISION ("1.0.0" or "1.6.0"; this file alone acts as 1.0.0). Plain JavaScript, no
+ * build step. Global `wx`/`jWeixin`, or an AMD/CMD module.
+ * Follows bridge-protocol.md (verification fields on every invoke, err_msg → errMsg, parameter
+ * mapping and result transforms, ready/error) and, in the 1.6.0 build, bridge-protocol-later.md
+ * (openTagList, wx.invoke/wx.on, error keeping the last registration, the later interfaces,
+ * wx.miniProgram, iOS local-resource images). */
 (function (root, factory) {
   "use strict";
   if (typeof define === "function" && (define.amd || define.cmd)) {
@@ -16,6 +20,10 @@
 })(typeof window !== "undefined" ? window : this, function (window) {
   "use strict";
   var document = window.document;
+  /* global REVISION */
+  var revision = typeof REVISION === "string" ? REVISION : "1.0.0";
+  // What 1.1.0 to 1.6.0 added.
+  var later = revision !== "1.0.0";
 
   // ---- the client, from the user agent ------------------------------------------------------
   var ua = (window.navigator && window.navigator.userAgent || "").toLowerCase();
@@ -41,6 +49,14 @@
     openCard: "batchViewCard",
     chooseWXPay: "getBrandWCPayRequest"
   };
+  if (later) {
+    toBridge.openAddress = "editAddress";
+    toBridge.consumeAndShareCard = "consumedShareCard";
+    toBridge.openEnterpriseRedPacket = "getRecevieBizHongBaoRequest";
+    toBridge.startSearchBeacons = "startMonitoringBeacons";
+    toBridge.stopSearchBeacons = "stopMonitoringBeacons";
+    toBridge.onSearchBeacons = "onBeaconsInRange";
+  }
   var toWx = {};
   for (var k in toBridge) {
     if (Object.prototype.hasOwnProperty.call(toBridge, k)) toWx[toBridge[k]] = k;
@@ -132,6 +148,10 @@
   /** Normalizes a bridge answer, transforms it, and calls success/cancel/fail, then complete. */
   function dispatch(name, res, handlers, transform) {
     res = res || {};
+    // Later interfaces hand the client's err_code on as errCode.
+    if (later && res.err_code !== undefined && (name === "openEnterpriseChat" || name === "openBusinessView")) {
+      res.errCode = res.err_code;
+    }
     delete res.err_code;
     delete res.err_desc;
     delete res.err_detail;
@@ -213,6 +233,7 @@
       settings = cfg || {};
       debugLog("config", settings);
       if (!isWeixin) return;
+      if (later) addRawCalls();
       var firstTime = configState === 0;
       if (settings.check === false) {
         configState = 2;
@@ -224,7 +245,9 @@
       configState = firstTime ? 1 : configState;
       whenBridge(function () {
         var list = mapList(settings.jsApiList || []);
-        window.WeixinJSBridge.invoke("preVerifyJSAPI", withVerification({ verifyJsApiList: list }), function (res) {
+        var verify = { verifyJsApiList: list };
+        if (later) verify.verifyOpenTagList = settings.openTagList || [];
+        window.WeixinJSBridge.invoke("preVerifyJSAPI", withVerification(verify), function (res) {
           dispatch("preVerifyJSAPI", res, {
             success: function (r) {
               configFailed = false;
@@ -254,8 +277,8 @@
 
     error: function (fn) {
       if (!clientVersion || clientVersion < "6.0.2") return;
-      // jweixin 1.0.0: only the first registration counts.
-      if (errorHandler) return;
+      // 1.0.0: only the first registration counts; later revisions keep the last.
+      if (errorHandler && !later) return;
       errorHandler = fn;
       if (configState === 2 && configFailed) fn(configResult);
     },
@@ -511,7 +534,204 @@
     }
   };
 
+  // ---- what 1.1.0 to 1.6.0 added ------------------------------------------------------------
+  /** wx.invoke and wx.on: raw bridge calls with the verification fields, after a first config. */
+  function addRawCalls() {
+    if (wx.invoke) return;
+    wx.invoke = function (name, params, cb) {
+      if (!window.WeixinJSBridge) return;
+      window.WeixinJSBridge.invoke(name, withVerification(params), cb);
+    };
+    wx.on = function (name, cb) {
+      if (window.WeixinJSBridge) window.WeixinJSBridge.on(name, cb);
+    };
+  }
+
+  // getLocalImgData: one call at a time, the rest queued.
+  var localImgQueue = [];
+  var localImgBusy = false;
+  function nextLocalImg() {
+    if (localImgBusy || localImgQueue.length === 0) return;
+    localImgBusy = true;
+    var o = localImgQueue.shift();
+    var done = o.complete;
+    var handlers = {
+      success: o.success,
+      fail: o.fail,
+      cancel: o.cancel,
+      complete: function (res) {
+        localImgBusy = false;
+        if (done) done(res);
+        nextLocalImg();
+      }
+    };
+    invoke("getLocalImgData", { localId: o.localId }, handlers);
+  }
+
+  var laterApis = {
+    updateAppMessageShareData: function (o) {
+      o = o || {};
+      invoke("updateAppMessageShareData", { title: o.title, desc: o.desc, link: o.link, imgUrl: o.imgUrl }, o);
+    },
+
+    updateTimelineShareData: function (o) {
+      o = o || {};
+      invoke("updateTimelineShareData", { title: o.title, link: o.link, imgUrl: o.imgUrl }, o);
+    },
+
+    getLocalImgData: function (o) {
+      localImgQueue.push(o || {});
+      nextLocalImg();
+    },
+
+    openAddress: function (o) {
+      invoke("editAddress", {}, o || {}, function (res) {
+        var renames = {
+          addressPostalCode: "postalCode",
+          proviceFirstStageName: "provinceName",
+          addressCitySecondStageName: "cityName",
+          addressCountiesThirdStageName: "countryName",
+          addressDetailInfo: "detailInfo"
+        };
+        for (var from in renames) {
+          if (Object.prototype.hasOwnProperty.call(renames, from) && res[from] !== undefined) {
+            res[renames[from]] = res[from];
+            delete res[from];
+          }
+        }
+      });
+    },
+
+    consumeAndShareCard: function (o) {
+      o = o || {};
+      invoke("consumedShareCard", { consumedCardId: o.cardId, consumedCode: o.code }, o);
+    },
+
+    openEnterpriseRedPacket: function (o) {
+      o = o || {};
+      invoke(
+        "getRecevieBizHongBaoRequest",
+        { timeStamp: o.timestamp === undefined ? undefined : o.timestamp + "", nonceStr: o.nonceStr, package: o["package"], paySign: o.paySign, signType: o.signType || "SHA1" },
+        o
+      );
+    },
+
+    startSearchBeacons: function (o) {
+      o = o || {};
+      invoke("startMonitoringBeacons", { ticket: o.ticket }, o);
+    },
+
+    stopSearchBeacons: function (o) {
+      invoke("stopMonitoringBeacons", {}, o || {});
+    },
+
+    onSearchBeacons: function (o) {
+      listen("onBeaconsInRange", function (res) {
+        dispatch("onBeaconsInRange", res, o || {});
+      });
+    },
+
+    openEnterpriseChat: function (o) {
+      o = o || {};
+      invoke("openEnterpriseChat", { useridlist: o.userIds, chatname: o.groupName }, o);
+    },
+
+    launchMiniProgram: function (o) {
+      o = o || {};
+      var path = o.path;
+      if (typeof path === "string" && path.length) {
+        var q = path.indexOf("?");
+        path = q === -1 ? path + ".html" : path.substring(0, q) + ".html" + path.substring(q);
+      }
+      invoke("launchMiniProgram", { targetAppId: o.appId, path: path, envVersion: o.envVersion }, o);
+    },
+
+    openBusinessView: function (o) {
+      o = o || {};
+      invoke(
+        "openBusinessView",
+        { businessType: o.businessType, queryString: o.queryString || "", envVersion: o.envVersion },
+        o,
+        function (res) {
+          if (isAndroid && typeof res.extraData === "string") {
+            try {
+              res.extraData = res.extraData ? JSON.parse(res.extraData) : {};
+            } catch (e) {
+              res.extraData = {};
+            }
+          }
+        }
+      );
+    },
+
+    miniProgram: {
+      navigateBack: function (o) {
+        o = o || {};
+        miniProgramCall("navigateBack", { delta: o.delta || 1 }, o);
+      },
+      navigateTo: function (o) {
+        miniProgramCall("navigateTo", { url: (o || {}).url }, o);
+      },
+      redirectTo: function (o) {
+        miniProgramCall("redirectTo", { url: (o || {}).url }, o);
+      },
+      switchTab: function (o) {
+        miniProgramCall("switchTab", { url: (o || {}).url }, o);
+      },
+      reLaunch: function (o) {
+        miniProgramCall("reLaunch", { url: (o || {}).url }, o);
+      },
+      postMessage: function (o) {
+        miniProgramCall("postMessage", (o || {}).data, o);
+      },
+      getEnv: function (cb) {
+        whenBridge(function () {
+          cb({ miniprogram: window.__wxjs_environment === "miniprogram" });
+        });
+      }
+    }
+  };
+
+  /** wx.miniProgram.*: waits for the bridge, not for wx.config. */
+  function miniProgramCall(name, arg, o) {
+    o = o || {};
+    if (!isWeixin) return;
+    whenBridge(function () {
+      window.WeixinJSBridge.invoke("invokeMiniProgramAPI", { name: name, arg: arg }, function (res) {
+        dispatch("invokeMiniProgramAPI", res, o);
+      });
+    });
+  }
+
+  if (later) {
+    for (var api in laterApis) {
+      if (Object.prototype.hasOwnProperty.call(laterApis, api)) wx[api] = laterApis[api];
+    }
+    // iOS cannot load local ids as src: an element whose wxlocalresource:// source fails is
+    // re-pointed at the data URL getLocalImgData gives.
+    if (isIOS && document && document.addEventListener) {
+      document.addEventListener(
+        "error",
+        function (e) {
+          var el = e.target;
+          var tag = el && el.tagName ? el.tagName.toLowerCase() : "";
+          if (tag !== "img" && tag !== "video" && tag !== "audio" && tag !== "source") return;
+          var src = el.src || "";
+          if (src.indexOf("wxlocalresource://") === -1 || el.__wxjsRewritten) return;
+          el.__wxjsRewritten = true;
+          wx.getLocalImgData({
+            localId: src,
+            success: function (res) {
+              if (res.localData) el.src = res.localData;
+            }
+          });
+        },
+        true
+      );
+    }
+  }
+
   // For tools and tests: what this copy detected.
-  wx.__client = { isWeixin: isWeixin, isAndroid: isAndroid, isIOS: isIOS, isDebugger: isDebugger, version: clientVersion };
+  wx.__client = { isWeixin: isWeixin, isAndroid: isAndroid, isIOS: isIOS, isDebugger: isDebugger, version: clientVersion, revision: revision };
   return wx;
 });

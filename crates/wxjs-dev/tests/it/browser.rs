@@ -2362,8 +2362,10 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
         .unwrap();
     assert_eq!(pages.len(), 2);
 
-    // Page B's window closes: it is no longer listed, and unaddressed automation goes to A.
+    // Page B goes away (its tab navigates elsewhere, then closes): it is no longer listed, and
+    // unaddressed automation goes to A.
     c.switch_to_window(window_b).await.unwrap();
+    c.goto("about:blank").await.unwrap();
     c.close_window().await.unwrap();
     c.switch_to_window(window_a.clone()).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -1,5 +1,6 @@
-// TypeScript declarations of wxjs's `wx` library (jweixin 1.0.0): every interface, its options
-// and its result. `declare const wx` and `jWeixin` are the same object; under AMD/CMD the module
+// TypeScript declarations of wxjs's `wx` library (jweixin 1.0.0 and 1.6.0): every interface, its
+// options and its result; what 1.6.0 added is marked "1.6.0 build", open tags and wx.miniProgram
+// included. `declare const wx` and `jWeixin` are the same object; under AMD/CMD the module
 // exports it.
 
 declare namespace wx {
@@ -10,7 +11,14 @@ declare namespace wx {
     | "uploadVoice" | "downloadVoice" | "chooseImage" | "previewImage" | "uploadImage" | "downloadImage"
     | "translateVoice" | "getNetworkType" | "openLocation" | "getLocation" | "hideOptionMenu" | "showOptionMenu"
     | "hideMenuItems" | "showMenuItems" | "hideAllNonBaseMenuItem" | "showAllNonBaseMenuItem" | "closeWindow"
-    | "scanQRCode" | "chooseWXPay" | "openProductSpecificView" | "addCard" | "chooseCard" | "openCard";
+    | "scanQRCode" | "chooseWXPay" | "openProductSpecificView" | "addCard" | "chooseCard" | "openCard"
+    // Added in 1.1.0 to 1.6.0.
+    | "updateAppMessageShareData" | "updateTimelineShareData" | "getLocalImgData" | "openAddress"
+    | "consumeAndShareCard" | "openEnterpriseRedPacket" | "startSearchBeacons" | "stopSearchBeacons"
+    | "onSearchBeacons" | "openEnterpriseChat" | "chooseInvoice" | "launchMiniProgram" | "openBusinessView";
+
+  /** An open tag (1.6.0 build; the app renders it). */
+  type OpenTag = "wx-open-launch-weapp" | "wx-open-launch-app" | "wx-open-subscribe" | "wx-open-audio";
 
   /** A menu item of appendix 3. */
   type MenuItem =
@@ -46,7 +54,69 @@ declare namespace wx {
     jsApiList: JsApi[];
     /** false: skip verification and count as verified. */
     check?: boolean;
+    /** The open tags the page uses (1.6.0 build). */
+    openTagList?: OpenTag[];
   }
+
+  /** getLocalImgData's result: a data URL (iOS), or base64 (some Android versions). */
+  interface LocalImgDataResult extends BaseResult {
+    localData: string;
+  }
+
+  /** openAddress's result, the fields as the library renames them. */
+  interface AddressResult extends BaseResult {
+    userName: string;
+    postalCode: string;
+    provinceName: string;
+    cityName: string;
+    countryName: string;
+    detailInfo: string;
+    nationalCode: string;
+    telNumber: string;
+  }
+
+  /** A beacon onSearchBeacons reports. */
+  interface Beacon {
+    uuid: string;
+    major: string | number;
+    minor: string | number;
+    accuracy?: string | number;
+    rssi?: string | number;
+    proximity?: string | number;
+    heading?: string | number;
+  }
+
+  /** Results that carry the app's error code. */
+  interface ErrCodeResult extends BaseResult {
+    errCode?: number | string;
+  }
+
+  interface BusinessViewResult extends ErrCodeResult {
+    /** Parsed from JSON on Android (bad JSON gives {}). */
+    extraData?: Record<string, unknown>;
+  }
+
+  /** The mini program hosting a page in its <web-view> (1.6.0 build). */
+  interface MiniProgram {
+    navigateTo(options: Callbacks & { url: string }): void;
+    redirectTo(options: Callbacks & { url: string }): void;
+    switchTab(options: Callbacks & { url: string }): void;
+    reLaunch(options: Callbacks & { url: string }): void;
+    navigateBack(options?: Callbacks & { delta?: number }): void;
+    /** Delivered to the mini program on back, share or destroy, not at once. */
+    postMessage(options: Callbacks & { data: unknown }): void;
+    getEnv(cb: (res: { miniprogram: boolean }) => void): void;
+  }
+
+  /** `detail` of an open tag's events. */
+  interface OpenTagEventDetail {
+    errMsg?: string;
+    /** wx-open-subscribe: per template id, a JSON string with status accept/reject. */
+    subscribeDetails?: string;
+  }
+
+  /** `WeixinOpenTagsError` on document: a tag could not render. */
+  interface OpenTagsErrorEvent extends CustomEvent<{ errMsg: string }> {}
 
   interface ShareOptions extends Callbacks {
     title?: string;
@@ -223,6 +293,41 @@ interface WxStatic {
     signType?: string;
     paySign: string;
   }): void;
+}
+
+interface WxStatic {
+  // ---- 1.6.0 build ----------------------------------------------------------------------------
+  /** Raw bridge calls with the verification fields; exist after the first wx.config. */
+  invoke?(name: string, params: Record<string, unknown>, cb: (res: Record<string, unknown>) => void): void;
+  on?(event: string, cb: (res: Record<string, unknown>) => void): void;
+
+  updateAppMessageShareData(options: wx.Callbacks & { title: string; desc: string; link: string; imgUrl: string }): void;
+  updateTimelineShareData(options: wx.Callbacks & { title: string; link: string; imgUrl: string }): void;
+  getLocalImgData(options: wx.Callbacks<wx.LocalImgDataResult> & { localId: string }): void;
+  openAddress(options?: wx.Callbacks<wx.AddressResult>): void;
+  consumeAndShareCard(options: wx.Callbacks & { cardId: string; code: string }): void;
+  openEnterpriseRedPacket(options: wx.Callbacks & {
+    timestamp: number | string;
+    nonceStr: string;
+    package: string;
+    signType?: string;
+    paySign: string;
+  }): void;
+  startSearchBeacons(options: wx.Callbacks & { ticket?: string }): void;
+  stopSearchBeacons(options?: wx.Callbacks): void;
+  onSearchBeacons(options: wx.Callbacks<wx.BaseResult & { beacons: wx.Beacon[] }>): void;
+  openEnterpriseChat(options: wx.Callbacks<wx.ErrCodeResult> & { userIds: string; groupName?: string }): void;
+  launchMiniProgram(options: wx.Callbacks & { appId: string; path?: string; envVersion?: "develop" | "trial" | "release" }): void;
+  openBusinessView(options: wx.Callbacks<wx.BusinessViewResult> & {
+    businessType: string;
+    queryString?: string;
+    envVersion?: "develop" | "trial" | "release";
+  }): void;
+  miniProgram: wx.MiniProgram;
+}
+
+interface DocumentEventMap {
+  WeixinOpenTagsError: wx.OpenTagsErrorEvent;
 }
 
 declare const wx: WxStatic;

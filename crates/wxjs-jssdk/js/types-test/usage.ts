@@ -17,3 +17,18 @@ wx.ready(() => {
 wx.error((res) => console.log(res.errMsg));
 // @ts-expect-error: not an interface of jweixin 1.0.0
 wx.config({ appId: "a", timestamp: 1, nonceStr: "n", signature: "s", jsApiList: ["flyAway"] });
+
+// The 1.6.0 build.
+wx.config({ debug: false, appId: "wxdemo000000000001", timestamp: 1, nonceStr: "n", signature: "s", jsApiList: ["updateAppMessageShareData", "chooseInvoice"], openTagList: ["wx-open-launch-weapp"] });
+wx.updateAppMessageShareData({ title: "t", desc: "d", link: location.href, imgUrl: "https://x/i.png", success: (r) => console.log(r.errMsg) });
+wx.updateTimelineShareData({ title: "t", link: location.href, imgUrl: "https://x/i.png" });
+wx.getLocalImgData({ localId: "wxlocalresource://1", success: (r) => console.log(r.localData.length) });
+wx.openAddress({ success: (a) => console.log(a.provinceName, a.cityName, a.countryName, a.detailInfo, a.postalCode, a.telNumber) });
+wx.openBusinessView({ businessType: "wxpayScoreEnable", success: (r) => console.log(r.errCode, r.extraData) });
+wx.launchMiniProgram({ appId: "gh_abc", path: "pages/index?x=1", envVersion: "release" });
+wx.onSearchBeacons({ success: (r) => console.log(r.beacons.map((b) => b.uuid)) });
+wx.miniProgram.navigateTo({ url: "/pages/a" });
+wx.miniProgram.postMessage({ data: { a: 1 } });
+wx.miniProgram.getEnv((env) => console.log(env.miniprogram));
+if (wx.invoke) wx.invoke("chooseInvoice", { timestamp: 1, nonceStr: "n", signType: "SHA1", cardSign: "s" }, (res) => console.log(res));
+document.addEventListener("WeixinOpenTagsError", (e) => console.log(e.detail.errMsg));

@@ -424,6 +424,7 @@ struct SettingsBody {
     record_limit_ms: Option<u64>,
     location_source: Option<String>,
     microphone: Option<bool>,
+    addresses: Option<Vec<crate::phone::Address>>,
 }
 
 async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
@@ -460,6 +461,11 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
                 crate::phone::NETWORK_TYPES.join(", ")
             )),
             _ => Ok(()),
+        })
+        .and_then(|()| {
+            s.addresses
+                .as_deref()
+                .map_or(Ok(()), Phone::check_addresses)
         });
     if let Err(m) = checked {
         return bad_request(m);
@@ -476,7 +482,8 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
                 .as_deref()
                 .map_or(Ok(()), |src| p.phone.set_location_source(src))
         })
-        .and_then(|()| s.location.map_or(Ok(()), |f| p.phone.set_location(f)));
+        .and_then(|()| s.location.map_or(Ok(()), |f| p.phone.set_location(f)))
+        .and_then(|()| s.addresses.map_or(Ok(()), |a| p.phone.set_addresses(a)));
     if let (Ok(()), Some(on)) = (&applied, s.microphone) {
         p.phone.set_microphone(on);
     }

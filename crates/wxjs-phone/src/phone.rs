@@ -66,6 +66,9 @@ pub const MENUS: [(&str, &str); 5] = [
     ("share:QZone", "menu:share:QZone"),
 ];
 
+/// How iOS spells a photo's local id (the browser lower-cases the scheme of an element's `src`).
+pub const IOS_LOCAL_PREFIX: &str = "wxLocalResource://imageid";
+
 /// Local files (photos, recordings) the phone holds at most.
 pub const MAX_LOCALS: usize = 500;
 /// Bytes of local files the phone holds at most.
@@ -203,6 +206,61 @@ pub(crate) fn geo_result(kind: &str, fix: Fix) -> Value {
     json!({ "err_msg": "geo_location:ok", "type": kind, "latitude": latitude, "longitude": longitude, "speed": fix.speed, "accuracy": fix.accuracy })
 }
 
+/// A saved address of the simulated user (`openAddress`), with the names the library gives the
+/// page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Address {
+    /// The recipient.
+    pub user_name: String,
+    /// The postal code.
+    pub postal_code: String,
+    /// The province.
+    pub province_name: String,
+    /// The city.
+    pub city_name: String,
+    /// The district (the library calls it `countryName`).
+    pub country_name: String,
+    /// Street and number.
+    pub detail_info: String,
+    /// The national code of the district.
+    pub national_code: String,
+    /// The phone number.
+    pub tel_number: String,
+}
+
+impl Address {
+    /// The address as the app answers `editAddress` (before the library renames the fields).
+    #[must_use]
+    pub fn as_result(&self) -> Value {
+        json!({
+            "userName": self.user_name,
+            "addressPostalCode": self.postal_code,
+            "proviceFirstStageName": self.province_name,
+            "addressCitySecondStageName": self.city_name,
+            "addressCountiesThirdStageName": self.country_name,
+            "addressDetailInfo": self.detail_info,
+            "nationalCode": self.national_code,
+            "telNumber": self.tel_number,
+        })
+    }
+
+    /// The simulated user's address until a setting says otherwise.
+    #[must_use]
+    pub fn demo() -> Vec<Self> {
+        vec![Self {
+            user_name: "张三".into(),
+            postal_code: "518000".into(),
+            province_name: "广东省".into(),
+            city_name: "深圳市".into(),
+            country_name: "福田区".into(),
+            detail_info: "福中三路市民中心".into(),
+            national_code: "440304".into(),
+            tel_number: "13800138000".into(),
+        }]
+    }
+}
+
 /// The default fix: Shenzhen's Civic Center.
 pub(crate) const SHENZHEN: Fix = Fix {
     latitude: 22.543_096,
@@ -222,6 +280,8 @@ pub(crate) struct State {
     /// Record the generated tone even when the browser has a microphone.
     no_microphone: bool,
     pub(crate) location: Option<Fix>,
+    /// The saved addresses (`openAddress`); the demo one when `None`.
+    addresses: Option<Vec<Address>>,
     locals: HashMap<String, Local>,
     /// What waits on the person's answer, per open call.
     pending: HashMap<u64, Pending>,
@@ -367,7 +427,7 @@ impl Phone {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone })
+        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -424,6 +484,33 @@ impl Phone {
         Ok(())
     }
 
+    /// The simulated user's saved addresses.
+    #[must_use]
+    pub fn addresses(&self) -> Vec<Address> {
+        self.lock().addresses.clone().unwrap_or_else(Address::demo)
+    }
+
+    /// Checks addresses before anything is changed: at most 20, none empty.
+    pub fn check_addresses(addresses: &[Address]) -> Result<(), String> {
+        if addresses.len() > 20 {
+            return Err("at most 20 addresses".into());
+        }
+        if addresses
+            .iter()
+            .any(|a| a.user_name.is_empty() || a.detail_info.is_empty())
+        {
+            return Err("every address needs a userName and a detailInfo".into());
+        }
+        Ok(())
+    }
+
+    /// Replaces the saved addresses.
+    pub fn set_addresses(&self, addresses: Vec<Address>) -> Result<(), String> {
+        Self::check_addresses(&addresses)?;
+        self.lock().addresses = Some(addresses);
+        Ok(())
+    }
+
     /// Moves the phone.
     pub fn set_location(&self, fix: Fix) -> Result<(), String> {
         Self::check_location(&fix)?;
@@ -468,6 +555,7 @@ impl Phone {
     ) -> Result<String, String> {
         let id = wxjs_sign::nonce_of_len(24);
         let mut s = self.lock();
+        let ios_image = s.os == Os::Ios && content_type.starts_with("image/");
         let held: usize = s.locals.values().map(|l| l.bytes.len()).sum();
         if s.locals.len() >= MAX_LOCALS || held + bytes.len() > MAX_LOCAL_BYTES {
             return Err(format!(
@@ -485,13 +573,21 @@ impl Phone {
                 ext,
             },
         );
-        Ok(format!("/__wxjs/local/{id}"))
+        // On iOS a photo's local id is a wxLocalResource:// URL, which an <img> cannot load
+        // (why pages call getLocalImgData there); on Android it loads as it is.
+        Ok(if ios_image {
+            format!("{IOS_LOCAL_PREFIX}{id}")
+        } else {
+            format!("/__wxjs/local/{id}")
+        })
     }
 
-    /// A local resource by its id or local id.
+    /// A local resource by its local id (either form; the scheme in any case, as a browser
+    /// normalises it) or its bare id.
     #[must_use]
     pub fn local(&self, local_id: &str) -> Option<Local> {
-        let id = local_id.rsplit('/').next().unwrap_or(local_id);
+        let last = local_id.rsplit('/').next().unwrap_or(local_id);
+        let id = last.strip_prefix("imageid").unwrap_or(last);
         self.lock().locals.get(id).cloned()
     }
 

@@ -420,14 +420,14 @@ async fn interfaces_on_both_platforms() {
         let r = call_wx(
             &c,
             "checkJsApi",
-            json!({"jsApiList": ["openEnterpriseChat", "onMenuShareTimeline", "getNetworkType"]}),
+            json!({"jsApiList": ["openSomethingNew", "onMenuShareTimeline", "getNetworkType"]}),
         )
         .await;
         assert_eq!(r["cb"], "success");
         assert_eq!(r["res"]["errMsg"], "checkJsApi:ok");
         assert_eq!(
             r["res"]["checkResult"],
-            json!({"openEnterpriseChat": false, "onMenuShareTimeline": true, "getNetworkType": true}),
+            json!({"openSomethingNew": false, "onMenuShareTimeline": true, "getNetworkType": true}),
             "{platform}"
         );
         // getNetworkType for every setting.
@@ -864,12 +864,17 @@ async fn images_and_location_end_to_end() {
             .as_str()
             .expect("localIds parsed into an array")
             .to_owned();
-        // The local id works as <img src>.
+        // On Android the local id works as <img src>; on iOS it is a wxLocalResource:// URL
+        // that an <img> cannot load (pages use getLocalImgData there).
         let width = c
             .execute_async("var done = arguments[1]; var i = new Image(); i.onload = function () { done(i.naturalWidth); }; i.onerror = function () { done(0); }; i.src = arguments[0];", vec![json!(local)])
             .await
             .unwrap();
-        assert_eq!(width, 96);
+        assert_eq!(
+            width,
+            if platform == "ios" { 0 } else { 96 },
+            "{platform}: {local}"
+        );
         // Upload: the serverId is a media_id a back end downloads with the service's token.
         let up = call_wx(&c, "uploadImage", json!({"localId": local})).await;
         assert_eq!(up["res"]["errMsg"], "uploadImage:ok");
@@ -903,7 +908,7 @@ async fn images_and_location_end_to_end() {
         let local2 = down["res"]["localId"].as_str().unwrap();
         assert_ne!(local2, local);
         assert_eq!(
-            reqwest::get(format!("{phone}{local2}"))
+            reqwest::get(local_url(&phone, local2))
                 .await
                 .unwrap()
                 .bytes()
@@ -955,7 +960,7 @@ async fn images_and_location_end_to_end() {
     .await;
     let r = call_wx(&c, "chooseImage", json!({"sizeType": ["compressed"]})).await;
     let compressed = r["res"]["localIds"][0].as_str().unwrap().to_owned();
-    let res = reqwest::get(format!("{phone}{compressed}")).await.unwrap();
+    let res = reqwest::get(local_url(&phone, &compressed)).await.unwrap();
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert!(res.bytes().await.unwrap().starts_with(b"\xFF\xD8\xFF"));
     post(
@@ -993,7 +998,7 @@ async fn images_and_location_end_to_end() {
     let ids = picked["res"]["localIds"].as_array().unwrap();
     assert_eq!(ids.len(), 1);
     assert_eq!(
-        reqwest::get(format!("{phone}{}", ids[0].as_str().unwrap()))
+        reqwest::get(local_url(&phone, ids[0].as_str().unwrap()))
             .await
             .unwrap()
             .bytes()
@@ -2401,4 +2406,310 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
     }
     c.close().await.unwrap();
     child.stop().await;
+}
+
+/// A credential of the demo account, as the service hands it to a back end.
+async fn service_credential(p: Ports, kind: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/credentials/{kind}",
+            p.service
+        ))
+        .header("X-Api-Key", "wxjs-dev-api-key-0000")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["value"].as_str().unwrap().to_owned()
+}
+
+/// The log entries of one wx interface.
+async fn logged(phone: &str, api: &str) -> Vec<Value> {
+    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.into_iter().filter(|e| e["api"] == api).collect()
+}
+
+/// The later interfaces (jweixin 1.1.0–1.6.0) were answered `function not exist`: under the
+/// 1.6.0 build each one is verified and answered with the real result shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_later_interfaces_were_answered_function_not_exist() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let build = c
+        .execute(
+            "return [wx.__client.revision, typeof wx.invoke, typeof wx.miniProgram.navigateTo]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(build, json!(["1.6.0", "function", "function"]));
+
+    // checkJsApi knows the later names.
+    let check = call_wx(&c, "checkJsApi", json!({"jsApiList": ["updateAppMessageShareData", "openAddress", "onSearchBeacons", "launchMiniProgram"]})).await;
+    assert_eq!(
+        check["res"]["checkResult"],
+        json!({"updateAppMessageShareData": true, "openAddress": true, "onSearchBeacons": true, "launchMiniProgram": true}),
+        "{check}"
+    );
+
+    // updateAppMessageShareData sets what the next "send to friend" shares, until a later
+    // registration of the old kind takes over.
+    let r = call_wx(
+        &c,
+        "updateAppMessageShareData",
+        json!({"title": "U", "desc": "d", "link": format!("{base}/suite.html"), "imgUrl": ""}),
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "updateAppMessageShareData:ok", "{r}");
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "updateAppMessageShareData", "action": "ok"}),
+    )
+    .await;
+    post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:appMessage"}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shared = logged(&phone, "updateAppMessageShareData").await;
+        if shared.iter().any(|e| e["result"]["shared"] == "ok") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the update's content was never shared: {shared:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let taps = logged(&phone, "tap share:appMessage").await;
+    assert_eq!(
+        taps[0]["result"]["content"], "updateAppMessageShareData",
+        "{taps:?}"
+    );
+    c.execute("window.__shares = []; wx.onMenuShareAppMessage({ title: 'old', success: function () { window.__shares.push('old'); } });", vec![]).await.unwrap();
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "onMenuShareAppMessage", "action": "ok"}),
+    )
+    .await;
+    post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:appMessage"}),
+    )
+    .await;
+    let shares = wait_for(
+        &c,
+        "return window.__shares.length ? window.__shares : null",
+        |v| v.is_array(),
+    )
+    .await;
+    assert_eq!(shares, json!(["old"]), "the later registration won");
+
+    // getLocalImgData: a chosen photo as a data URL.
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(wxjs_phone::device::sample_png(1))
+    };
+    let pick = json!({"api": "chooseImage", "action": "ok", "data": {"files": [{"name": "p.png", "base64": b64}]}});
+    post(format!("{phone}/__wxjs/user/next"), pick.clone()).await;
+    let chosen = call_wx(&c, "chooseImage", json!({"count": 1})).await;
+    let local = chosen["res"]["localIds"][0].as_str().unwrap().to_owned();
+    let data = call_wx(&c, "getLocalImgData", json!({"localId": local})).await;
+    assert!(
+        data["res"]["localData"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"),
+        "{data}"
+    );
+    let bad = call_wx(&c, "getLocalImgData", json!({"localId": "nope"})).await;
+    assert_eq!(bad["cb"], "fail");
+
+    // openAddress: the saved address, with the library's field names.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "openAddress", "action": "ok"}),
+    )
+    .await;
+    let addr = call_wx(&c, "openAddress", json!({})).await;
+    assert_eq!(addr["res"]["errMsg"], "openAddress:ok", "{addr}");
+    for (k, v) in [
+        ("provinceName", "广东省"),
+        ("cityName", "深圳市"),
+        ("countryName", "福田区"),
+        ("postalCode", "518000"),
+        ("userName", "张三"),
+        ("telNumber", "13800138000"),
+        ("nationalCode", "440304"),
+    ] {
+        assert_eq!(addr["res"][k], v, "{k}: {addr}");
+    }
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "openAddress", "action": "cancel"}),
+    )
+    .await;
+    assert_eq!(
+        call_wx(&c, "openAddress", json!({})).await["res"]["errMsg"],
+        "openAddress:cancel"
+    );
+
+    // launchMiniProgram: the target and the path (.html inserted) are recorded; automation
+    // lets it open.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "launchMiniProgram", "action": "ok"}),
+    )
+    .await;
+    let launched = call_wx(
+        &c,
+        "launchMiniProgram",
+        json!({"appId": "gh_0123456789ab", "path": "pages/index?x=1"}),
+    )
+    .await;
+    assert_eq!(
+        launched["res"]["errMsg"], "launchMiniProgram:ok",
+        "{launched}"
+    );
+    let entry = logged(&phone, "launchMiniProgram").await;
+    assert_eq!(entry[0]["params"]["targetAppId"], "gh_0123456789ab");
+    assert_eq!(entry[0]["params"]["path"], "pages/index.html?x=1");
+
+    // openBusinessView: extraData handed back (a JSON string on Android, parsed by the library).
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "openBusinessView", "action": "ok", "data": {"extraData": {"orderId": "7"}}}),
+    )
+    .await;
+    let view = call_wx(
+        &c,
+        "openBusinessView",
+        json!({"businessType": "wxpayScoreEnable"}),
+    )
+    .await;
+    assert_eq!(view["res"]["errMsg"], "openBusinessView:ok", "{view}");
+    assert_eq!(view["res"]["extraData"], json!({"orderId": "7"}));
+    assert_eq!(view["res"]["errCode"], 0);
+
+    // iBeacons: while searching, automation's beacons reach onSearchBeacons.
+    c.execute("window.__beacons = null; wx.onSearchBeacons({ complete: function (r) { window.__beacons = r; } });", vec![]).await.unwrap();
+    assert_eq!(
+        call_wx(&c, "startSearchBeacons", json!({"ticket": ""})).await["res"]["errMsg"],
+        "startSearchBeacons:ok"
+    );
+    post(format!("{phone}/__wxjs/user/next"), json!({"api": "onSearchBeacons", "action": "ok", "data": {"beacons": [{"uuid": "FDA50693-A4E2-4FB1-AFCF-C6EB07647825", "major": 10001, "minor": 10002}]}})).await;
+    let beacons = wait_for(&c, "return window.__beacons", |v| !v.is_null()).await;
+    assert_eq!(beacons["beacons"][0]["major"], 10001, "{beacons}");
+    assert_eq!(
+        call_wx(&c, "stopSearchBeacons", json!({})).await["res"]["errMsg"],
+        "stopSearchBeacons:ok"
+    );
+
+    // openEnterpriseChat and consumeAndShareCard.
+    let chat = call_wx(
+        &c,
+        "openEnterpriseChat",
+        json!({"userIds": "zhangsan;lisi", "groupName": "g"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            chat["res"]["errMsg"].clone(),
+            chat["res"]["errCode"].clone()
+        ),
+        (json!("openEnterpriseChat:ok"), json!(0)),
+        "{chat}"
+    );
+    let consumed = call_wx(
+        &c,
+        "consumeAndShareCard",
+        json!({"cardId": "pDemoGroupon00000000000000001", "code": "1"}),
+    )
+    .await;
+    assert_eq!(
+        consumed["res"]["errMsg"], "consumeAndShareCard:ok",
+        "{consumed}"
+    );
+
+    // openEnterpriseRedPacket is checked like chooseWXPay: a wrong paySign fails.
+    let packet = call_wx(&c, "openEnterpriseRedPacket", json!({"timestamp": "1", "nonceStr": "n", "package": "p", "signType": "MD5", "paySign": "WRONG"})).await;
+    assert_eq!(packet["cb"], "fail", "{packet}");
+
+    // chooseInvoice through wx.invoke: its cardSign is checked with the card ticket.
+    let ticket = wxjs_sign::CardTicket::new(service_credential(p, "card_ticket").await);
+    let sign = wxjs_sign::CardSignParams {
+        app_id: "wxdemo000000000001",
+        location_id: "",
+        timestamp: "1700000000",
+        nonce_str: "n1",
+        card_id: "",
+        card_type: "INVOICE",
+    }
+    .sign(&ticket);
+    post(format!("{phone}/__wxjs/user/next"), json!({"api": "chooseInvoice", "action": "ok", "data": {"invoices": [{"card_id": "inv1", "encrypt_code": "e"}]}})).await;
+    let invoke = "var done = arguments[arguments.length - 1]; wx.invoke('chooseInvoice', { timestamp: 1700000000, nonceStr: 'n1', signType: 'SHA1', cardSign: arguments[0] }, function (r) { done(r); });";
+    let good = c
+        .execute_async(invoke, vec![json!(sign.signature())])
+        .await
+        .unwrap();
+    assert_eq!(good["err_msg"], "chooseInvoice:ok", "{good}");
+    assert_eq!(
+        good["choose_invoice_info"],
+        r#"[{"card_id":"inv1","encrypt_code":"e"}]"#
+    );
+    let wrong = c
+        .execute_async(invoke, vec![json!("0".repeat(40))])
+        .await
+        .unwrap();
+    assert_eq!(wrong["choose_invoice_info"], "[]", "{wrong}");
+    let refused = logged(&phone, "chooseInvoice").await;
+    assert!(
+        refused.iter().any(|e| e["verification"]
+            .as_str()
+            .unwrap()
+            .contains("cardSign does not match")),
+        "{refused:?}"
+    );
+
+    // On iOS a photo's local id is a wxLocalResource:// URL an <img> cannot load; the 1.6.0
+    // library re-points it at getLocalImgData's data URL.
+    post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"platform": "ios"}),
+    )
+    .await;
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    post(format!("{phone}/__wxjs/user/next"), pick).await;
+    let chosen = call_wx(&c, "chooseImage", json!({"count": 1})).await;
+    let local = chosen["res"]["localIds"][0].as_str().unwrap().to_owned();
+    assert!(local.starts_with("wxLocalResource://"), "{local}");
+    c.execute("var i = document.createElement('img'); i.id = 'shown'; i.src = arguments[0]; document.body.appendChild(i);", vec![json!(local)]).await.unwrap();
+    let shown = wait_for(&c, "var i = document.getElementById('shown'); return i.complete && i.naturalWidth ? [i.naturalWidth, i.src.slice(0, 15)] : null;", |v| v.is_array()).await;
+    assert_eq!(shown, json!([96, "data:image/png;"]));
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// Where the phone serves a local id's bytes (an iOS photo's id is a wxLocalResource:// URL).
+fn local_url(phone: &str, local_id: &str) -> String {
+    let id = local_id.rsplit('/').next().unwrap_or(local_id);
+    format!("{phone}/__wxjs/local/{}", id.trim_start_matches("imageid"))
 }

@@ -160,6 +160,7 @@ pub(super) fn carry_out(
                 .collect();
             Outcome::prompt(json!({ "wallet": offered }))
         }
+        Card::ConsumeAndShare => Outcome::result(json!({ "err_msg": "consumedShareCard:ok" })),
         Card::View => {
             let list = params
                 .get("card_list")

@@ -18,6 +18,29 @@ pub(super) fn carry_out(
         Image::Choose | Image::Preview => Outcome::ui(),
         Image::Upload => Outcome::result(upload(phone, app_id, params, MediaType::Image, name)),
         Image::Download => Outcome::result(download(phone, app_id, params, MediaType::Image, name)),
+        Image::LocalData => Outcome::result(local_data(phone, params)),
+    }
+}
+
+/// `getLocalImgData`: the photo as a data URL (iOS pages need it: an `<img>` cannot load a
+/// `wxlocalresource://` id there).
+fn local_data(phone: &Phone, params: &Map<String, Value>) -> Value {
+    use base64::Engine as _;
+    let local = params
+        .get("localId")
+        .and_then(Value::as_str)
+        .and_then(|l| phone.local(l))
+        .filter(|l| l.content_type.starts_with("image/"));
+    match local {
+        Some(l) => json!({
+            "err_msg": "getLocalImgData:ok",
+            "localData": format!(
+                "data:{};base64,{}",
+                l.content_type,
+                base64::engine::general_purpose::STANDARD.encode(&l.bytes)
+            ),
+        }),
+        None => fail("getLocalImgData", "fail_invalid_localid"),
     }
 }
 

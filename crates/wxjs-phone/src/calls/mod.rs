@@ -4,6 +4,7 @@
 
 pub mod cards;
 mod image;
+mod later;
 mod location;
 mod menu;
 pub mod payment;
@@ -37,6 +38,21 @@ pub enum Call {
     Pay,
     /// Cards and the wallet.
     Card(Card),
+    /// `editAddress`: `openAddress` (1.1.0).
+    Address,
+    /// `getRecevieBizHongBaoRequest` (sic): `openEnterpriseRedPacket` (1.1.0), checked like
+    /// `chooseWXPay`.
+    RedPacket,
+    /// iBeacons (1.1.0).
+    Beacons(Beacons),
+    /// `openEnterpriseChat` (1.1.0).
+    EnterpriseChat,
+    /// `launchMiniProgram` (1.3.2).
+    LaunchMiniProgram,
+    /// `openBusinessView` (1.6.0).
+    BusinessView,
+    /// `chooseInvoice`, through `wx.invoke` (signed with the card ticket).
+    ChooseInvoice,
     /// A name this app does not have: `function not exist`.
     Unknown,
 }
@@ -62,6 +78,9 @@ pub enum Menu {
     CloseWindow,
     /// `openProductViewWithPid`: `openProductSpecificView`.
     ProductView,
+    /// `updateAppMessageShareData` / `updateTimelineShareData` (1.4.0): what the next menu
+    /// share sends.
+    UpdateShareData,
 }
 
 /// Photos.
@@ -75,6 +94,8 @@ pub enum Image {
     Upload,
     /// `downloadImage`.
     Download,
+    /// `getLocalImgData` (1.2.0): a local photo as a data URL.
+    LocalData,
 }
 
 /// Voice.
@@ -107,6 +128,15 @@ pub enum Location {
     Open,
 }
 
+/// iBeacons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beacons {
+    /// `startMonitoringBeacons`: `startSearchBeacons`.
+    Start,
+    /// `stopMonitoringBeacons`: `stopSearchBeacons`.
+    Stop,
+}
+
 /// Cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Card {
@@ -116,6 +146,8 @@ pub enum Card {
     Choose,
     /// `batchViewCard`: `openCard`.
     View,
+    /// `consumedShareCard`: `consumeAndShareCard` (1.1.0).
+    ConsumeAndShare,
 }
 
 impl Call {
@@ -156,6 +188,19 @@ impl Call {
             "batchAddCard" => Self::Card(Card::Add),
             "chooseCard" => Self::Card(Card::Choose),
             "batchViewCard" => Self::Card(Card::View),
+            "updateAppMessageShareData" | "updateTimelineShareData" => {
+                Self::Menu(Menu::UpdateShareData)
+            }
+            "getLocalImgData" => Self::Image(Image::LocalData),
+            "editAddress" => Self::Address,
+            "consumedShareCard" => Self::Card(Card::ConsumeAndShare),
+            "getRecevieBizHongBaoRequest" => Self::RedPacket,
+            "startMonitoringBeacons" => Self::Beacons(Beacons::Start),
+            "stopMonitoringBeacons" => Self::Beacons(Beacons::Stop),
+            "openEnterpriseChat" => Self::EnterpriseChat,
+            "launchMiniProgram" => Self::LaunchMiniProgram,
+            "openBusinessView" => Self::BusinessView,
+            "chooseInvoice" => Self::ChooseInvoice,
             _ => Self::Unknown,
         }
     }
@@ -250,13 +295,20 @@ impl Phone {
                 "offline" => json!({ "err_msg": "network_type:fail" }),
                 sub => json!({ "err_msg": "network_type:wwan", "subtype": sub }),
             }),
-            Call::Menu(m) => menu::carry_out(m),
+            Call::Menu(m) => menu::carry_out(m, name),
             Call::Image(i) => image::carry_out(self, i, app_id, name, params),
             Call::Voice(v) => voice::carry_out(self, v, app_id, name, params),
             Call::Location(l) => location::carry_out(self, l, name, params),
             Call::Scan => scan::carry_out(params),
             Call::Pay => payment::carry_out(self, app_id, name, params),
             Call::Card(c) => cards::carry_out(self, c, app_id, params),
+            Call::Address => later::address(self),
+            Call::RedPacket => later::red_packet(self, app_id, name, params),
+            Call::Beacons(b) => later::beacons(b, name),
+            Call::EnterpriseChat => later::enterprise_chat(params),
+            Call::LaunchMiniProgram => later::launch_mini_program(params),
+            Call::BusinessView => later::business_view(params),
+            Call::ChooseInvoice => later::choose_invoice(self, app_id, params),
             Call::Unknown => Outcome::result(fail(name, "fail_function_not_exist")),
         }
     }
@@ -268,9 +320,7 @@ impl Phone {
         if let Some(Value::Array(list)) = params.get("jsApiList") {
             for api in list.iter().filter_map(Value::as_str) {
                 let supported = Call::parse(api) != Call::Unknown
-                    || wxjs_platform::jsapi::INTERFACES
-                        .iter()
-                        .any(|i| i.bridge.listed() == api);
+                    || wxjs_platform::jsapi::every().any(|i| i.bridge.listed() == api);
                 result.insert(api.to_owned(), Value::Bool(supported));
             }
         }
@@ -288,10 +338,11 @@ impl Phone {
 mod tests {
     use super::*;
 
-    /// Every invoke of the interface table parses to a call this app carries out.
+    /// Every invoke of the interface table, later ones included, parses to a call this app
+    /// carries out.
     #[test]
     fn every_interface_of_the_table_is_a_call() {
-        for i in &wxjs_platform::jsapi::INTERFACES {
+        for i in wxjs_platform::jsapi::every() {
             if let Some(invoke) = i.bridge.invoke() {
                 assert_ne!(Call::parse(invoke), Call::Unknown, "{}", i.wx);
             }

@@ -47,6 +47,29 @@
     if (name === "getBrandWCPayRequest") return paySheet(prompt || {}, answer);
     if (name === "batchAddCard") return addCardSheet(prompt || {}, answer);
     if (name === "chooseCard") return chooseCardSheet(prompt || {}, answer);
+    if (name === "editAddress") return addressSheet(prompt || {}, answer);
+    if (name === "launchMiniProgram") {
+      var mp = prompt || {};
+      return askSheet("launchMiniProgram", "打开小程序", [mp.targetAppId, mp.path || "(首页)", mp.envVersion || "release"], "打开", answer)
+        .then(function (action) { return { err_msg: "launchMiniProgram:" + action }; });
+    }
+    if (name === "openBusinessView") {
+      var bv = prompt || {};
+      return askSheet("openBusinessView", "打开业务页面", [bv.businessType, bv.queryString || ""], "打开", answer)
+        .then(function (action, a) {
+          if (action !== "ok") return { err_msg: "openBusinessView:" + action, err_code: 1 };
+          var extra = (answer && answer.data && answer.data.extraData) || (lastAsked.data && lastAsked.data.extraData) || {};
+          // Android hands extraData over as a JSON string (the library parses it).
+          return { err_msg: "openBusinessView:ok", err_code: 0, extraData: CONFIG.platform === "android" ? JSON.stringify(extra) : extra };
+        });
+    }
+    if (name === "chooseInvoice") {
+      return askSheet("chooseInvoice", "选择发票", ["(automation: data.invoices)"], "确定", answer).then(function (action) {
+        if (action !== "ok") return { err_msg: "chooseInvoice:" + action };
+        var invoices = (answer && answer.data && answer.data.invoices) || (lastAsked.data && lastAsked.data.invoices) || [];
+        return { err_msg: "chooseInvoice:ok", choose_invoice_info: JSON.stringify(invoices) };
+      });
+    }
     if (name === "batchViewCard") {
       openCardPanel(prompt || {});
       return Promise.resolve({ err_msg: "batch_view_card:ok" });
@@ -102,9 +125,14 @@
   // double click that slipped in before the sheet covered the page) is ignored, as the real
   // client ignores it: no second sheet, no second callback.
   var SHEETS = ["chooseImage", "getBrandWCPayRequest", "batchAddCard", "chooseCard",
-    "scanQRCode", "translateVoice",
+    "scanQRCode", "translateVoice", "editAddress", "launchMiniProgram", "openBusinessView", "chooseInvoice",
     "shareTimeline", "sendAppMessage", "shareQQ", "shareWeiboApp", "shareQZone"];
   var sheetCalls = {}; // bridge name → a call of it is waiting for its sheet
+  // The later interfaces that set what the next menu share sends, by the menu event.
+  var UPDATE_SHARE = {
+    updateAppMessageShareData: "menu:share:appmessage",
+    updateTimelineShareData: "menu:share:timeline"
+  };
 
   var bridge = {
     invoke: function (name, params, callback) {
@@ -136,6 +164,23 @@
         })
         .then(function (result) {
           delete sheetCalls[name];
+          var ok = /:ok$/.test(String(result && result.err_msg));
+          // iBeacons: while searching, automation's beacons reach the page's onSearchBeacons.
+          if (name === "startMonitoringBeacons" && ok) {
+            openPrompts.onSearchBeacons = function (action, a) {
+              var beacons = (a && a.data && a.data.beacons) || [];
+              if (handlers.onBeaconsInRange) handlers.onBeaconsInRange({ err_msg: "onBeaconsInRange:ok", beacons: beacons });
+            };
+          }
+          if (name === "stopMonitoringBeacons" && ok) delete openPrompts.onSearchBeacons;
+          var updated = UPDATE_SHARE[name];
+          if (updated && /:ok$/.test(String(result && result.err_msg))) {
+            shareData[updated] = {
+              api: name,
+              content: { title: params.title, desc: params.desc || "", link: params.link, img_url: params.imgUrl || "", via: name },
+              at: ++registrations
+            };
+          }
           calls.push({ name: name, result: result });
           if (callback) callback(result);
         })
@@ -146,6 +191,7 @@
     },
     on: function (event, callback) {
       handlers[event] = callback;
+      handlerAt[event] = ++registrations;
     },
     call: function (name) {
       bridge.invoke(name, {}, null);

@@ -17,6 +17,11 @@
   var session = CONFIG.session || Math.random().toString(36).slice(2) + Date.now().toString(36);
   var landingUrl = window.location.href;
   var handlers = {};
+  // Share content set by updateAppMessageShareData/updateTimelineShareData, per menu event, and
+  // when each registration (theirs, or a page's WeixinJSBridge.on) happened: the later wins.
+  var shareData = {};
+  var handlerAt = {};
+  var registrations = 0;
   var openPrompts = {}; // wx api → resolve(action)
 
   // Posts JSON to the phone origin. Answers without a JSON body (204) give null: parsing them

@@ -63,6 +63,7 @@
     ".items{display:flex;flex-wrap:wrap;gap:8px}.items button{background:#fff;border:0;border-radius:8px;padding:10px;min-width:88px;font-size:12px;cursor:pointer}" +
     ".card{background:#fff;border-radius:8px;padding:12px;margin:8px 0;display:flex;gap:12px}.card img{width:56px;height:56px;object-fit:cover;background:#eee}" +
     ".card .t{font-weight:600}.card .d,.card .l{color:#888;font-size:12px;word-break:break-all}" +
+    "[data-address]{cursor:pointer;border:2px solid transparent}[data-address].on{border-color:#07c160}" +
     ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
     "button.ok{background:#07c160;color:#fff}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;font:16px sans-serif;color:#888}" +
@@ -131,13 +132,22 @@
       return;
     }
     var handler = handlers[event];
+    var update = shareData[event];
+    if (update && (!handler || update.at > (handlerAt[event] || 0))) {
+      // Content set by update*ShareData, later than any handler: the app shares it itself.
+      shareSheet(update.api, update.content, null).then(function (action) {
+        post("/__wxjs/note", { session: session, api: update.api, result: { shared: action, menu: item.tap } });
+      });
+      post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: true, content: update.api } });
+      return;
+    }
     if (handler) {
       handler(event === "menu:share:appmessage" ? { scene: "friend" } : {});
     } else {
       // No page handler: WeChat shares the page itself.
       shareSheet(event, { title: document.title, desc: "", link: window.location.href, img_url: "" }, null);
     }
-    post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: !!handler } });
+    post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: !!handler, content: handler ? "page handler" : "the page itself" } });
   }
 
   /** Shows what is being shared; resolves with ok/cancel (the person's or automation's). */
@@ -154,7 +164,8 @@
         el("div", {}, [
           el("div", { class: "t", text: content.title || "", "data-share-title": "" }),
           el("div", { class: "d", text: content.desc || "", "data-share-desc": "" }),
-          el("div", { class: "l", text: content.link || "", "data-share-link": "" })
+          el("div", { class: "l", text: content.link || "", "data-share-link": "" }),
+          content.via ? el("div", { class: "l", text: "via " + content.via, "data-share-via": "" }) : null
         ])
       ]);
       var sheet = el("div", { class: "sheet", "data-share": api }, [
@@ -408,6 +419,51 @@
     return el("div", { class: "card", "data-card": c.cardId }, [
       el("div", {}, [el("div", { class: "t", text: c.title || c.cardId }), el("div", { class: "d", text: (c.cardType || "") + (extra ? " · " + extra : "") })])
     ]);
+  }
+
+  /** The answer (automation's, with its data) the last askSheet got. */
+  var lastAsked = {};
+
+  /** A yes/no sheet for the later interfaces; resolves with the action. */
+  function askSheet(api, title, lines, okLabel, automated) {
+    return promptSheet(api, { class: "sheet", "data-ask": api },
+      [el("div", { class: "t", text: title })].concat(lines.map(function (l) { return el("div", { class: "d", text: String(l) }); })),
+      okLabel,
+      function (action, answer) {
+        lastAsked = answer || {};
+        return action;
+      }, automated);
+  }
+
+  /** openAddress: the simulated user's saved addresses; the person picks one. */
+  function addressSheet(prompt, automated) {
+    var addresses = prompt.addresses || [];
+    var picked = 0;
+    var rows = addresses.map(function (a, i) {
+      var row = el("div", { class: "card", "data-address": String(i) }, [
+        el("div", {}, [
+          el("div", { class: "t", text: a.userName + " " + a.telNumber }),
+          el("div", { class: "d", text: a.proviceFirstStageName + a.addressCitySecondStageName + a.addressCountiesThirdStageName + a.addressDetailInfo })
+        ])
+      ]);
+      row.addEventListener("click", function () {
+        picked = i;
+        Array.prototype.forEach.call(row.parentNode.querySelectorAll("[data-address]"), function (r) { r.classList.toggle("on", r === row); });
+      });
+      if (i === 0) row.classList.add("on");
+      return row;
+    });
+    return promptSheet("openAddress", { class: "sheet", "data-address-sheet": "" }, rows, "使用", function (action, answer) {
+      if (action !== "ok") return { err_msg: "edit_address:" + action };
+      var i = answer && answer.data && typeof answer.data.index === "number" ? answer.data.index : picked;
+      var a = addresses[i];
+      if (!a) return { err_msg: "edit_address:fail" };
+      var res = { err_msg: "edit_address:ok" };
+      for (var k in a) {
+        if (Object.prototype.hasOwnProperty.call(a, k)) res[k] = a[k];
+      }
+      return res;
+    }, automated);
   }
 
   function addCardSheet(prompt, automated) {

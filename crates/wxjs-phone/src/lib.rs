@@ -30,6 +30,7 @@
 
 pub mod calls;
 pub mod device;
+pub mod miniprogram;
 pub mod origin;
 pub mod pages;
 pub mod phone;

@@ -79,6 +79,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/pages", get(pages))
         .route("/__wxjs/pages/{id}", axum::routing::delete(close_page))
         .route("/__wxjs/reset", post(reset))
+        .route("/__wxjs/miniprogram", get(mini_program))
         .route("/__wxjs/user/next", post(user_next))
         .route("/__wxjs/user/tap", post(user_tap))
         .route("/__wxjs/log", get(log))
@@ -181,7 +182,8 @@ async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> R
     let config = json!({
         "session": session,
         "platform": platform,
-        "userAgent": platform.user_agent(),
+        "userAgent": p.phone.user_agent(),
+        "environment": p.phone.environment(),
         "recordLimitMs": settings["recordLimitMs"],
         "microphone": settings["microphone"],
     });
@@ -302,6 +304,11 @@ async fn close_page(
 ) -> Response {
     p.phone.close_page(&id);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__wxjs/miniprogram`: what the host mini program received.
+async fn mini_program(State(p): State<Origin>) -> Response {
+    axum::Json(p.phone.mini_program_report()).into_response()
 }
 
 /// `POST /__wxjs/reset`: forgets the app's state (see [`Phone::reset`]).
@@ -425,6 +432,7 @@ struct SettingsBody {
     location_source: Option<String>,
     microphone: Option<bool>,
     addresses: Option<Vec<crate::phone::Address>>,
+    environment: Option<String>,
 }
 
 async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
@@ -466,6 +474,12 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
             s.addresses
                 .as_deref()
                 .map_or(Ok(()), Phone::check_addresses)
+        })
+        .and_then(|()| match s.environment.as_deref() {
+            Some(e) if crate::miniprogram::Environment::parse(e).is_none() => Err(format!(
+                "environment must be webview or miniprogram, not {e:?}"
+            )),
+            _ => Ok(()),
         });
     if let Err(m) = checked {
         return bad_request(m);
@@ -486,6 +500,14 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
         .and_then(|()| s.addresses.map_or(Ok(()), |a| p.phone.set_addresses(a)));
     if let (Ok(()), Some(on)) = (&applied, s.microphone) {
         p.phone.set_microphone(on);
+    }
+    if let (Ok(()), Some(env)) = (
+        &applied,
+        s.environment
+            .as_deref()
+            .and_then(crate::miniprogram::Environment::parse),
+    ) {
+        p.phone.set_environment(env);
     }
     match applied {
         Ok(()) => axum::Json(p.phone.settings()).into_response(),

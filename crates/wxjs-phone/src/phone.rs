@@ -280,6 +280,10 @@ pub(crate) struct State {
     /// Record the generated tone even when the browser has a microphone.
     no_microphone: bool,
     pub(crate) location: Option<Fix>,
+    /// A WeChat web view, or a mini program's `<web-view>`.
+    environment: crate::miniprogram::Environment,
+    /// The host mini program (its page stack and messages).
+    host: crate::miniprogram::Host,
     /// The saved addresses (`openAddress`); the demo one when `None`.
     addresses: Option<Vec<Address>>,
     locals: HashMap<String, Local>,
@@ -411,6 +415,65 @@ impl Phone {
         let mut s = self.lock();
         s.pages.close(id);
         s.drop_undeliverable();
+        if s.environment == crate::miniprogram::Environment::Miniprogram {
+            s.host.deliver("destroy");
+        }
+    }
+
+    /// Where pages loaded from now on run.
+    #[must_use]
+    pub fn environment(&self) -> crate::miniprogram::Environment {
+        self.lock().environment
+    }
+
+    /// Makes pages loaded from now on a WeChat web view or a mini program's `<web-view>`.
+    pub fn set_environment(&self, environment: crate::miniprogram::Environment) {
+        self.lock().environment = environment;
+    }
+
+    /// The user agent of pages loaded now: a `<web-view>`'s says `miniProgram`.
+    #[must_use]
+    pub fn user_agent(&self) -> String {
+        let s = self.lock();
+        let ua = s.os.user_agent();
+        match s.environment {
+            crate::miniprogram::Environment::Webview => ua.to_owned(),
+            crate::miniprogram::Environment::Miniprogram => format!("{ua} miniProgram"),
+        }
+    }
+
+    /// What the host mini program received: its stack, the delivered messages, and the
+    /// launches of mini programs and apps from pages (from the call log).
+    #[must_use]
+    pub fn mini_program_report(&self) -> Value {
+        let s = self.lock();
+        let launches: Vec<Value> = s
+            .log
+            .iter()
+            .filter(|e| e.api == "launchMiniProgram" || e.api.starts_with("wx-open-launch-"))
+            .map(|e| json!({ "api": e.api, "page": e.session, "params": e.params, "result": e.result }))
+            .collect();
+        s.host.report(launches)
+    }
+
+    /// `invokeMiniProgramAPI`: needs no `wx.config` (WeChat's own web-view sample has none),
+    /// only a `<web-view>` around the page.
+    fn mini_program(&self, params: &Map<String, Value>) -> Outcome {
+        let mut s = self.lock();
+        if s.environment != crate::miniprogram::Environment::Miniprogram {
+            return Outcome::refused(
+                "not in a mini program's web-view (set {\"environment\":\"miniprogram\"})".into(),
+                fail("invokeMiniProgramAPI", "fail_not_in_miniprogram"),
+            );
+        }
+        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+        let arg = params.get("arg").cloned().unwrap_or(Value::Null);
+        match s.host.call(name, &arg) {
+            Ok(()) => Outcome::result(
+                json!({ "err_msg": "invokeMiniProgramAPI:ok", "stack": s.host.stack() }),
+            ),
+            Err(suffix) => Outcome::result(fail("invokeMiniProgramAPI", suffix)),
+        }
     }
 
     pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
@@ -427,7 +490,7 @@ impl Phone {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
+        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -822,6 +885,12 @@ impl Phone {
     /// Records a note (a menu tap, a closed window) in the log.
     pub fn note(&self, session: &str, api: &str, result: Value) {
         let mut s = self.lock();
+        // A share from the menu of a <web-view> hands the host what the page posted.
+        if api.starts_with("tap share:")
+            && s.environment == crate::miniprogram::Environment::Miniprogram
+        {
+            s.host.deliver("share");
+        }
         let id = s.next_log_id();
         s.log.push_back(LogEntry {
             id,
@@ -839,13 +908,13 @@ impl Phone {
     pub fn invoke(&self, req: InvokeRequest) -> InvokeAnswer {
         let name = req.name.as_str();
         let call = Call::parse(name);
-        let (outcome, reason) = if call == Call::Config {
-            self.configure(&req)
-        } else {
-            match self.check_call(&req) {
+        let (outcome, reason) = match call {
+            Call::Config => self.configure(&req),
+            Call::MiniProgram => (self.mini_program(&req.params), None),
+            _ => match self.check_call(&req) {
                 Err((suffix, why)) => (Outcome::refused(why, fail(name, &suffix)), None),
                 Ok(app_id) => (self.carry_out(call, name, &app_id, &req.params), None),
-            }
+            },
         };
         let Outcome {
             verification,

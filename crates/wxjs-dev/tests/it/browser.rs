@@ -2713,3 +2713,150 @@ fn local_url(phone: &str, local_id: &str) -> String {
     let id = local_id.rsplit('/').next().unwrap_or(local_id);
     format!("{phone}/__wxjs/local/{}", id.trim_start_matches("imageid"))
 }
+
+/// What the host mini program received.
+async fn host_report(phone: &str) -> Value {
+    reqwest::get(format!("{phone}/__wxjs/miniprogram"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn mini_program(c: &Client, name: &str, opts: Value) -> Value {
+    c.execute_async("var done = arguments[arguments.length - 1]; var o = arguments[1] || {}; o.success = function (r) { done({cb: 'success', res: r}); }; o.fail = function (r) { done({cb: 'fail', res: r}); }; wx.miniProgram[arguments[0]](o);", vec![json!(name), opts])
+        .await
+        .unwrap()
+}
+
+/// Pages inside a mini program's <web-view> calling wx.miniProgram.* were refused: with the
+/// environment set, they learn it before their scripts run, navigate a simulated page stack,
+/// and their messages reach the host when it delivers them (back, share, destroy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mini_program_web_view_was_refused() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    let res = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"environment": "miniprogram"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let env = c
+        .execute_async("var done = arguments[0]; wx.miniProgram.getEnv(function (e) { done([window.__wxjs_environment, navigator.userAgent.indexOf('miniProgram') !== -1, e.miniprogram]); });", vec![])
+        .await
+        .unwrap();
+    assert_eq!(env, json!(["miniprogram", true, true]));
+
+    // The stack, and the app's bar naming the host's page on top.
+    let r = mini_program(&c, "navigateTo", json!({"url": "/pages/detail?id=1"})).await;
+    assert_eq!(r["cb"], "success", "{r}");
+    assert_eq!(
+        host_report(&phone).await["stack"],
+        json!(["/pages/webview/webview", "/pages/detail?id=1"])
+    );
+    let title = wait_for(&c, "var t = document.getElementById('wxjs-client').shadowRoot.querySelector('[data-title]').textContent; return t.indexOf('/pages/detail') !== -1 ? t : null;", |v| v.is_string()).await;
+    assert_eq!(title, "小程序 /pages/detail?id=1");
+    assert_eq!(
+        mini_program(&c, "navigateBack", json!({})).await["cb"],
+        "success"
+    );
+    assert_eq!(
+        host_report(&phone).await["stack"],
+        json!(["/pages/webview/webview"])
+    );
+
+    // postMessage: nothing at once; delivered when the user shares.
+    assert_eq!(
+        mini_program(&c, "postMessage", json!({"data": {"step": 1}})).await["cb"],
+        "success"
+    );
+    assert_eq!(host_report(&phone).await["messages"], json!([]));
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "onMenuShareAppMessage", "action": "cancel"}),
+    )
+    .await;
+    post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:appMessage"}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let messages = host_report(&phone).await["messages"].clone();
+        if messages != json!([]) {
+            assert_eq!(messages, json!([{"data": {"step": 1}, "at": "share"}]));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the message never reached the host"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // … and when the web-view is destroyed.
+    mini_program(&c, "postMessage", json!({"data": {"step": 2}})).await;
+    assert_eq!(
+        mini_program(&c, "reLaunch", json!({"url": "/pages/home"})).await["cb"],
+        "success"
+    );
+    let report = host_report(&phone).await;
+    assert_eq!(report["stack"], json!(["/pages/home"]));
+    assert_eq!(
+        report["messages"][1],
+        json!({"data": {"step": 2}, "at": "destroy"})
+    );
+    assert_eq!(
+        mini_program(&c, "navigateTo", json!({})).await["cb"],
+        "fail"
+    );
+
+    // Launches of mini programs from pages are listed too.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "launchMiniProgram", "action": "ok"}),
+    )
+    .await;
+    call_wx(
+        &c,
+        "launchMiniProgram",
+        json!({"appId": "gh_0123456789ab", "path": "pages/a"}),
+    )
+    .await;
+    let launches = host_report(&phone).await["launches"].clone();
+    assert_eq!(
+        launches[0]["params"]["targetAppId"], "gh_0123456789ab",
+        "{launches}"
+    );
+
+    // In a plain web view the same calls fail.
+    post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"environment": "webview"}),
+    )
+    .await;
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    assert_eq!(
+        mini_program(&c, "navigateTo", json!({"url": "/pages/a"})).await["cb"],
+        "fail"
+    );
+    let bad = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"environment": "app"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    c.close().await.unwrap();
+    child.stop().await;
+}

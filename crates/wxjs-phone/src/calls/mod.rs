@@ -53,6 +53,8 @@ pub enum Call {
     BusinessView,
     /// `chooseInvoice`, through `wx.invoke` (signed with the card ticket).
     ChooseInvoice,
+    /// `invokeMiniProgramAPI`: `wx.miniProgram.*`, needs no `wx.config`.
+    MiniProgram,
     /// A name this app does not have: `function not exist`.
     Unknown,
 }
@@ -201,6 +203,7 @@ impl Call {
             "launchMiniProgram" => Self::LaunchMiniProgram,
             "openBusinessView" => Self::BusinessView,
             "chooseInvoice" => Self::ChooseInvoice,
+            "invokeMiniProgramAPI" => Self::MiniProgram,
             _ => Self::Unknown,
         }
     }
@@ -309,6 +312,8 @@ impl Phone {
             Call::LaunchMiniProgram => later::launch_mini_program(params),
             Call::BusinessView => later::business_view(params),
             Call::ChooseInvoice => later::choose_invoice(self, app_id, params),
+            // Carried out before verification (Phone::invoke): never here.
+            Call::MiniProgram => Outcome::result(fail(name, "fail")),
             Call::Unknown => Outcome::result(fail(name, "fail_function_not_exist")),
         }
     }

@@ -173,6 +173,11 @@
             };
           }
           if (name === "stopMonitoringBeacons" && ok) delete openPrompts.onSearchBeacons;
+          if (name === "invokeMiniProgramAPI" && result && result.stack) {
+            mpStack = result.stack;
+            delete result.stack;
+            renderBar();
+          }
           var updated = UPDATE_SHARE[name];
           if (updated && /:ok$/.test(String(result && result.err_msg))) {
             shareData[updated] = {

@@ -1,6 +1,10 @@
   // ==== transport: the web view's identity and its line to the phone origin =================
   var CONFIG = /*CONFIG*/ { platform: "android", userAgent: "MicroMessenger/6.7.3 Android" };
   if (window.WeixinJSBridge) return;
+  // Inside a mini program's <web-view>, pages learn it before their own scripts run.
+  if (CONFIG.environment === "miniprogram") window.__wxjs_environment = "miniprogram";
+  // The host mini program's page stack, as its last answer gave it.
+  var mpStack = null;
 
   // ---- the web view --------------------------------------------------------------------------
   try {

@@ -1,11 +1,11 @@
   // ==== UI: the app's top bar, menus, sheets and panels, in a shadow DOM ======================
   // ---- menus (appendix 3) --------------------------------------------------------------------
   var MENU = [
-    { id: "menuItem:share:appMessage", label: "发送给朋友", event: "menu:share:appmessage", tap: "share:appMessage", group: "share" },
-    { id: "menuItem:share:timeline", label: "分享到朋友圈", event: "menu:share:timeline", tap: "share:timeline", group: "share" },
-    { id: "menuItem:share:qq", label: "分享到QQ", event: "menu:share:qq", tap: "share:qq", group: "share" },
-    { id: "menuItem:share:weiboApp", label: "分享到Weibo", event: "menu:share:weiboApp", tap: "share:weiboApp", group: "share" },
-    { id: "menuItem:share:QZone", label: "分享到QQ空间", event: "menu:share:QZone", tap: "share:QZone", group: "share" },
+    { id: "menuItem:share:appMessage", label: "发送给朋友", event: "menu:share:appmessage", tap: "share:appMessage", wx: "onMenuShareAppMessage", group: "share" },
+    { id: "menuItem:share:timeline", label: "分享到朋友圈", event: "menu:share:timeline", tap: "share:timeline", wx: "onMenuShareTimeline", group: "share" },
+    { id: "menuItem:share:qq", label: "分享到QQ", event: "menu:share:qq", tap: "share:qq", wx: "onMenuShareQQ", group: "share" },
+    { id: "menuItem:share:weiboApp", label: "分享到Weibo", event: "menu:share:weiboApp", tap: "share:weiboApp", wx: "onMenuShareWeibo", group: "share" },
+    { id: "menuItem:share:QZone", label: "分享到QQ空间", event: "menu:share:QZone", tap: "share:QZone", wx: "onMenuShareQZone", group: "share" },
     { id: "menuItem:favorite", label: "收藏", group: "share" },
     { id: "menuItem:share:facebook", label: "分享到FB", group: "share" },
     { id: "menuItem:exposeArticle", label: "举报", group: "base" },
@@ -90,7 +90,10 @@
 
   function renderBar() {
     if (!root) return;
-    root.querySelector("[data-title]").textContent = document.title || "";
+    // In a <web-view>: the host's page on top, when the host navigated away from this page.
+    var top = mpStack && mpStack.length ? mpStack[mpStack.length - 1] : null;
+    root.querySelector("[data-title]").textContent =
+      top && top !== "/pages/webview/webview" ? "小程序 " + top : document.title || "";
     root.querySelector("[data-menu-button]").style.visibility = menuState.optionHidden ? "hidden" : "visible";
   }
 
@@ -144,8 +147,9 @@
     if (handler) {
       handler(event === "menu:share:appmessage" ? { scene: "friend" } : {});
     } else {
-      // No page handler: WeChat shares the page itself.
-      shareSheet(event, { title: document.title, desc: "", link: window.location.href, img_url: "" }, null);
+      // No page handler: WeChat shares the page itself (automation answers it by the
+      // interface that would have supplied the content).
+      shareSheet(item.wx || event, { title: document.title, desc: "", link: window.location.href, img_url: "" }, null);
     }
     post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: !!handler, content: handler ? "page handler" : "the page itself" } });
   }

@@ -243,11 +243,6 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
     {
         return Err(DevError::StaticDir(dir.clone()));
     }
-    let sim = Sim::new(
-        options.sim.as_ref().unwrap_or(&SimConfig::default()),
-        options.data.as_deref(),
-    )
-    .map_err(DevError::Data)?;
     let addr = |l: &TcpListener| {
         l.local_addr().map_err(|source| DevError::Listen {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
@@ -271,6 +266,29 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
         service: url(addrs[2]),
         addrs,
     };
+    // The merchants' payment directories cover the phone's own origin, whatever its port.
+    let mut sim_config = options.sim.clone().unwrap_or_default();
+    sim_config.apps = sim_config.accounts();
+    sim_config.include_demo = false;
+    let mut origins = vec![
+        format!("http://localhost:{}/", addrs[0].port()),
+        format!("http://127.0.0.1:{}/", addrs[0].port()),
+    ];
+    if !addrs[0].ip().is_loopback() {
+        origins.push(format!("{}/", urls.phone));
+    }
+    for merchant in sim_config
+        .apps
+        .iter_mut()
+        .filter_map(|a| a.merchant.as_mut())
+    {
+        for origin in &origins {
+            if !merchant.pay_dirs.contains(origin) {
+                merchant.pay_dirs.push(origin.clone());
+            }
+        }
+    }
+    let sim = Sim::new(&sim_config, options.data.as_deref()).map_err(DevError::Data)?;
     // The service and the demo back end reach the platform over loopback whatever the names.
     let loopback = |a: SocketAddr| {
         let ip = if a.ip().is_unspecified() {

@@ -57,6 +57,19 @@ pub struct Merchant {
     /// the simulator keeps the whole key so that `wxjs dev` can hand it to the service.
     #[serde(default)]
     pub v3_private_key: String,
+    /// Payment authorization directories (支付授权目录): URL prefixes ending in `/`; the app lets
+    /// a page pay only when its URL lies under one.
+    #[serde(default)]
+    pub pay_dirs: Vec<String>,
+}
+
+impl Merchant {
+    /// Whether a page at `url` may ask this merchant's payments.
+    #[must_use]
+    pub fn pays_from(&self, url: &str) -> bool {
+        let url = url.split('#').next().unwrap_or(url);
+        self.pay_dirs.iter().any(|d| url.starts_with(d.as_str()))
+    }
 }
 
 impl std::fmt::Debug for Merchant {
@@ -342,6 +355,8 @@ pub fn demo_accounts() -> Vec<Account> {
                 pay_sign_key: "2Wozy2aksie1puXUBpWPqHGs4bK1sEdlCDJMQ2s1IqLr3nI5MavhRqBZWvTEUFsJwTiX0aiVVaSVhYDzcsILlhbxWqfBHPk4Eo45ZZ2brlddqxCcaBzEwd9FGVvV9X1c".into(),
                 api_key: "qazwsxedcrfvtgbyhnujmikolp111111".into(),
                 v3_private_key: DEMO_V3_PRIVATE_KEY.into(),
+                // `wxjs dev` adds the phone's own origin.
+                pay_dirs: vec!["http://localhost/".into(), "https://localhost/".into()],
             }),
         },
         Account {

@@ -2860,3 +2860,92 @@ async fn the_mini_program_web_view_was_refused() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// A prepaid order and its v2 chooseWXPay fields (appId included), as a merchant's back end
+/// hands them to the official sample page.
+async fn v2_payment(p: Ports, order: &str) -> Value {
+    let http = reqwest::Client::new();
+    let prepay: Value = http
+        .post(format!("http://127.0.0.1:{}/__sim/pay/prepay", p.platform))
+        .json(&json!({"appId": "wxdemo000000000001", "body": "样例", "totalFee": 1, "outTradeNo": order, "notifyUrl": format!("http://127.0.0.1:{p}/__wxjs/demo/notify")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v: Value = http
+        .post(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/pay/prepay",
+            p.service
+        ))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"prepayId": prepay["prepayId"], "signType": "MD5"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    json!({"appId": "wxdemo000000000001", "timeStamp": v["timestamp"].to_string().trim_matches('"'), "nonceStr": v["nonceStr"], "package": v["package"], "signType": "MD5", "paySign": v["paySign"]})
+}
+
+/// WeChat Pay's official sample calls getBrandWCPayRequest without any wx.config and was
+/// refused; now the merchant's payment authorization directories decide, and a page outside
+/// them fails naming its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_without_wx_config_was_refused() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    let merchants: Vec<Value> =
+        reqwest::get(format!("http://127.0.0.1:{}/__sim/merchants", p.platform))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let dirs = merchants[0]["payDirs"].as_array().unwrap();
+    assert!(
+        dirs.contains(&json!(format!("http://localhost:{p}/"))),
+        "{dirs:?}"
+    );
+
+    let pay = "var done = arguments[arguments.length - 1]; window.pay(arguments[0]).then(done);";
+    c.goto(&format!("http://localhost:{p}/pay-sample.html"))
+        .await
+        .unwrap();
+    let params = v2_payment(p, "o-sample-1").await;
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    let paid = c.execute_async(pay, vec![params]).await.unwrap();
+    assert_eq!(paid["err_msg"], "get_brand_wcpay_request:ok", "{paid}");
+
+    // A page outside the directories: the real error, naming the page.
+    c.goto(&format!("http://foreign.test:{p}/pay-sample.html"))
+        .await
+        .unwrap();
+    let params = v2_payment(p, "o-sample-2").await;
+    let refused = c.execute_async(pay, vec![params]).await.unwrap();
+    assert_eq!(
+        refused["err_msg"], "get_brand_wcpay_request:fail",
+        "{refused}"
+    );
+    assert_eq!(
+        refused["err_desc"],
+        format!("当前页面的URL未注册：http://foreign.test:{p}/pay-sample.html")
+    );
+    let log = logged(&phone, "chooseWXPay").await;
+    assert!(
+        log.iter().any(|e| e["verification"]
+            .as_str()
+            .unwrap()
+            .contains("payment authorization directories")),
+        "{log:?}"
+    );
+    c.close().await.unwrap();
+    child.stop().await;
+}

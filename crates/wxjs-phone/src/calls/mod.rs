@@ -288,6 +288,7 @@ impl Phone {
         name: &str,
         app_id: &str,
         params: &Map<String, Value>,
+        page: &str,
     ) -> Outcome {
         match call {
             // Verified separately; never carried out here.
@@ -303,7 +304,7 @@ impl Phone {
             Call::Voice(v) => voice::carry_out(self, v, app_id, name, params),
             Call::Location(l) => location::carry_out(self, l, name, params),
             Call::Scan => scan::carry_out(params),
-            Call::Pay => payment::carry_out(self, app_id, name, params),
+            Call::Pay => payment::carry_out(self, app_id, params, page),
             Call::Card(c) => cards::carry_out(self, c, app_id, params),
             Call::Address => later::address(self),
             Call::RedPacket => later::red_packet(self, app_id, name, params),

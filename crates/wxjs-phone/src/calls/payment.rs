@@ -135,14 +135,31 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
     }
 }
 
-/// `chooseWXPay`: a verified order is shown on the payment sheet and waits for the person; a
-/// refused one fails at once with the reason in the log.
+/// `chooseWXPay`: a page under one of the merchant's payment authorization directories with a
+/// verified order gets the payment sheet, which waits for the person; a page outside them, or a
+/// refused order, fails at once with the reason in the log (and, for the directory, in
+/// `err_desc`, as the real app says it).
 pub(super) fn carry_out(
     phone: &crate::phone::Phone,
     app_id: &str,
-    name: &str,
     params: &Map<String, Value>,
+    page: &str,
 ) -> super::Outcome {
+    let merchant = phone.sim().account(app_id).and_then(|a| a.merchant.clone());
+    if let Some(m) = &merchant
+        && !m.pays_from(page)
+    {
+        return super::Outcome::refused(
+            format!(
+                "payment refused: the page is not under the merchant's payment authorization directories ({})",
+                m.pay_dirs.join(", ")
+            ),
+            serde_json::json!({
+                "err_msg": "get_brand_wcpay_request:fail",
+                "err_desc": format!("当前页面的URL未注册：{page}"),
+            }),
+        );
+    }
     match verify(phone.sim(), app_id, params) {
         Ok(pay) => super::Outcome::prompt(serde_json::json!({
             "body": pay.order.body,
@@ -150,8 +167,9 @@ pub(super) fn carry_out(
             "outTradeNo": pay.order.out_trade_no,
         }))
         .pending(super::Pending::Pay(pay)),
-        Err(why) => {
-            super::Outcome::refused(format!("payment refused: {why}"), super::fail(name, "fail"))
-        }
+        Err(why) => super::Outcome::refused(
+            format!("payment refused: {why}"),
+            super::fail("get_brand_wcpay_request", "fail"),
+        ),
     }
 }

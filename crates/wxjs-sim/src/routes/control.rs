@@ -93,6 +93,7 @@ async fn merchants(State(sim): State<Sim>) -> Json<Value> {
                     "paySignKey": m.pay_sign_key,
                     "merchantPrivateKey": m.v3_private_key,
                     "merchantPublicKey": public,
+                    "payDirs": m.pay_dirs,
                 })
             })
             .collect(),

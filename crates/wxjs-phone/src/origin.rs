@@ -26,11 +26,12 @@ const BRIDGE_JS: &str = concat!(
     " * WeixinJSBridgeReady event, and the app's UI (top bar, \"…\" menu, share sheet, panels, call\n",
     " * log) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against\n",
     " * the simulated platform like the real app; automation answers prompts and taps menus.\n",
-    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,devices,protocol}.js */\n",
+    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,opentags,devices,protocol}.js */\n",
     "(function () {\n",
     "  \"use strict\";\n",
     include_str!("../web/bridge/transport.js"),
     include_str!("../web/bridge/ui.js"),
+    include_str!("../web/bridge/opentags.js"),
     include_str!("../web/bridge/devices.js"),
     include_str!("../web/bridge/protocol.js"),
     "})();\n",
@@ -184,6 +185,7 @@ async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> R
         "platform": platform,
         "userAgent": p.phone.user_agent(),
         "environment": p.phone.environment(),
+        "clientVersion": p.phone.client_version(),
         "recordLimitMs": settings["recordLimitMs"],
         "microphone": settings["microphone"],
     });
@@ -251,12 +253,15 @@ struct NoteBody {
     session: String,
     api: String,
     result: Value,
+    /// What the call was about (an open tag's attributes).
+    #[serde(default)]
+    params: serde_json::Map<String, Value>,
 }
 
 async fn note(State(p): State<Origin>, body: Bytes) -> Response {
     match parse::<NoteBody>(&body) {
         Ok(n) => {
-            p.phone.note(&n.session, &n.api, n.result);
+            p.phone.note_with(&n.session, &n.api, n.params, n.result);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(m) => bad_request(m),
@@ -433,6 +438,7 @@ struct SettingsBody {
     microphone: Option<bool>,
     addresses: Option<Vec<crate::phone::Address>>,
     environment: Option<String>,
+    client_version: Option<String>,
 }
 
 async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
@@ -475,6 +481,12 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
                 .as_deref()
                 .map_or(Ok(()), Phone::check_addresses)
         })
+        .and_then(|()| match s.client_version.as_deref() {
+            Some(v) if crate::phone::version_numbers(v).is_none() => {
+                Err(format!("clientVersion must look like 8.0.47, not {v:?}"))
+            }
+            _ => Ok(()),
+        })
         .and_then(|()| match s.environment.as_deref() {
             Some(e) if crate::miniprogram::Environment::parse(e).is_none() => Err(format!(
                 "environment must be webview or miniprogram, not {e:?}"
@@ -497,7 +509,12 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
                 .map_or(Ok(()), |src| p.phone.set_location_source(src))
         })
         .and_then(|()| s.location.map_or(Ok(()), |f| p.phone.set_location(f)))
-        .and_then(|()| s.addresses.map_or(Ok(()), |a| p.phone.set_addresses(a)));
+        .and_then(|()| s.addresses.map_or(Ok(()), |a| p.phone.set_addresses(a)))
+        .and_then(|()| {
+            s.client_version
+                .as_deref()
+                .map_or(Ok(()), |v| p.phone.set_client_version(v))
+        });
     if let (Ok(()), Some(on)) = (&applied, s.microphone) {
         p.phone.set_microphone(on);
     }

@@ -40,18 +40,32 @@ impl Os {
         }
     }
 
-    /// The web view's user agent.
+    /// The web view's user agent for WeChat `version` (`8.0.47`).
     #[must_use]
-    pub fn user_agent(self) -> &'static str {
+    pub fn user_agent(self, version: &str) -> String {
         match self {
-            Self::Android => {
-                "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 MMWEBSDK/20231202 MicroMessenger/6.7.3.1360(0x26070333) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
-            }
-            Self::Ios => {
-                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/6.7.3(0x16070321) NetType/WIFI Language/zh_CN"
-            }
+            Self::Android => format!(
+                "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230901.001; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 MMWEBSDK/20231202 MicroMessenger/{version}.2540(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+            ),
+            Self::Ios => format!(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/{version}(0x18002f2c) NetType/WIFI Language/zh_CN"
+            ),
         }
     }
+}
+
+/// The WeChat version the app reports unless a setting says otherwise.
+pub const DEFAULT_CLIENT_VERSION: &str = "8.0.47";
+
+/// The first WeChat version that renders open tags.
+pub const OPEN_TAGS_SINCE: &str = "7.0.12";
+
+/// A WeChat version's numbers, for comparing (`None` unless `d.d.d`).
+#[must_use]
+pub fn version_numbers(version: &str) -> Option<[u32; 3]> {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    let v = [parts.next()??, parts.next()??, parts.next()??];
+    parts.next().is_none().then_some(v)
 }
 
 /// The network type the app reports.
@@ -64,6 +78,15 @@ pub const MENUS: [(&str, &str); 5] = [
     ("share:qq", "menu:share:qq"),
     ("share:weiboApp", "menu:share:weiboApp"),
     ("share:QZone", "menu:share:QZone"),
+];
+
+/// The open tags the app renders (1.6.0, WeChat ≥ 7.0.12); automation answers their prompts by
+/// these names.
+pub const OPEN_TAGS: [&str; 4] = [
+    "wx-open-launch-weapp",
+    "wx-open-launch-app",
+    "wx-open-subscribe",
+    "wx-open-audio",
 ];
 
 /// How iOS spells a photo's local id (the browser lower-cases the scheme of an element's `src`).
@@ -284,6 +307,8 @@ pub(crate) struct State {
     environment: crate::miniprogram::Environment,
     /// The host mini program (its page stack and messages).
     host: crate::miniprogram::Host,
+    /// The WeChat version; [`DEFAULT_CLIENT_VERSION`] when `None`.
+    client_version: Option<String>,
     /// The saved addresses (`openAddress`); the demo one when `None`.
     addresses: Option<Vec<Address>>,
     locals: HashMap<String, Local>,
@@ -310,6 +335,12 @@ pub const QUEUED_KEPT: usize = 100;
 const SESSIONS_KEPT: usize = 1000;
 
 impl State {
+    fn version(&self) -> &str {
+        self.client_version
+            .as_deref()
+            .unwrap_or(DEFAULT_CLIENT_VERSION)
+    }
+
     /// Drops queued automation for pages that went away: nothing would ever take it, and it
     /// would hold places in the bounded queues.
     fn drop_undeliverable(&mut self) {
@@ -420,6 +451,24 @@ impl Phone {
         }
     }
 
+    /// The WeChat version pages loaded from now on see.
+    #[must_use]
+    pub fn client_version(&self) -> String {
+        self.lock().version().to_owned()
+    }
+
+    /// Sets the WeChat version (`d.d.d`): the user agent, and what the app has (open tags from
+    /// 7.0.12).
+    pub fn set_client_version(&self, version: &str) -> Result<(), String> {
+        if version_numbers(version).is_none() {
+            return Err(format!(
+                "clientVersion must look like 8.0.47, not {version:?}"
+            ));
+        }
+        self.lock().client_version = Some(version.to_owned());
+        Ok(())
+    }
+
     /// Where pages loaded from now on run.
     #[must_use]
     pub fn environment(&self) -> crate::miniprogram::Environment {
@@ -435,7 +484,7 @@ impl Phone {
     #[must_use]
     pub fn user_agent(&self) -> String {
         let s = self.lock();
-        let ua = s.os.user_agent();
+        let ua = s.os.user_agent(s.version());
         match s.environment {
             crate::miniprogram::Environment::Webview => ua.to_owned(),
             crate::miniprogram::Environment::Miniprogram => format!("{ua} miniProgram"),
@@ -490,7 +539,7 @@ impl Phone {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
+        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(s.version()), "clientVersion": s.version(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -687,8 +736,14 @@ impl Phone {
                 answer.action
             ));
         }
-        if !wxjs_platform::jsapi::is_known(&answer.api) && wx_name(&answer.api) == answer.api {
-            return Err(format!("{:?} is not a JS-SDK interface", answer.api));
+        if !wxjs_platform::jsapi::is_known(&answer.api)
+            && wx_name(&answer.api) == answer.api
+            && !OPEN_TAGS.contains(&answer.api.as_str())
+        {
+            return Err(format!(
+                "{:?} is not a JS-SDK interface or an open tag",
+                answer.api
+            ));
         }
         let mut s = self.lock();
         if let Some(page) = &answer.page
@@ -884,6 +939,11 @@ impl Phone {
 
     /// Records a note (a menu tap, a closed window) in the log.
     pub fn note(&self, session: &str, api: &str, result: Value) {
+        self.note_with(session, api, Map::new(), result);
+    }
+
+    /// Records a note with what it was about (an open tag's attributes).
+    pub fn note_with(&self, session: &str, api: &str, params: Map<String, Value>, result: Value) {
         let mut s = self.lock();
         // A share from the menu of a <web-view> hands the host what the page posted.
         if api.starts_with("tap share:")
@@ -897,7 +957,7 @@ impl Phone {
             session: session.to_owned(),
             api: api.to_owned(),
             name: api.to_owned(),
-            params: Map::new(),
+            params,
             verification: "n/a".into(),
             result: Some(result),
             reason: None,

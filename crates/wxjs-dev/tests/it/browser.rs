@@ -145,7 +145,7 @@ async fn config_succeeds_or_fails_with_the_exact_strings() {
     let c = browser().await;
 
     assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
-    assert_eq!(c.execute("return navigator.userAgent.indexOf('MicroMessenger/6.') !== -1 && wx.__client.isAndroid", vec![]).await.unwrap(), json!(true));
+    assert_eq!(c.execute("return navigator.userAgent.indexOf('MicroMessenger/8.0.47') !== -1 && wx.__client.isAndroid", vec![]).await.unwrap(), json!(true));
     // error first, then the queued ready callbacks still run.
     assert_eq!(
         kinds(&scenario(&c, &base, "badsig").await),
@@ -2541,6 +2541,28 @@ async fn the_later_interfaces_were_answered_function_not_exist() {
     assert_eq!(bad["cb"], "fail");
 
     // openAddress: the saved address, with the library's field names.
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        // The sheet as a person sees it, then closed by automation.
+        c.execute("window.__addr = window.callWx('openAddress', {});", vec![])
+            .await
+            .unwrap();
+        wait_for(&c, "return document.getElementById('wxjs-client').shadowRoot.querySelector('[data-address-sheet]') ? true : null;", |v| v.is_boolean()).await;
+        for (name, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            std::fs::write(
+                format!("{dir}/address-sheet-{name}.png"),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+        post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": "openAddress", "action": "cancel"}),
+        )
+        .await;
+        wait_for(&c, "return document.getElementById('wxjs-client').shadowRoot.querySelector('[data-address-sheet]') ? null : true;", |v| v.is_boolean()).await;
+    }
     post(
         format!("{phone}/__wxjs/user/next"),
         json!({"api": "openAddress", "action": "ok"}),
@@ -2946,6 +2968,161 @@ async fn payment_without_wx_config_was_refused() {
             .contains("payment authorization directories")),
         "{log:?}"
     );
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+async fn tag_events(c: &Client) -> Vec<Value> {
+    c.execute("return window.__tagEvents", vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn wait_tag_events(c: &Client, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = tag_events(c).await;
+        if pred(&e) {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "tag events never arrived: {e:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Open tags stayed empty (the emulated app did not know them): now a tag the config names
+/// renders its template in an isolated frame, a real click opens the launch prompt, automation
+/// decides it, and the page gets `launch` or `error` with the real detail shapes; a tag the
+/// config does not name stays empty and the page hears `WeixinOpenTagsError`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_tags_stayed_empty() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/opentags.html"))
+        .await
+        .unwrap();
+    let events = wait_tag_events(&c, |e| {
+        e.iter().filter(|v| v["t"] == "ready").count() == 2
+            && e.iter().any(|v| v["t"] == "WeixinOpenTagsError")
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|v| v["t"] == "ready" && v["id"] == "weapp"),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|v| v["t"] == "WeixinOpenTagsError"
+            && v["errMsg"].as_str().unwrap().contains("wx-open-launch-app")),
+        "{events:?}"
+    );
+    // The template is on screen, in its own frame, with its own styles.
+    let shown = c
+        .execute("var f = document.getElementById('weapp').shadowRoot.querySelector('iframe'); var b = f.contentDocument.querySelector('button'); var r = f.getBoundingClientRect(); var s = getComputedStyle(b); return [r.width > 50 && r.height > 20, b.textContent, s.color, s.backgroundColor];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        json!([true, "打开小程序", "rgb(255, 255, 255)", "rgb(7, 193, 96)"])
+    );
+    let empty = c
+        .execute("var a = document.getElementById('app'); return !a.shadowRoot || !a.shadowRoot.querySelector('iframe');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(empty, json!(true), "an unlisted tag stays empty");
+
+    // A real click, automation lets it open: `launch`, and the launch is recorded.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "wx-open-launch-weapp", "action": "ok"}),
+    )
+    .await;
+    c.find(fantoccini::Locator::Id("weapp"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_tag_events(&c, |e| {
+        e.iter().any(|v| v["t"] == "launch" && v["id"] == "weapp")
+    })
+    .await;
+    let launches = reqwest::get(format!("{phone}/__wxjs/miniprogram"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["launches"]
+        .clone();
+    assert_eq!(launches[0]["api"], "wx-open-launch-weapp", "{launches}");
+    assert_eq!(launches[0]["params"]["username"], "gh_0123456789ab");
+    // … or fails: `error` with its errMsg.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "wx-open-launch-weapp", "action": "fail"}),
+    )
+    .await;
+    c.find(fantoccini::Locator::Id("weapp"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let e = wait_tag_events(&c, |e| {
+        e.iter().any(|v| v["t"] == "error" && v["id"] == "weapp")
+    })
+    .await;
+    let err = e.iter().find(|v| v["t"] == "error").unwrap();
+    assert_eq!(err["detail"]["errMsg"], "launch:fail");
+
+    // Subscribe: subscribeDetails, a JSON string per template id.
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "wx-open-subscribe", "action": "ok", "data": {"status": "reject"}}),
+    )
+    .await;
+    c.find(fantoccini::Locator::Id("subscribe"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let e = wait_tag_events(&c, |e| {
+        e.iter()
+            .any(|v| v["t"] == "launch" && v["id"] == "subscribe")
+    })
+    .await;
+    let sub = e
+        .iter()
+        .find(|v| v["t"] == "launch" && v["id"] == "subscribe")
+        .unwrap();
+    let details: Value =
+        serde_json::from_str(sub["detail"]["subscribeDetails"].as_str().unwrap()).unwrap();
+    assert_eq!(details["tmplA"], r#"{"status":"reject"}"#, "{details}");
+
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        for (name, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/open-tags-{name}.png"), png).unwrap();
+        }
+    }
+
+    // A config that names no tag: nothing renders.
+    c.goto(&format!("http://localhost:{p}/opentags.html?tags="))
+        .await
+        .unwrap();
+    let e = wait_tag_events(&c, |e| {
+        e.iter().filter(|v| v["t"] == "WeixinOpenTagsError").count() == 3
+    })
+    .await;
+    assert!(!e.iter().any(|v| v["t"] == "ready"), "{e:?}");
     c.close().await.unwrap();
     child.stop().await;
 }

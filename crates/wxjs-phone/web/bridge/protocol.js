@@ -165,6 +165,7 @@
         .then(function (result) {
           delete sheetCalls[name];
           var ok = /:ok$/.test(String(result && result.err_msg));
+          if (name === "preVerifyJSAPI") openTagsConfigured(ok, params.verifyOpenTagList);
           // iBeacons: while searching, automation's beacons reach the page's onSearchBeacons.
           if (name === "startMonitoringBeacons" && ok) {
             openPrompts.onSearchBeacons = function (action, a) {

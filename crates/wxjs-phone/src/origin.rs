@@ -81,6 +81,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/pages/{id}", axum::routing::delete(close_page))
         .route("/__wxjs/reset", post(reset))
         .route("/__wxjs/miniprogram", get(mini_program))
+        .route("/__wxjs/report", get(report))
         .route("/__wxjs/user/next", post(user_next))
         .route("/__wxjs/user/tap", post(user_tap))
         .route("/__wxjs/log", get(log))
@@ -309,6 +310,40 @@ async fn close_page(
 ) -> Response {
     p.phone.close_page(&id);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The published library's statistics beacon, answered here (a 1×1 GIF) so that it never
+/// leaves the machine; the call log notes it.
+async fn report(State(p): State<Origin>, uri: axum::http::Uri) -> Response {
+    const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+    let query: serde_json::Map<String, Value> =
+        url_query(uri.query().unwrap_or("")).into_iter().collect();
+    p.phone.note_with(
+        "",
+        "statistics beacon",
+        query,
+        json!({ "answered": "by the phone" }),
+    );
+    ([(header::CONTENT_TYPE, "image/gif")], GIF).into_response()
+}
+
+/// A query string as JSON strings (lossy: for the log only).
+fn url_query(q: &str) -> Vec<(String, Value)> {
+    q.split('&')
+        .filter(|kv| !kv.is_empty())
+        .take(32)
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let dec = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .chars()
+                    .take(256)
+                    .collect::<String>()
+            };
+            (dec(k), Value::String(dec(v)))
+        })
+        .collect()
 }
 
 /// `GET /__wxjs/miniprogram`: what the host mini program received.

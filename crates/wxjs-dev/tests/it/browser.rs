@@ -2457,6 +2457,15 @@ async fn the_later_interfaces_were_answered_function_not_exist() {
         .unwrap();
     assert_eq!(build, json!(["1.6.0", "function", "function"]));
 
+    // The published library's statistics beacon never leaves the machine.
+    let beacon = c
+        .execute_async("var done = arguments[0]; var i = new Image(); i.onload = function () { done([i.naturalWidth, i.src.indexOf('/__wxjs/report?') !== -1]); }; i.onerror = function () { done('failed: ' + i.src); }; i.src = 'https://open.weixin.qq.com/sdk/report?v=1&o=0&s=0&c=wxdemo';", vec![])
+        .await
+        .unwrap();
+    assert_eq!(beacon, json!([1, true]));
+    let noted = logged(&phone, "statistics beacon").await;
+    assert_eq!(noted[0]["params"]["c"], "wxdemo", "{noted:?}");
+
     // checkJsApi knows the later names.
     let check = call_wx(&c, "checkJsApi", json!({"jsApiList": ["updateAppMessageShareData", "openAddress", "onSearchBeacons", "launchMiniProgram"]})).await;
     assert_eq!(

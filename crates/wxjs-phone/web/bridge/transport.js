@@ -3,6 +3,25 @@
   if (window.WeixinJSBridge) return;
   // Inside a mini program's <web-view>, pages learn it before their own scripts run.
   if (CONFIG.environment === "miniprogram") window.__wxjs_environment = "miniprogram";
+  // The published library's statistics beacon (an image of open.weixin.qq.com/sdk/report)
+  // never leaves the machine: the phone origin answers it.
+  try {
+    var imgSrc = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, "src");
+    Object.defineProperty(HTMLImageElement.prototype, "src", {
+      configurable: true,
+      enumerable: imgSrc.enumerable,
+      get: function () {
+        return imgSrc.get.call(this);
+      },
+      set: function (value) {
+        var text = String(value);
+        var m = /^(?:https?:)?\/\/open\.weixin\.qq\.com\/sdk\/report(\?.*)?$/.exec(text);
+        imgSrc.set.call(this, m ? "/__wxjs/report" + (m[1] || "") : text);
+      }
+    });
+  } catch (e) {
+    /* a browser that refuses: the beacon fails offline, harmlessly */
+  }
   // The host mini program's page stack, as its last answer gave it.
   var mpStack = null;
 

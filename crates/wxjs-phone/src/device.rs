@@ -30,6 +30,33 @@ pub fn wgs84_to_gcj02(lat: f64, lng: f64) -> (f64, f64) {
     (lat + dlat, lng + dlng)
 }
 
+/// A WAV of a 440 Hz tone, 8 kHz 16-bit mono, `ms` long: what sample audio sounds like.
+#[must_use]
+pub fn tone_wav(ms: u32) -> Vec<u8> {
+    let samples = 8 * ms;
+    let data_len = samples * 2;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let t = f64::from(i) / 8000.0;
+        #[allow(clippy::cast_possible_truncation)]
+        let v = ((2.0 * PI * 440.0 * t).sin() * 8000.0) as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
 /// A 96×64 PNG: a diagonal gradient in one hue, distinct per `n`.
 #[must_use]
 pub fn sample_png(n: usize) -> Vec<u8> {

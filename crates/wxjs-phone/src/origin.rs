@@ -632,6 +632,13 @@ async fn local(
 }
 
 async fn sample(axum::extract::Path(n): axum::extract::Path<String>) -> Response {
+    if n == "tone.wav" {
+        return (
+            [(header::CONTENT_TYPE, "audio/wav")],
+            crate::device::tone_wav(1500),
+        )
+            .into_response();
+    }
     match n.trim_end_matches(".png").parse::<usize>() {
         Ok(n) if n < crate::device::SAMPLES => (
             [(header::CONTENT_TYPE, "image/png")],

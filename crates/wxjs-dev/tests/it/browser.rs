@@ -809,8 +809,8 @@ async fn the_demo_page_configures_and_runs_its_buttons() {
     let buttons = c.execute("return Array.from(document.querySelectorAll('button[data-api]')).map(b => b.dataset.api)", vec![]).await.unwrap();
     assert_eq!(
         buttons.as_array().unwrap().len(),
-        36,
-        "checkJsApi and the 35 interfaces"
+        36 + 13 + 4,
+        "checkJsApi, the 35 interfaces, the 13 later ones and four wx.miniProgram calls"
     );
     c.execute(
         "document.querySelector('button[data-api=getNetworkType]').click()",
@@ -829,6 +829,50 @@ async fn the_demo_page_configures_and_runs_its_buttons() {
         }
         assert!(Instant::now() < deadline, "no result shown: {out}");
         tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    // The open tags section: all four rendered (the demo's config names them), and a tap on
+    // one opens it when automation says so.
+    let rendered = wait_for(&c, "var n = ['wx-open-launch-weapp','wx-open-launch-app','wx-open-subscribe','wx-open-audio'].filter(function (t) { var e = document.querySelector(t); return e.shadowRoot && e.shadowRoot.querySelector('iframe'); }).length; return n === 4 ? n : null;", |v| v.is_number()).await;
+    assert_eq!(rendered, 4);
+    let phone = format!("http://127.0.0.1:{p}");
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "wx-open-launch-weapp", "action": "ok"}),
+    )
+    .await;
+    c.execute(
+        "document.getElementById('tag-weapp').scrollIntoView({ block: 'center' })",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(fantoccini::Locator::Id("tag-weapp"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let log = wait_for(&c, "var t = document.getElementById('tag-events').textContent; return t.indexOf('wx-open-launch-weapp launch') !== -1 ? t : null;", |v| v.is_string()).await;
+    assert!(
+        log.as_str().unwrap().contains("wx-open-launch-weapp ready"),
+        "{log}"
+    );
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        for (name, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.unwrap();
+            c.execute(
+                "document.getElementById('tag-subscribe').scrollIntoView({ block: 'center' })",
+                vec![],
+            )
+            .await
+            .unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            std::fs::write(
+                format!("{dir}/demo-open-tags-{name}.png"),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
     }
     c.close().await.unwrap();
     child.stop().await;

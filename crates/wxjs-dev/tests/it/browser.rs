@@ -3179,3 +3179,181 @@ async fn open_tags_stayed_empty() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// Every later row of the protocol table on both platforms: the parameters the 1.6.0 build
+/// sends (read back from the call log) and the result as the page gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_later_rows_send_and_answer_as_the_table_says() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    for platform in ["android", "ios"] {
+        post(
+            format!("{phone}/__wxjs/settings"),
+            json!({"platform": platform}),
+        )
+        .await;
+        c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+            .await
+            .unwrap();
+        assert_eq!(kinds(&wait_done(&c).await), ["ready"], "{platform}");
+        let last = |api: &'static str| {
+            let phone = phone.clone();
+            async move { logged(&phone, api).await.pop().unwrap_or(Value::Null) }
+        };
+        let link = format!("{base}/suite.html");
+        let r = call_wx(
+            &c,
+            "updateAppMessageShareData",
+            json!({"title": "T", "desc": "D", "link": link, "imgUrl": "https://x/i.png"}),
+        )
+        .await;
+        assert_eq!(
+            r["res"]["errMsg"], "updateAppMessageShareData:ok",
+            "{platform}"
+        );
+        let e = last("updateAppMessageShareData").await;
+        for (k, v) in [("title", "T"), ("desc", "D"), ("imgUrl", "https://x/i.png")] {
+            assert_eq!(e["params"][k], v, "{platform}: {e}");
+        }
+        assert_eq!(e["params"]["link"], json!(link));
+        let r = call_wx(
+            &c,
+            "updateTimelineShareData",
+            json!({"title": "T", "link": link, "imgUrl": ""}),
+        )
+        .await;
+        assert_eq!(
+            r["res"]["errMsg"], "updateTimelineShareData:ok",
+            "{platform}"
+        );
+        assert!(
+            last("updateTimelineShareData").await["params"]
+                .get("desc")
+                .is_none(),
+            "no desc for the timeline"
+        );
+
+        let r = call_wx(
+            &c,
+            "consumeAndShareCard",
+            json!({"cardId": "c1", "code": "k1"}),
+        )
+        .await;
+        assert_eq!(r["res"]["errMsg"], "consumeAndShareCard:ok", "{platform}");
+        let e = last("consumeAndShareCard").await;
+        assert_eq!(
+            (
+                e["name"].clone(),
+                e["params"]["consumedCardId"].clone(),
+                e["params"]["consumedCode"].clone()
+            ),
+            (json!("consumedShareCard"), json!("c1"), json!("k1"))
+        );
+
+        let r = call_wx(
+            &c,
+            "openEnterpriseChat",
+            json!({"userIds": "a;b", "groupName": "g"}),
+        )
+        .await;
+        assert_eq!(
+            (r["res"]["errMsg"].clone(), r["res"]["errCode"].clone()),
+            (json!("openEnterpriseChat:ok"), json!(0)),
+            "{platform}"
+        );
+        let e = last("openEnterpriseChat").await;
+        assert_eq!(
+            (
+                e["params"]["useridlist"].clone(),
+                e["params"]["chatname"].clone()
+            ),
+            (json!("a;b"), json!("g"))
+        );
+
+        let r = call_wx(&c, "startSearchBeacons", json!({"ticket": "tk"})).await;
+        assert_eq!(r["res"]["errMsg"], "startSearchBeacons:ok", "{platform}");
+        let e = last("startSearchBeacons").await;
+        assert_eq!(
+            (e["name"].clone(), e["params"]["ticket"].clone()),
+            (json!("startMonitoringBeacons"), json!("tk"))
+        );
+        assert_eq!(
+            call_wx(&c, "stopSearchBeacons", json!({})).await["res"]["errMsg"],
+            "stopSearchBeacons:ok"
+        );
+
+        let r = call_wx(
+            &c,
+            "openEnterpriseRedPacket",
+            json!({"timestamp": 1700000000, "nonceStr": "n", "package": "p", "paySign": "x"}),
+        )
+        .await;
+        assert_eq!(r["cb"], "fail", "{platform}");
+        let e = last("openEnterpriseRedPacket").await;
+        assert_eq!(
+            (
+                e["name"].clone(),
+                e["params"]["timeStamp"].clone(),
+                e["params"]["signType"].clone()
+            ),
+            (
+                json!("getRecevieBizHongBaoRequest"),
+                json!("1700000000"),
+                json!("SHA1")
+            )
+        );
+
+        post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": "launchMiniProgram", "action": "cancel"}),
+        )
+        .await;
+        let r = call_wx(
+            &c,
+            "launchMiniProgram",
+            json!({"appId": "gh_x", "path": "p/q", "envVersion": "trial"}),
+        )
+        .await;
+        assert_eq!(r["res"]["errMsg"], "launchMiniProgram:cancel", "{platform}");
+        let e = last("launchMiniProgram").await;
+        assert_eq!(
+            (
+                e["params"]["path"].clone(),
+                e["params"]["envVersion"].clone()
+            ),
+            (json!("p/q.html"), json!("trial"))
+        );
+
+        post(format!("{phone}/__wxjs/user/next"), json!({"api": "openBusinessView", "action": "ok", "data": {"extraData": {"k": platform}}})).await;
+        let r = call_wx(&c, "openBusinessView", json!({"businessType": "b"})).await;
+        // Android hands extraData over as a JSON string; the library parses it on both.
+        assert_eq!(
+            r["res"]["extraData"],
+            json!({"k": platform}),
+            "{platform}: {r}"
+        );
+        let e = last("openBusinessView").await;
+        assert_eq!(e["params"]["queryString"], "", "{platform}");
+        let raw = &e["result"]["extraData"];
+        assert_eq!(raw.is_string(), platform == "android", "{platform}: {raw}");
+
+        post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": "openAddress", "action": "ok"}),
+        )
+        .await;
+        let r = call_wx(&c, "openAddress", json!({})).await;
+        assert_eq!(
+            r["res"]["detailInfo"], "福中三路市民中心",
+            "{platform}: {r}"
+        );
+        assert!(
+            r["res"].get("addressDetailInfo").is_none(),
+            "renamed by the library"
+        );
+    }
+    c.close().await.unwrap();
+    child.stop().await;
+}

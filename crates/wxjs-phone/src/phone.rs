@@ -187,6 +187,8 @@ struct Verified {
     app_id: String,
     fields: [Option<String>; 4],
     list: Vec<String>,
+    /// `verifyOpenTagList`: the open tags the page may show.
+    open_tags: Vec<String>,
 }
 
 /// A resource on the phone: a photo chosen or downloaded.
@@ -503,6 +505,47 @@ impl Phone {
             .map(|e| json!({ "api": e.api, "page": e.session, "params": e.params, "result": e.result }))
             .collect();
         s.host.report(launches)
+    }
+
+    /// A tap on a rendered open tag: allowed when the page's config verified and named the tag;
+    /// `wx-open-launch-app` only for an app linked to the account (`launch:fail_check fail`).
+    fn open_tag(&self, req: &InvokeRequest) -> Outcome {
+        let tag = req.params.get("tag").and_then(Value::as_str).unwrap_or("");
+        let s = self.lock();
+        let Some(v) = s.sessions.get(&req.session) else {
+            return Outcome::refused(
+                "open tags render only after wx.config verified".into(),
+                json!({ "err_msg": "launch:fail" }),
+            );
+        };
+        if !v.open_tags.iter().any(|t| t == tag) {
+            return Outcome::refused(
+                format!("{tag:?} is not in the config's openTagList"),
+                json!({ "err_msg": "launch:fail" }),
+            );
+        }
+        if tag == "wx-open-launch-app" {
+            let appid = req
+                .params
+                .get("attrs")
+                .and_then(|a| a.get("appid"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let linked = self
+                .sim
+                .account(&v.app_id)
+                .is_some_and(|a| a.linked_apps.iter().any(|l| l == appid));
+            if !linked {
+                return Outcome::refused(
+                    format!(
+                        "the app {appid:?} is not linked to {} on the open platform",
+                        v.app_id
+                    ),
+                    json!({ "err_msg": "launch:fail_check fail" }),
+                );
+            }
+        }
+        Outcome::ui()
     }
 
     /// `invokeMiniProgramAPI`: needs no `wx.config` (WeChat's own web-view sample has none),
@@ -971,6 +1014,7 @@ impl Phone {
         let (outcome, reason) = match call {
             Call::Config => self.configure(&req),
             Call::MiniProgram => (self.mini_program(&req.params), None),
+            Call::OpenTag => (self.open_tag(&req), None),
             // The official payment sample calls it straight on WeixinJSBridge without any
             // wx.config: the payment's own appId and the merchant's directories decide.
             Call::Pay if !self.lock().sessions.contains_key(&req.session) => {
@@ -1002,10 +1046,21 @@ impl Phone {
             prompt,
             pending,
         } = outcome;
+        // An open tag's tap goes by the tag's name (automation answers it by that name).
+        let api = if call == Call::OpenTag {
+            req.params
+                .get("tag")
+                .and_then(Value::as_str)
+                .filter(|t| OPEN_TAGS.contains(t))
+                .unwrap_or("openTagLaunch")
+                .to_owned()
+        } else {
+            wx_name(name).to_owned()
+        };
         let mut s = self.lock();
         // A prompt this call opens may already have its automated answer.
         let answer = if result.is_none() {
-            let wx = wx_name(name);
+            let wx = api.as_str();
             let session = req.session.as_str();
             s.answers
                 .iter()
@@ -1023,7 +1078,7 @@ impl Phone {
         s.log.push_back(LogEntry {
             id,
             session: req.session,
-            api: wx_name(name).to_owned(),
+            api,
             name: name.to_owned(),
             params: req.params,
             verification: verification.unwrap_or_else(|| "ok".to_owned()),
@@ -1140,10 +1195,20 @@ impl Phone {
             }
             .verify(&ticket, &signature)
         }) {
+            let open_tags = match p.get("verifyOpenTagList") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| OPEN_TAGS.contains(t))
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            };
             return Ok(Verified {
                 app_id,
                 fields: [Some(timestamp), Some(nonce), Some(signature), None],
                 list,
+                open_tags,
             });
         }
         let expected = wxjs_sign::ConfigParams {

@@ -100,6 +100,10 @@ pub struct Account {
     /// JS APIs the account may use; `["*"]` for all.
     #[serde(default = "all_apis")]
     pub js_apis: Vec<String>,
+    /// Mobile apps (their appIds) linked to the account on the open platform: the only ones its
+    /// pages' `wx-open-launch-app` may open.
+    #[serde(default)]
+    pub linked_apps: Vec<String>,
     /// If not empty, only these caller IPs may fetch tokens.
     #[serde(default)]
     pub ip_allowlist: Vec<IpAddr>,
@@ -346,6 +350,7 @@ pub fn demo_accounts() -> Vec<Account> {
             kind: AccountKind::Normal,
             domains: domains.clone(),
             js_apis: all_apis(),
+            linked_apps: vec!["wx1234567890abcdef".into()],
             ip_allowlist: Vec::new(),
             ticket_quota: ticket_quota(),
             cards: cards.clone(),
@@ -366,6 +371,7 @@ pub fn demo_accounts() -> Vec<Account> {
             kind: AccountKind::Test,
             domains,
             js_apis: all_apis(),
+            linked_apps: vec!["wx1234567890abcdef".into()],
             ip_allowlist: Vec::new(),
             ticket_quota: 1000,
             cards,

@@ -3113,7 +3113,10 @@ async fn open_tags_stayed_empty() {
         .unwrap()["launches"]
         .clone();
     assert_eq!(launches[0]["api"], "wx-open-launch-weapp", "{launches}");
-    assert_eq!(launches[0]["params"]["username"], "gh_0123456789ab");
+    assert_eq!(
+        launches[0]["params"]["attrs"]["username"],
+        "gh_0123456789ab"
+    );
     // … or fails: `error` with its errMsg.
     post(
         format!("{phone}/__wxjs/user/next"),
@@ -3166,6 +3169,52 @@ async fn open_tags_stayed_empty() {
             std::fs::write(format!("{dir}/open-tags-{name}.png"), png).unwrap();
         }
     }
+
+    // wx-open-launch-app opens only an app linked to the account.
+    for (appid, expect) in [
+        ("wxNotLinked000000001", "error"),
+        ("wx1234567890abcdef", "launch"),
+    ] {
+        c.goto(&format!(
+            "http://localhost:{p}/opentags.html?tags=wx-open-launch-app&appid={appid}"
+        ))
+        .await
+        .unwrap();
+        wait_tag_events(&c, |e| {
+            e.iter().any(|v| v["t"] == "ready" && v["id"] == "app")
+        })
+        .await;
+        post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": "wx-open-launch-app", "action": "ok"}),
+        )
+        .await;
+        c.find(fantoccini::Locator::Id("app"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let e = wait_tag_events(&c, |e| {
+            e.iter()
+                .any(|v| v["id"] == "app" && (v["t"] == "error" || v["t"] == "launch"))
+        })
+        .await;
+        let got = e
+            .iter()
+            .find(|v| v["id"] == "app" && v["t"] != "ready")
+            .unwrap();
+        assert_eq!(got["t"], expect, "{appid}: {e:?}");
+        if expect == "error" {
+            assert_eq!(got["detail"]["errMsg"], "launch:fail_check fail");
+        }
+    }
+    // The unused answer of the refused launch is dropped with a reset.
+    reqwest::Client::new()
+        .post(format!("{phone}/__wxjs/reset"))
+        .send()
+        .await
+        .unwrap();
 
     // A config that names no tag: nothing renders.
     c.goto(&format!("http://localhost:{p}/opentags.html?tags="))

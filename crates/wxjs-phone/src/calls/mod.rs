@@ -55,6 +55,8 @@ pub enum Call {
     ChooseInvoice,
     /// `invokeMiniProgramAPI`: `wx.miniProgram.*`, needs no `wx.config`.
     MiniProgram,
+    /// A tap on an open tag (the app's own call, `openTagLaunch`: the tag and its attributes).
+    OpenTag,
     /// A name this app does not have: `function not exist`.
     Unknown,
 }
@@ -204,6 +206,7 @@ impl Call {
             "openBusinessView" => Self::BusinessView,
             "chooseInvoice" => Self::ChooseInvoice,
             "invokeMiniProgramAPI" => Self::MiniProgram,
+            "openTagLaunch" => Self::OpenTag,
             _ => Self::Unknown,
         }
     }
@@ -314,7 +317,7 @@ impl Phone {
             Call::BusinessView => later::business_view(params),
             Call::ChooseInvoice => later::choose_invoice(self, app_id, params),
             // Carried out before verification (Phone::invoke): never here.
-            Call::MiniProgram => Outcome::result(fail(name, "fail")),
+            Call::MiniProgram | Call::OpenTag => Outcome::result(fail(name, "fail")),
             Call::Unknown => Outcome::result(fail(name, "fail_function_not_exist")),
         }
     }

@@ -90,27 +90,42 @@
     var lines = name === "wx-open-launch-weapp" ? [a.username || "", a.path || "(首页)", a["env-version"] || "release"]
       : name === "wx-open-launch-app" ? [a.appid || "", a.extinfo || ""]
       : (a.template || "").split(",");
-    askSheet(name, title, lines, name === "wx-open-subscribe" ? "允许" : "打开", null).then(function (action) {
-      if (action === "ok") {
-        var detail = {};
-        if (name === "wx-open-subscribe") {
-          var status = (lastAsked.data && lastAsked.data.status) || "accept";
-          var details = {};
-          (a.template || "").split(",").filter(Boolean).forEach(function (id) {
-            details[id.trim()] = JSON.stringify({ status: status });
-          });
-          detail.subscribeDetails = JSON.stringify(details);
+    // The app's server half decides whether the tag may open this target at all (a verified
+    // config that names the tag; an app linked to the account), then the person or automation.
+    post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: "openTagLaunch", params: { tag: name, attrs: a } })
+      .then(function (ans) {
+        if (ans.result) {
+          tagEvent(tag, "error", { errMsg: ans.result.err_msg });
+          return null;
         }
-        tagEvent(tag, "launch", detail);
-        note({ launch: "ok", detail: detail });
-      } else if (action === "fail") {
-        var errMsg = (lastAsked.data && lastAsked.data.errMsg) || "launch:fail";
-        tagEvent(tag, "error", { errMsg: errMsg });
-        note({ launch: "fail", errMsg: errMsg });
-      } else {
-        note({ launch: "cancel" });
-      }
-    });
+        return askSheet(name, title, lines, name === "wx-open-subscribe" ? "允许" : "打开", ans.answer).then(function (action) {
+          var data = (ans.answer && ans.answer.data) || lastAsked.data || {};
+          var detail = {};
+          var result;
+          if (action === "ok") {
+            if (name === "wx-open-subscribe") {
+              var details = {};
+              (a.template || "").split(",").filter(Boolean).forEach(function (id) {
+                details[id.trim()] = JSON.stringify({ status: data.status || "accept" });
+              });
+              detail.subscribeDetails = JSON.stringify(details);
+            }
+            result = { err_msg: "launch:ok", detail: detail };
+          } else if (action === "fail") {
+            result = { err_msg: data.errMsg || "launch:fail" };
+          } else {
+            result = { err_msg: "launch:cancel" };
+          }
+          // Recorded first, then the page hears it.
+          return post("/__wxjs/result", { id: ans.id, result: result }).then(function () {
+            if (action === "ok") tagEvent(tag, "launch", detail);
+            else if (action === "fail") tagEvent(tag, "error", { errMsg: result.err_msg });
+          });
+        });
+      })
+      .catch(function () {
+        tagEvent(tag, "error", { errMsg: "launch:fail" });
+      });
   }
 
   /** wx.config settled: render the tags on the page, or say why not. */

@@ -266,7 +266,12 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
         service: url(addrs[2]),
         addrs,
     };
-    // The merchants' payment directories cover the phone's own origin, whatever its port.
+    // The demo merchants' payment directories cover the phone's own origin, whatever its port
+    // (a merchant of the user's keeps the directories its configuration gives).
+    let demo_ids: Vec<String> = wxjs_sim::config::demo_accounts()
+        .into_iter()
+        .map(|a| a.app_id)
+        .collect();
     let mut sim_config = options.sim.clone().unwrap_or_default();
     sim_config.apps = sim_config.accounts();
     sim_config.include_demo = false;
@@ -280,6 +285,7 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
     for merchant in sim_config
         .apps
         .iter_mut()
+        .filter(|a| demo_ids.contains(&a.app_id))
         .filter_map(|a| a.merchant.as_mut())
     {
         for origin in &origins {

@@ -697,7 +697,7 @@
     o = o || {};
     if (!isWeixin) return;
     whenBridge(function () {
-      window.WeixinJSBridge.invoke("invokeMiniProgramAPI", { name: name, arg: arg }, function (res) {
+      window.WeixinJSBridge.invoke("invokeMiniProgramAPI", withVerification({ name: name, arg: arg }), function (res) {
         dispatch("invokeMiniProgramAPI", res, o);
       });
     });

@@ -38,6 +38,9 @@ pub const STACK_MAX: usize = 10;
 /// Messages kept (delivered and waiting alike).
 pub const MESSAGES_KEPT: usize = 100;
 
+/// The largest message (its JSON), as the host takes it.
+pub const MESSAGE_MAX_BYTES: usize = 64 * 1024;
+
 /// A delivered `postMessage`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivered {
@@ -131,6 +134,9 @@ impl Host {
                 self.stack.truncate(keep);
             }
             "postMessage" => {
+                if arg.to_string().len() > MESSAGE_MAX_BYTES {
+                    return Err("fail_message_too_large");
+                }
                 if self.waiting.len() + self.delivered.len() >= MESSAGES_KEPT {
                     self.delivered.drain(..1.min(self.delivered.len()));
                 }

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::miniprogram::Environment;
+
 /// A page that has not polled for this long is gone. It polls every 100 ms, and says when it
 /// goes away; the margin is for tabs the browser throttles (hidden for minutes, a chained timer
 /// runs about once a minute) and for a paused debugger.
@@ -42,6 +44,8 @@ struct Page {
     polled: bool,
     /// It is a frame inside another page: listed and addressed only by id.
     frame: bool,
+    /// Where it was loaded: a web view, or a mini program's `<web-view>`.
+    environment: Environment,
 }
 
 impl Page {
@@ -63,7 +67,7 @@ pub struct Pages {
 }
 
 impl Pages {
-    fn insert(&mut self, id: String, url: &str) {
+    fn insert(&mut self, id: String, url: &str, environment: Environment) {
         if self.pages.len() >= PAGES_KEPT {
             self.pages.retain(|_, p| p.is_open());
         }
@@ -89,26 +93,40 @@ impl Pages {
                 seen: Instant::now(),
                 polled: false,
                 frame: false,
+                environment,
             },
         );
     }
 
-    /// A page is loading (its bridge script is being served): a new id for it.
-    pub fn open(&mut self, url: &str) -> String {
+    /// A page is loading (its bridge script is being served) in `environment`: a new id.
+    pub fn open(&mut self, url: &str, environment: Environment) -> String {
         let id = format!("p{}{}", self.loads + 1, wxjs_sign::nonce_of_len(6));
-        self.insert(id.clone(), url);
+        self.insert(id.clone(), url, environment);
         id
+    }
+
+    /// Where page `id` was loaded, and whether it is a frame, if it is known.
+    #[must_use]
+    pub fn environment(&self, id: &str) -> Option<(Environment, bool)> {
+        self.pages.get(id).map(|p| (p.environment, p.frame))
     }
 
     /// The page `id` polled; it reports where it is now when that changed, and whether it is a
     /// frame. A page this registry does not know (restored from the back-forward cache after
     /// it was forgotten, or open across a restart of the phone) is taken in as loaded now.
-    pub fn seen(&mut self, id: &str, url: Option<&str>, title: Option<&str>, frame: bool) {
+    pub fn seen(
+        &mut self,
+        id: &str,
+        url: Option<&str>,
+        title: Option<&str>,
+        frame: bool,
+        environment: Environment,
+    ) {
         if id.is_empty() || id.len() > 64 {
             return;
         }
         if !self.pages.contains_key(id) {
-            self.insert(id.to_owned(), url.unwrap_or(""));
+            self.insert(id.to_owned(), url.unwrap_or(""), environment);
         }
         if let Some(p) = self.pages.get_mut(id) {
             p.seen = Instant::now();
@@ -181,14 +199,20 @@ mod tests {
     #[test]
     fn unaddressed_automation_goes_to_the_newest_open_page() {
         let mut pages = Pages::default();
-        let a = pages.open("http://localhost/a");
-        let b = pages.open("http://localhost/b");
+        let a = pages.open("http://localhost/a", Environment::Webview);
+        let b = pages.open("http://localhost/b", Environment::Webview);
         assert_eq!(pages.newest(), Some(b.as_str()));
         assert!(pages.addressed(None, &b));
         assert!(!pages.addressed(None, &a));
         assert!(pages.addressed(Some(&a), &a));
         assert!(!pages.addressed(Some(&a), &b));
-        pages.seen(&a, Some("http://localhost/a#x"), Some("A"), false);
+        pages.seen(
+            &a,
+            Some("http://localhost/a#x"),
+            Some("A"),
+            false,
+            Environment::Webview,
+        );
         let listed = pages.list();
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].url, "http://localhost/a#x");
@@ -201,10 +225,10 @@ mod tests {
     #[test]
     fn frames_and_pages_that_left_took_automation() {
         let mut pages = Pages::default();
-        let top = pages.open("http://localhost/");
-        let frame = pages.open("http://localhost/frame.html");
-        pages.seen(&top, None, None, false);
-        pages.seen(&frame, None, None, true);
+        let top = pages.open("http://localhost/", Environment::Webview);
+        let frame = pages.open("http://localhost/frame.html", Environment::Webview);
+        pages.seen(&top, None, None, false, Environment::Webview);
+        pages.seen(&frame, None, None, true, Environment::Webview);
         assert_eq!(pages.newest(), Some(top.as_str()));
         assert_eq!(pages.list().len(), 1);
         assert!(pages.contains(&frame), "a frame is still addressable by id");
@@ -213,33 +237,39 @@ mod tests {
         assert!(!pages.deliverable(Some(&top)));
         assert!(pages.deliverable(None));
         // Back from the back-forward cache: it polls again and is a page again.
-        pages.seen(&top, Some("http://localhost/"), None, false);
+        pages.seen(
+            &top,
+            Some("http://localhost/"),
+            None,
+            false,
+            Environment::Webview,
+        );
         assert_eq!(pages.newest(), Some(top.as_str()));
     }
 
     #[test]
     fn the_registry_is_bounded_and_forgets_closed_pages_first() {
         let mut pages = Pages::default();
-        let first = pages.open("u");
-        pages.seen(&first, None, None, false);
+        let first = pages.open("u", Environment::Webview);
+        pages.seen(&first, None, None, false, Environment::Webview);
         for _ in 0..PAGES_KEPT {
-            pages.open("u");
+            pages.open("u", Environment::Webview);
         }
         assert_eq!(pages.pages.len(), PAGES_KEPT);
         assert!(!pages.contains(&first), "all were open: the oldest went");
         let mut pages = Pages::default();
-        let keep = pages.open("u");
-        pages.seen(&keep, None, None, false);
+        let keep = pages.open("u", Environment::Webview);
+        pages.seen(&keep, None, None, false, Environment::Webview);
         let long_ago = Instant::now()
             .checked_sub(FIRST_POLL_WITHIN * 2)
             .expect("a monotonic clock this far along");
         for _ in 0..PAGES_KEPT - 1 {
-            let id = pages.open("u");
+            let id = pages.open("u", Environment::Webview);
             // Served but never polled, long ago: gone.
             pages.pages.get_mut(&id).expect("just opened").seen = long_ago;
         }
         for _ in 0..10 {
-            pages.open("u");
+            pages.open("u", Environment::Webview);
         }
         assert!(pages.contains(&keep), "pages that were gone went first");
         assert_eq!(pages.pages.len(), 11);

@@ -434,7 +434,9 @@ impl Phone {
 
     /// A page is loading: its id.
     pub fn open_page(&self, url: &str) -> String {
-        self.lock().pages.open(url)
+        let mut s = self.lock();
+        let env = s.environment;
+        s.pages.open(url, env)
     }
 
     /// The open pages, in the order they were loaded.
@@ -446,9 +448,11 @@ impl Phone {
     /// The page `id` is going away: automation queued for it is dropped.
     pub fn close_page(&self, id: &str) {
         let mut s = self.lock();
+        let was = s.pages.environment(id);
         s.pages.close(id);
         s.drop_undeliverable();
-        if s.environment == crate::miniprogram::Environment::Miniprogram {
+        // A <web-view> page (not a frame in it) going away destroys the web-view.
+        if was == Some((crate::miniprogram::Environment::Miniprogram, false)) {
             s.host.deliver("destroy");
         }
     }
@@ -550,9 +554,14 @@ impl Phone {
 
     /// `invokeMiniProgramAPI`: needs no `wx.config` (WeChat's own web-view sample has none),
     /// only a `<web-view>` around the page.
-    fn mini_program(&self, params: &Map<String, Value>) -> Outcome {
+    fn mini_program(&self, session: &str, params: &Map<String, Value>) -> Outcome {
         let mut s = self.lock();
-        if s.environment != crate::miniprogram::Environment::Miniprogram {
+        // The environment the page was loaded in (the setting now, for a page not known).
+        let env = s
+            .pages
+            .environment(session)
+            .map_or(s.environment, |(e, _)| e);
+        if env != crate::miniprogram::Environment::Miniprogram {
             return Outcome::refused(
                 "not in a mini program's web-view (set {\"environment\":\"miniprogram\"})".into(),
                 fail("invokeMiniProgramAPI", "fail_not_in_miniprogram"),
@@ -842,7 +851,8 @@ impl Phone {
         frame: bool,
     ) -> Value {
         let mut s = self.lock();
-        s.pages.seen(session, url, title, frame);
+        let env = s.environment;
+        s.pages.seen(session, url, title, frame, env);
         let State { taps, pages, .. } = &mut *s;
         let mut mine = Vec::new();
         taps.retain(|(to, event)| {
@@ -988,9 +998,12 @@ impl Phone {
     /// Records a note with what it was about (an open tag's attributes).
     pub fn note_with(&self, session: &str, api: &str, params: Map<String, Value>, result: Value) {
         let mut s = self.lock();
-        // A share from the menu of a <web-view> hands the host what the page posted.
+        // A share from the menu of a <web-view> page hands the host what the page posted (a
+        // tap on a hidden item shares nothing).
         if api.starts_with("tap share:")
-            && s.environment == crate::miniprogram::Environment::Miniprogram
+            && result.get("ignored").is_none()
+            && s.pages.environment(session).map(|(e, _)| e)
+                == Some(crate::miniprogram::Environment::Miniprogram)
         {
             s.host.deliver("share");
         }
@@ -1013,11 +1026,15 @@ impl Phone {
         let call = Call::parse(name);
         let (outcome, reason) = match call {
             Call::Config => self.configure(&req),
-            Call::MiniProgram => (self.mini_program(&req.params), None),
+            Call::MiniProgram => (self.mini_program(&req.session, &req.params), None),
             Call::OpenTag => (self.open_tag(&req), None),
-            // The official payment sample calls it straight on WeixinJSBridge without any
-            // wx.config: the payment's own appId and the merchant's directories decide.
-            Call::Pay if !self.lock().sessions.contains_key(&req.session) => {
+            // The official payment sample calls it straight on WeixinJSBridge, without the
+            // verification fields of a wx.config (the page may have one for other calls): the
+            // payment's own appId, its paySign and the merchant's directories decide.
+            Call::Pay
+                if field(&req.params, "verifySignature").is_none()
+                    || !self.lock().sessions.contains_key(&req.session) =>
+            {
                 match field(&req.params, "appId").filter(|a| self.sim.account(a).is_some()) {
                     Some(app_id) => (
                         self.carry_out(call, name, &app_id, &req.params, &req.current_url),

@@ -2572,6 +2572,27 @@ async fn the_later_interfaces_were_answered_function_not_exist() {
     )
     .await;
     assert_eq!(shares, json!(["old"]), "the later registration won");
+    // Review: the update was stamped when its answer came back, so an update made first won
+    // over an onMenuShare* made right after it.
+    c.execute("window.__shares = []; wx.updateAppMessageShareData({ title: 'U2', desc: 'd', link: location.href, imgUrl: '' }); wx.onMenuShareAppMessage({ title: 'old2', success: function () { window.__shares.push('old2'); } });", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "onMenuShareAppMessage", "action": "ok"}),
+    )
+    .await;
+    post(
+        format!("{phone}/__wxjs/user/tap"),
+        json!({"menu": "share:appMessage"}),
+    )
+    .await;
+    let shares = wait_for(
+        &c,
+        "return window.__shares.length ? window.__shares : null",
+        |v| v.is_array(),
+    )
+    .await;
+    assert_eq!(shares, json!(["old2"]), "the call made last won");
 
     // getLocalImgData: a chosen photo as a data URL.
     let b64 = {
@@ -2999,6 +3020,22 @@ async fn payment_without_wx_config_was_refused() {
     let paid = c.execute_async(pay, vec![params]).await.unwrap();
     assert_eq!(paid["err_msg"], "get_brand_wcpay_request:ok", "{paid}");
 
+    // Review: a page with a wx.config of its own (for other calls) running the official
+    // sample was refused for lacking verification fields.
+    c.goto(&format!("http://localhost:{p}/suite.html?scenario=good"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let params = v2_payment(p, "o-sample-configured").await;
+    post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    let direct = "var done = arguments[arguments.length - 1]; WeixinJSBridge.invoke('getBrandWCPayRequest', arguments[0], done);";
+    let paid = c.execute_async(direct, vec![params]).await.unwrap();
+    assert_eq!(paid["err_msg"], "get_brand_wcpay_request:ok", "{paid}");
+
     // A page outside the directories: the real error, naming the page.
     c.goto(&format!("http://foreign.test:{p}/pay-sample.html"))
         .await
@@ -3088,6 +3125,36 @@ async fn open_tags_stayed_empty() {
         .await
         .unwrap();
     assert_eq!(empty, json!(true), "an unlisted tag stays empty");
+
+    // Review: a page could click its own tag (no person's tap), and the template's scripts ran.
+    let sandbox = c
+        .execute("var f = document.getElementById('weapp').shadowRoot.querySelector('iframe'); document.getElementById('weapp').click(); f.contentDocument.body.click(); return f.getAttribute('sandbox');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(sandbox, "allow-same-origin");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        logged(&phone, "wx-open-launch-weapp").await.is_empty(),
+        "a synthetic click launched"
+    );
+    // Review: a second wx.config rendered every tag twice.
+    c.execute("wx.config(window.__lastConfig);", vec![])
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while logged(&phone, "config").await.len() < 2 {
+        assert!(Instant::now() < deadline, "the second config never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let frames = c
+        .execute(
+            "return document.getElementById('weapp').shadowRoot.querySelectorAll('iframe').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(frames, 1);
 
     // A real click, automation lets it open: `launch`, and the launch is recorded.
     post(
@@ -3405,4 +3472,52 @@ async fn the_later_rows_send_and_answer_as_the_table_says() {
     }
     c.close().await.unwrap();
     child.stop().await;
+}
+
+/// Review: `wxjs dev` opened the phone's whole origin to every merchant's payments; a merchant
+/// of the user's keeps the payment directories its configuration gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_opened_every_merchant_s_payments_to_the_phone_origin() {
+    let toml = r#"
+[[apps]]
+app_id = "wx1a2b3c4d5e6f7a8b"
+app_secret = "0123456789abcdef0123456789abcdef"
+domains = ["shop.example.com"]
+[apps.merchant]
+partner_id = "1900000999"
+partner_key = "k"
+pay_sign_key = "p"
+pay_dirs = ["https://shop.example.com/pay/"]
+"#;
+    let sim: wxjs_sim::SimConfig = toml::from_str(toml).unwrap();
+    let options = wxjs_dev::DevOptions {
+        sim: Some(sim),
+        ..wxjs_dev::DevOptions::default()
+    };
+    let dev = wxjs_dev::start(options, wxjs_dev::Listeners::any_port().await.unwrap())
+        .await
+        .unwrap();
+    let merchants: Vec<Value> = reqwest::get(format!("{}/__sim/merchants", dev.urls().platform))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine = merchants
+        .iter()
+        .find(|m| m["mchId"] == "1900000999")
+        .unwrap();
+    assert_eq!(mine["payDirs"], json!(["https://shop.example.com/pay/"]));
+    let demo = merchants
+        .iter()
+        .find(|m| m["mchId"] == "1900000109")
+        .unwrap();
+    let port = dev.urls().addrs[0].port();
+    assert!(
+        demo["payDirs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("http://localhost:{port}/")))
+    );
+    dev.stop().await;
 }

@@ -34,7 +34,17 @@
   function renderTag(tag) {
     var name = tag.tagName.toLowerCase();
     if (tag.__wxjsRendered || !openTagConfig.done) return;
-    if (!openTagConfig.ok || openTagConfig.listed.indexOf(name) === -1) {
+    var allowed = openTagConfig.ok && openTagConfig.listed.indexOf(name) !== -1;
+    if (tag.__wxjsFrame) {
+      // Rendered by an earlier config: kept while allowed, taken down when not.
+      if (allowed) {
+        tag.__wxjsRendered = true;
+        return;
+      }
+      tag.__wxjsFrame.remove();
+      tag.__wxjsFrame = null;
+    }
+    if (!allowed) {
       // The tag stays empty; the page hears why.
       var why = !openTagConfig.ok ? "config failed, so open tags do not render" : "openTagList of wx.config does not name " + name;
       document.dispatchEvent(new CustomEvent("WeixinOpenTagsError", { detail: { errMsg: why } }));
@@ -46,6 +56,9 @@
     var frame = document.createElement("iframe");
     frame.setAttribute("data-wxjs-open-tag", name);
     frame.setAttribute("title", name);
+    // The page's template is markup, not a script of the page: it runs none.
+    frame.setAttribute("sandbox", "allow-same-origin");
+    tag.__wxjsFrame = frame;
     frame.style.cssText = "border:0;display:block;background:transparent;color-scheme:normal";
     frame.srcdoc = "<!doctype html><html><head><meta charset=\"utf-8\"><style>html,body{margin:0;padding:0;background:transparent}</style></head><body>" + tagTemplate(tag) + "</body></html>";
     frame.addEventListener("load", function () {
@@ -54,17 +67,21 @@
       var body = d.body;
       frame.style.width = Math.max(body.scrollWidth, 1) + "px";
       frame.style.height = Math.max(body.scrollHeight, 1) + "px";
-      d.addEventListener("click", function () {
-        launchTag(tag, name);
+      d.addEventListener("click", function (e) {
+        // Only a person's (or a test's real) tap: a page cannot click its way to a launch.
+        if (e.isTrusted) launchTag(tag, name);
       });
       tagEvent(tag, "ready", {});
     });
     shadow.appendChild(frame);
     // A tap on the tag's own box (around the frame) counts too; taps inside the frame are the
     // frame document's.
-    tag.addEventListener("click", function (e) {
-      if (e.target === tag) launchTag(tag, name);
-    });
+    if (!tag.__wxjsClicks) {
+      tag.__wxjsClicks = true;
+      tag.addEventListener("click", function (e) {
+        if (e.isTrusted && e.target === tag) launchTag(tag, tag.tagName.toLowerCase());
+      });
+    }
   }
 
   /** A tap on a rendered tag: the launch prompt, decided by the person or automation. */
@@ -86,6 +103,15 @@
       }
       return;
     }
+    // One prompt at a time, as the real app: a second tap while one is open is ignored.
+    if (openPrompts[name] || tag.__wxjsLaunching) {
+      post("/__wxjs/note", { session: session, api: name, params: a, result: { ignored: "a prompt is already open (a repeated tap)" } });
+      return;
+    }
+    tag.__wxjsLaunching = true;
+    var settle = function () {
+      tag.__wxjsLaunching = false;
+    };
     var title = name === "wx-open-launch-weapp" ? "打开小程序" : name === "wx-open-launch-app" ? "打开App" : "订阅消息";
     var lines = name === "wx-open-launch-weapp" ? [a.username || "", a.path || "(首页)", a["env-version"] || "release"]
       : name === "wx-open-launch-app" ? [a.appid || "", a.extinfo || ""]
@@ -125,7 +151,8 @@
       })
       .catch(function () {
         tagEvent(tag, "error", { errMsg: "launch:fail" });
-      });
+      })
+      .then(settle);
   }
 
   /** wx.config settled: render the tags on the page, or say why not. */

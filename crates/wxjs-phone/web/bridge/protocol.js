@@ -143,6 +143,8 @@
         return;
       }
       if (asks) sheetCalls[name] = true;
+      // A share-content registration counts from when the page made it, not from the answer.
+      var registeredAt = UPDATE_SHARE[name] ? ++registrations : 0;
       post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
@@ -184,7 +186,7 @@
             shareData[updated] = {
               api: name,
               content: { title: params.title, desc: params.desc || "", link: params.link, img_url: params.imgUrl || "", via: name },
-              at: ++registrations
+              at: registeredAt
             };
           }
           calls.push({ name: name, result: result });

@@ -60,6 +60,23 @@ pub const DEFAULT_CLIENT_VERSION: &str = "8.0.47";
 /// The first WeChat version that renders open tags.
 pub const OPEN_TAGS_SINCE: &str = "7.0.12";
 
+/// The first WeChat version that has a bridge call, where WeChat says so: the 1.4.0 share
+/// interfaces need 6.7.2 (open tags, 7.0.12, are the browser half's). Others: every version the
+/// app can be set to.
+#[must_use]
+pub fn client_since(invoke: &str) -> Option<&'static str> {
+    match invoke {
+        "updateAppMessageShareData" | "updateTimelineShareData" => Some("6.7.2"),
+        _ => None,
+    }
+}
+
+/// Whether WeChat `version` has the bridge call `invoke`.
+#[must_use]
+pub fn client_has(version: &str, invoke: &str) -> bool {
+    client_since(invoke).is_none_or(|since| version_numbers(version) >= version_numbers(since))
+}
+
 /// A WeChat version's numbers, for comparing (`None` unless `d.d.d`).
 #[must_use]
 pub fn version_numbers(version: &str) -> Option<[u32; 3]> {
@@ -1049,6 +1066,18 @@ impl Phone {
                     ),
                 }
             }
+            // A call this WeChat version does not have.
+            _ if !client_has(&self.client_version(), name) => (
+                Outcome::refused(
+                    format!(
+                        "WeChat {} does not have {name} (it needs {})",
+                        self.client_version(),
+                        client_since(name).unwrap_or("?")
+                    ),
+                    fail(name, "fail_function_not_exist"),
+                ),
+                None,
+            ),
             _ => match self.check_call(&req) {
                 Err((suffix, why)) => (Outcome::refused(why, fail(name, &suffix)), None),
                 Ok(app_id) => (

@@ -3521,3 +3521,87 @@ pay_dirs = ["https://shop.example.com/pay/"]
     );
     dev.stop().await;
 }
+
+/// The WeChat version is a setting: an older app does not have what later WeChat added — the
+/// 1.4.0 share interfaces before 6.7.2 (`function not exist`, and `checkJsApi` says so), open
+/// tags before 7.0.12 (they stay unknown elements).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_wechat_had_everything_later_versions_added() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    let bad = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"clientVersion": "six"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let set = post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"clientVersion": "6.7.0"}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let ua = c
+        .execute(
+            "return navigator.userAgent.indexOf('MicroMessenger/6.7.0') !== -1",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ua, json!(true));
+    let r = call_wx(
+        &c,
+        "updateAppMessageShareData",
+        json!({"title": "t", "desc": "d", "link": base, "imgUrl": ""}),
+    )
+    .await;
+    assert_eq!(
+        r["res"]["errMsg"], "updateAppMessageShareData:function not exist",
+        "{r}"
+    );
+    let check = call_wx(
+        &c,
+        "checkJsApi",
+        json!({"jsApiList": ["updateAppMessageShareData", "onMenuShareAppMessage"]}),
+    )
+    .await;
+    assert_eq!(
+        check["res"]["checkResult"],
+        json!({"updateAppMessageShareData": false, "onMenuShareAppMessage": true})
+    );
+    c.goto(&format!("{base}/opentags.html")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let defined = c
+        .execute(
+            "return [!!customElements.get('wx-open-launch-weapp'), window.__tagEvents.length]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(defined, json!([false, 0]));
+    // 8.0.47 again: both are there.
+    post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"clientVersion": "8.0.47"}),
+    )
+    .await;
+    c.goto(&format!("{base}/suite.html?scenario=good&lib=1.6.0"))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
+    let r = call_wx(
+        &c,
+        "updateAppMessageShareData",
+        json!({"title": "t", "desc": "d", "link": base, "imgUrl": ""}),
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "updateAppMessageShareData:ok", "{r}");
+    c.close().await.unwrap();
+    child.stop().await;
+}

@@ -325,11 +325,13 @@ impl Phone {
     /// `checkJsApi`: whether each name (as the page lists it to the bridge: invokes, events,
     /// menu events) is one this app has.
     fn check_js_api(&self, params: &Map<String, Value>) -> Value {
+        let version = self.client_version();
         let mut result = Map::new();
         if let Some(Value::Array(list)) = params.get("jsApiList") {
             for api in list.iter().filter_map(Value::as_str) {
-                let supported = Call::parse(api) != Call::Unknown
-                    || wxjs_platform::jsapi::every().any(|i| i.bridge.listed() == api);
+                let supported = (Call::parse(api) != Call::Unknown
+                    || wxjs_platform::jsapi::every().any(|i| i.bridge.listed() == api))
+                    && crate::phone::client_has(&version, api);
                 result.insert(api.to_owned(), Value::Bool(supported));
             }
         }

@@ -146,6 +146,7 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
 /// `<html …>`, else at the very start.
 #[must_use]
 pub fn inject(html: &str) -> String {
+    let html = &offline_library(html);
     let lower = html.to_ascii_lowercase();
     let after = |tag: &str| {
         let mut from = 0;
@@ -165,6 +166,58 @@ pub fn inject(html: &str) -> String {
     out.push_str(BRIDGE_TAG);
     out.push_str(&html[at..]);
     out
+}
+
+/// WeChat's CDN hosts of the published library.
+const CDN_LIBRARIES: [&str; 2] = [
+    "res.wx.qq.com/open/js/jweixin-",
+    "res2.wx.qq.com/open/js/jweixin-",
+];
+
+/// Points a page's `res.wx.qq.com` / `res2.wx.qq.com` library at wxjs's build of it on this
+/// origin, so the page works offline: 1.0.0 gets the 1.0.0 build, every later revision 1.6.0's.
+pub fn offline_library(html: &str) -> std::borrow::Cow<'_, str> {
+    if !CDN_LIBRARIES.iter().any(|c| html.contains(c)) {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some((at, prefix)) = CDN_LIBRARIES
+        .iter()
+        .filter_map(|c| rest.find(c).map(|i| (i, *c)))
+        .min_by_key(|(i, _)| *i)
+    {
+        // The URL's start: https://, http:// or protocol-relative //.
+        let before = &rest[..at];
+        let start = ["https://", "http://", "//"]
+            .iter()
+            .find(|s| before.ends_with(*s))
+            .map_or(at, |s| at - s.len());
+        let after = &rest[at + prefix.len()..];
+        let version_len = after
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(after.len());
+        let version = after[..version_len].trim_end_matches('.');
+        let tail = &after[version.len()..];
+        let ext = [".min.js", ".js"].iter().find(|e| tail.starts_with(*e));
+        match ext {
+            Some(ext) if start < at && !version.is_empty() => {
+                out.push_str(&rest[..start]);
+                out.push_str(if version == "1.0.0" {
+                    "/jweixin-1.0.0.js"
+                } else {
+                    "/jweixin-1.6.0.js"
+                });
+                rest = &tail[ext.len()..];
+            }
+            _ => {
+                out.push_str(&rest[..at + prefix.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 async fn info(State(p): State<Origin>) -> Response {
@@ -665,6 +718,16 @@ async fn static_file(State(p): State<Origin>, req: axum::extract::Request) -> Re
     if path.is_dir() {
         path = path.join("index.html");
     }
+    // History-mode routes of a single-page app (`/orders/7`, no extension, no such file) are
+    // the app's index.html, as its own dev server answers them.
+    let routed = !path.exists()
+        && rel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.contains('.'));
+    if routed {
+        path = dir.join("index.html");
+    }
     // A symlink may point anywhere: serve only what really lies inside the directory.
     let inside = match (
         tokio::fs::canonicalize(dir).await,
@@ -713,5 +776,16 @@ mod tests {
                 .starts_with("<script src=\"/__wxjs/bridge.js\"></script><header>")
         );
         assert!(inject("<p>bare</p>").starts_with("<script"));
+    }
+
+    #[test]
+    fn pages_loading_the_library_from_wechat_s_cdn_get_wxjs_s_build() {
+        let html = r#"<script src="https://res.wx.qq.com/open/js/jweixin-1.6.0.js"></script><script src="//res2.wx.qq.com/open/js/jweixin-1.0.0.js"></script><script src='http://res.wx.qq.com/open/js/jweixin-1.4.0.min.js'></script>"#;
+        assert_eq!(
+            super::offline_library(html),
+            r#"<script src="/jweixin-1.6.0.js"></script><script src="/jweixin-1.0.0.js"></script><script src='/jweixin-1.6.0.js'></script>"#
+        );
+        let other = "<p>res.wx.qq.com/open/js/jweixin-notes</p>";
+        assert_eq!(super::offline_library(other), other);
     }
 }

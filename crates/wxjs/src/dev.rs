@@ -39,6 +39,10 @@ pub(crate) struct DevArgs {
     /// landed on).
     #[arg(long, value_enum, default_value = "android")]
     platform: OsArg,
+    /// The simulator's accounts, users, cards and merchants from this TOML file (as `wxjs sim
+    /// --config` takes it): your real appId, JS safe domains and merchants, simulated.
+    #[arg(long = "sim-config", value_name = "FILE")]
+    sim_config: Option<PathBuf>,
     /// A further Host name the platform and the service answer to, besides this machine's own
     /// names (repeatable; `*.example.com` for subdomains). The phone answers to any name.
     #[arg(long = "allow-host", value_name = "NAME")]
@@ -63,7 +67,13 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             OsArg::Ios => wxjs_phone::Os::Ios,
         },
         allow_hosts: args.allow_hosts.clone(),
-        sim: None,
+        sim: match &args.sim_config {
+            Some(path) => Some(
+                wxjs_sim::SimConfig::from_file(path)
+                    .map_err(|e| CliError::input(format!("--sim-config: {e}")))?,
+            ),
+            None => None,
+        },
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;

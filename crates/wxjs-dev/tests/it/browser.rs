@@ -3605,3 +3605,60 @@ async fn an_older_wechat_had_everything_later_versions_added() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// A single-page app under `--static`: its history-mode routes got 404 where its own dev
+/// server answers index.html, and its library from WeChat's CDN did not load offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_page_app_s_routes_and_cdn_library_failed_under_static() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("index.html"),
+        r#"<!doctype html><html><head><script src="https://res.wx.qq.com/open/js/jweixin-1.6.0.js"></script></head><body><div id="app"></div></body></html>"#,
+    )
+    .unwrap();
+    std::fs::write(site.path().join("app.js"), "console.log(1)").unwrap();
+    let (child, p) = dev(Some(site.path().to_str().unwrap())).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    for route in ["/", "/orders/7", "/user/profile"] {
+        let res = reqwest::get(format!("{phone}{route}")).await.unwrap();
+        assert_eq!(res.status(), 200, "{route}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(r#"<script src="/__wxjs/bridge.js"></script>"#),
+            "{route}: {html}"
+        );
+        assert!(
+            html.contains(r#"<script src="/jweixin-1.6.0.js"></script>"#),
+            "{route}: {html}"
+        );
+        assert!(!html.contains("res.wx.qq.com"), "{route}");
+    }
+    for missing in ["/missing.js", "/img/logo.png"] {
+        assert_eq!(
+            reqwest::get(format!("{phone}{missing}"))
+                .await
+                .unwrap()
+                .status(),
+            404,
+            "{missing}"
+        );
+    }
+    assert_eq!(
+        reqwest::get(format!("{phone}/app.js"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "console.log(1)"
+    );
+    // The CDN build itself, offline.
+    let lib = reqwest::get(format!("{phone}/jweixin-1.6.0.js"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(lib.contains("\"1.6.0\""));
+    child.stop().await;
+}

@@ -325,3 +325,43 @@ fn serve_rejects_bad_configs_with_one_line_and_documents_every_key() {
     );
     wxjs_service::ServiceConfig::from_toml(&text, &env).unwrap();
 }
+
+/// `wxjs dev --sim-config FILE`: the developer's own accounts are simulated (their appId and
+/// JS safe domains); a file that is not a simulator config is one readable line and exit 2.
+#[test]
+fn dev_simulated_only_the_demo_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sim.toml");
+    std::fs::write(
+        &file,
+        "[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"0123456789abcdef0123456789abcdef\"\ndomains = [\"shop.example.com\"]\n",
+    )
+    .unwrap();
+    let (mut child, p, _) = dev(&["--memory", "--sim-config", file.to_str().unwrap()]);
+    let apps = get(&format!("http://127.0.0.1:{}/__sim/apps", p.platform));
+    let mine = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["appId"] == "wx1a2b3c4d5e6f7a8b")
+        .expect("the file's account");
+    assert_eq!(mine["domains"], serde_json::json!(["shop.example.com"]));
+    // The service signs for it too.
+    let cfg = get(&format!(
+        "http://127.0.0.1:{}/v1/wx1a2b3c4d5e6f7a8b/jssdk/config?url=https%3A%2F%2Fshop.example.com%2F",
+        p.service
+    ));
+    assert_eq!(cfg["appId"], "wx1a2b3c4d5e6f7a8b");
+    interrupt(&mut child);
+
+    std::fs::write(&file, "apps = 3").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["dev", "--memory", "--port", "0", "--sim-config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--sim-config"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -44,6 +44,8 @@ pub struct DevOptions {
     pub data: Option<PathBuf>,
     /// Serve these pages at the phone origin instead of the demo page.
     pub static_dir: Option<PathBuf>,
+    /// Put the phone in front of this dev server (`http://localhost:5173`) instead.
+    pub proxy: Option<String>,
     /// The emulated app's operating system.
     pub os: Os,
     /// Host names the platform and the service answer to besides this machine's own.
@@ -67,6 +69,9 @@ pub enum DevError {
     /// The static directory is not one.
     #[error("--static: {0} is not a directory")]
     StaticDir(PathBuf),
+    /// The dev server's URL is not one the proxy can use.
+    #[error("{0}")]
+    Proxy(String),
     /// The simulator's state could not be opened.
     #[error("--data: {0}")]
     Data(#[source] wxjs_sim::persist::PersistError),
@@ -317,6 +322,10 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
         platform_url: urls.platform.clone(),
         app_id: config::DEMO_APP_ID.to_owned(),
         static_dir: options.static_dir.clone(),
+        proxy: match &options.proxy {
+            Some(url) => Some(wxjs_phone::proxy::Upstream::new(url).map_err(DevError::Proxy)?),
+            None => None,
+        },
         os: options.os,
     };
     let phone_router = wxjs_phone::origin::phone_router(phone, sim.clone()).merge(backend::router(

@@ -34,7 +34,6 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -140,7 +139,11 @@ pub async fn serve(
     let router = apply(router, &policy);
     let slots = Arc::new(tokio::sync::Semaphore::new(policy.max_connections.max(1)));
     let full = AtomicBool::new(false);
-    let graceful = GracefulShutdown::new();
+    // Graceful shutdown by hand (hyper-util's watcher does not take upgradeable connections):
+    // a signal every connection listens to, and a channel whose senders the connections hold,
+    // closed when the last of them ends.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         // Wait for a free slot first: at the bound, new clients wait in the backlog while idle
@@ -196,17 +199,30 @@ pub async fn serve(
             .serve_connection(
                 TokioIo::new(io::JsonParseErrors::new(stream, policy.write_timeout)),
                 service,
-            );
-        let conn = graceful.watch(conn);
+            )
+            // WebSocket upgrades pass through the phone's proxy (a dev server's hot reload).
+            .with_upgrades();
+        let mut stop = stop_rx.clone();
+        let open = open_tx.clone();
         tokio::spawn(async move {
+            tokio::pin!(conn);
             // Errors here are clients going away, timeouts, or connections dropped on purpose.
-            let _ = conn.await;
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
             drop(permit);
+            drop(open);
         });
     }
     drop(listener);
+    let _ = stop_tx.send(true);
+    drop(open_tx);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        _ = open_rx.recv() => {}
         () = tokio::time::sleep(GRACE) => tracing::warn!("connections still open after the grace period"),
     }
     Ok(())

@@ -21,6 +21,7 @@
 //!     platform_url: "http://localhost:8081".into(),
 //!     app_id: "wxdemo000000000001".into(),
 //!     static_dir: None,
+//!     proxy: None,
 //!     os: wxjs_phone::Os::Android,
 //! };
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -34,6 +35,7 @@ pub mod miniprogram;
 pub mod origin;
 pub mod pages;
 pub mod phone;
+pub mod proxy;
 pub mod scan;
 
 pub use origin::PhoneConfig;

@@ -54,6 +54,9 @@ pub struct PhoneConfig {
     /// The user's pages, served instead of the demo.
     #[serde(skip)]
     pub static_dir: Option<PathBuf>,
+    /// The developer's dev server (`--proxy`): everything outside `/__wxjs/` goes there.
+    #[serde(skip)]
+    pub proxy: Option<crate::proxy::Upstream>,
     /// Android or iOS (`"platform"` in `/__wxjs/info`, as the bridge reads it).
     #[serde(rename = "platform")]
     pub os: Os,
@@ -96,6 +99,12 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         // Pages of other origins must not drive the phone.
         .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
         .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin));
+    if let Some(upstream) = config.proxy.clone() {
+        // The developer's dev server behind everything the phone does not answer itself.
+        return router
+            .with_state(Origin { config, phone })
+            .fallback_service(axum::routing::any(crate::proxy::forward).with_state(upstream));
+    }
     let router = if config.static_dir.is_some() {
         router.fallback(static_file)
     } else {
@@ -146,6 +155,17 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
 /// `<html …>`, else at the very start.
 #[must_use]
 pub fn inject(html: &str) -> String {
+    inject_with_nonce(html, None)
+}
+
+/// [`inject`], the bridge's tag carrying `nonce` (a page whose Content-Security-Policy the
+/// proxy adjusted to allow it).
+#[must_use]
+pub fn inject_with_nonce(html: &str, nonce: Option<&str>) -> String {
+    let tag = match nonce {
+        Some(n) => format!("<script nonce=\"{n}\" src=\"/__wxjs/bridge.js\"></script>"),
+        None => BRIDGE_TAG.to_owned(),
+    };
     let html = &offline_library(html);
     let lower = html.to_ascii_lowercase();
     let after = |tag: &str| {
@@ -161,9 +181,9 @@ pub fn inject(html: &str) -> String {
         None
     };
     let at = after("<head").or_else(|| after("<html")).unwrap_or(0);
-    let mut out = String::with_capacity(html.len() + BRIDGE_TAG.len());
+    let mut out = String::with_capacity(html.len() + tag.len());
     out.push_str(&html[..at]);
-    out.push_str(BRIDGE_TAG);
+    out.push_str(&tag);
     out.push_str(&html[at..]);
     out
 }

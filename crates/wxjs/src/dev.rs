@@ -33,8 +33,12 @@ pub(crate) struct DevArgs {
     memory: bool,
     /// Serve the pages in DIR at the phone origin instead of the demo page, with the emulated
     /// client injected into every HTML page.
-    #[arg(long = "static", value_name = "DIR")]
+    #[arg(long = "static", value_name = "DIR", conflicts_with = "proxy")]
     static_dir: Option<PathBuf>,
+    /// Put the phone in front of your own dev server (Vite, webpack, Next…): everything outside
+    /// /__wxjs/ goes there, HTML gets the emulated app injected, WebSockets (hot reload) pass.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
     /// The emulated app's system: Android (checks the current URL) or iOS (the URL first
     /// landed on).
     #[arg(long, value_enum, default_value = "android")]
@@ -62,6 +66,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
     let options = DevOptions {
         data: (!args.memory).then(|| args.data.clone()),
         static_dir: args.static_dir.clone(),
+        proxy: args.proxy.clone(),
         os: match args.platform {
             OsArg::Android => wxjs_phone::Os::Android,
             OsArg::Ios => wxjs_phone::Os::Ios,
@@ -91,7 +96,9 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         let dev = wxjs_dev::start(options, listeners)
             .await
             .map_err(|e| match e {
-                wxjs_dev::DevError::StaticDir(_) => CliError::input(e.to_string()),
+                wxjs_dev::DevError::StaticDir(_) | wxjs_dev::DevError::Proxy(_) => {
+                    CliError::input(e.to_string())
+                }
                 e => CliError::failure(e.to_string()),
             })?;
         let urls = dev.urls().clone();
@@ -100,10 +107,10 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         crate::say!("wxjs dev — the WeChat JS-SDK system on this machine");
         crate::say!(
             "  phone     {phone_url}/   (the page origin{})",
-            if args.static_dir.is_some() {
-                ", your --static files"
-            } else {
-                ", the demo page"
+            match (&args.static_dir, &args.proxy) {
+                (Some(_), _) => ", your --static files".to_owned(),
+                (None, Some(url)) => format!(", in front of your dev server {url}"),
+                (None, None) => ", the demo page".to_owned(),
             }
         );
         crate::say!("  platform  {platform_url}   (simulated WeChat API; control at /__sim/)");

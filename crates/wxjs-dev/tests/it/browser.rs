@@ -12,7 +12,7 @@ use crate::{Ports, dev};
 
 const PAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pages");
 
-async fn browser() -> Client {
+pub(crate) async fn browser() -> Client {
     let url = std::env::var("WXJS_TEST_WEBDRIVER_URL")
         .expect("WXJS_TEST_WEBDRIVER_URL is not set: run scripts/test (it installs chromium and starts chromedriver)");
     let binary = std::env::var("WXJS_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -3661,4 +3661,16 @@ async fn a_single_page_app_s_routes_and_cdn_library_failed_under_static() {
         .unwrap();
     assert!(lib.contains("\"1.6.0\""));
     child.stop().await;
+}
+
+pub(crate) async fn call_wx_pub(c: &Client, name: &str, opts: Value) -> Value {
+    call_wx(c, name, opts).await
+}
+
+pub(crate) async fn post_json(url: String, body: Value) -> reqwest::Response {
+    post(url, body).await
+}
+
+pub(crate) async fn wait_for_pub(c: &Client, script: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    wait_for(c, script, pred).await
 }

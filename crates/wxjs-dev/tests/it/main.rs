@@ -2,6 +2,7 @@
 //! drive it.
 
 mod browser;
+mod proxy;
 
 use std::fmt;
 
@@ -33,10 +34,15 @@ impl Running {
 
 /// The system in memory on ports of its own, serving `static_dir` (or the demo page).
 pub(crate) async fn dev(static_dir: Option<&str>) -> (Running, Ports) {
-    let options = DevOptions {
+    dev_with(DevOptions {
         static_dir: static_dir.map(Into::into),
         ..DevOptions::default()
-    };
+    })
+    .await
+}
+
+/// The system in memory on ports of its own, with `options`.
+pub(crate) async fn dev_with(options: DevOptions) -> (Running, Ports) {
     let dev = wxjs_dev::start(options, Listeners::any_port().await.expect("listeners"))
         .await
         .expect("wxjs dev starts");

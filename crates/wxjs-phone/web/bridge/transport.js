@@ -1,6 +1,8 @@
   // ==== transport: the web view's identity and its line to the phone origin =================
   var CONFIG = /*CONFIG*/ { platform: "android", userAgent: "MicroMessenger/6.7.3 Android" };
   if (window.WeixinJSBridge) return;
+  // The nonce a page's Content-Security-Policy allows the bridge with (behind --proxy).
+  var NONCE = (document.currentScript && document.currentScript.nonce) || "";
   // Inside a mini program's <web-view>, pages learn it before their own scripts run.
   if (CONFIG.environment === "miniprogram") window.__wxjs_environment = "miniprogram";
   // The published library's statistics beacon (an image of open.weixin.qq.com/sdk/report)

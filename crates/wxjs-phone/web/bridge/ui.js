@@ -75,7 +75,9 @@
     var host = el("div", { id: "wxjs-client" });
     document.documentElement.appendChild(host);
     root = host.attachShadow({ mode: "open" });
-    root.appendChild(el("style", { text: CSS }));
+    var style = el("style", { text: CSS });
+    if (NONCE) style.nonce = NONCE;
+    root.appendChild(style);
     var bar = el("div", { class: "bar", "data-bar": "" }, [
       el("button", { title: "关闭", text: "✕", onclick: closeWindow }),
       el("div", { class: "title", "data-title": "" }),

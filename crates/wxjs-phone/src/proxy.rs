@@ -1,0 +1,382 @@
+//! `wxjs dev --proxy URL`: the phone origin in front of the developer's own dev server (Vite,
+//! webpack, Next). Everything outside `/__wxjs/` goes there; HTML comes back with the bridge
+//! injected first (whatever its encoding: the answer is decoded), its Content-Security-Policy
+//! adjusted so that the bridge runs, and WeChat's CDN library pointed at wxjs's build;
+//! WebSocket upgrades pass through (hot reload); redirects to the upstream's own address come
+//! back as the phone's; an upstream that is down or fails gets a clear page, never a hang.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+
+/// The largest HTML page the proxy rewrites (it is read whole to inject the bridge).
+pub const HTML_LIMIT: usize = 32 << 20;
+
+/// Headers that belong to one connection, never forwarded.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The developer's dev server.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// `http://localhost:5173` (no trailing slash).
+    origin: String,
+    host: String,
+    port: u16,
+    http: reqwest::Client,
+}
+
+impl Upstream {
+    /// The dev server at `url` (`http://host[:port]`, or https); the error says what is wrong.
+    pub fn new(url: &str) -> Result<Self, String> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| format!("--proxy {url:?} is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "--proxy {url:?}: the dev server must be http or https"
+            ));
+        }
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| format!("--proxy {url:?} has no host"))?
+            .to_owned();
+        let port = parsed
+            .port_or_known_default()
+            .ok_or_else(|| format!("--proxy {url:?} has no port"))?;
+        if parsed.path() != "/" || parsed.query().is_some() {
+            return Err(format!(
+                "--proxy {url:?}: give the dev server's origin only (scheme, host, port)"
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| format!("cannot build the proxy's client: {e}"))?;
+        Ok(Self {
+            origin: format!("{}://{}", parsed.scheme(), parsed.authority()),
+            host,
+            port,
+            http,
+        })
+    }
+
+    /// The dev server's origin.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
+/// A page saying the dev server did not answer, and a log line.
+fn upstream_failed(upstream: &Upstream, why: &str) -> Response {
+    tracing::warn!(upstream = %upstream.origin, error = %why, "the dev server behind --proxy failed");
+    let body = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>wxjs dev: dev server not answering</title>\
+         <h1>wxjs dev: the dev server is not answering</h1>\
+         <p><code>--proxy {}</code>: {}</p><p>Start it (or check the URL), then reload.</p>",
+        html_escape(&upstream.origin),
+        html_escape(why)
+    );
+    (
+        StatusCode::BAD_GATEWAY,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A Content-Security-Policy that lets the bridge run: its script and styles carry `nonce`,
+/// and it talks to its own origin.
+#[must_use]
+pub fn adjust_csp(policy: &str, nonce: &str) -> String {
+    let nonce_source = format!("'nonce-{nonce}'");
+    let mut directives: Vec<(String, Vec<String>)> = policy
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut parts = d.split_whitespace();
+            let name = parts.next().unwrap_or("").to_ascii_lowercase();
+            (name, parts.map(str::to_owned).collect())
+        })
+        .collect();
+    let default = directives
+        .iter()
+        .find(|(n, _)| n == "default-src")
+        .map(|(_, s)| s.clone());
+    let needs: [(&str, Vec<String>); 5] = [
+        ("script-src", vec![nonce_source.clone()]),
+        ("style-src", vec![nonce_source]),
+        ("connect-src", vec!["'self'".into()]),
+        (
+            "img-src",
+            vec!["'self'".into(), "data:".into(), "blob:".into()],
+        ),
+        ("media-src", vec!["'self'".into(), "blob:".into()]),
+    ];
+    for (name, add) in needs {
+        let existing = directives.iter_mut().find(|(n, _)| n == name);
+        let sources = match existing {
+            Some((_, sources)) => sources,
+            None => match &default {
+                // Without its own directive it falls back to default-src: extend a copy.
+                Some(d) => {
+                    directives.push((name.to_owned(), d.clone()));
+                    &mut directives.last_mut().expect("just pushed").1
+                }
+                None => continue,
+            },
+        };
+        sources.retain(|s| s != "'none'");
+        for a in add {
+            if !sources.contains(&a) {
+                sources.push(a);
+            }
+        }
+    }
+    directives
+        .into_iter()
+        .map(|(n, s)| {
+            if s.is_empty() {
+                n
+            } else {
+                format!("{n} {}", s.join(" "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The phone origin's fallback: everything else is the dev server's.
+pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response {
+    if req
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        return upgrade(&upstream, req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str);
+    let mut out = upstream
+        .http
+        .request(parts.method.clone(), format!("{}{path}", upstream.origin));
+    for (name, value) in &parts.headers {
+        // reqwest negotiates (and decodes) the encoding itself; Host is the upstream's.
+        if is_hop_by_hop(name) || name == header::HOST || name == header::ACCEPT_ENCODING {
+            continue;
+        }
+        out = out.header(name, value);
+    }
+    if let Some(host) = parts.headers.get(header::HOST) {
+        out = out.header("x-forwarded-host", host);
+    }
+    out = out.header("x-forwarded-proto", "http");
+    let res = match out
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return upstream_failed(&upstream, &e.without_url().to_string()),
+    };
+    let status = res.status();
+    let mut headers = HeaderMap::new();
+    for (name, value) in res.headers() {
+        if is_hop_by_hop(name) || name == header::CONTENT_LENGTH {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    // A redirect to the dev server's own address stays on the phone.
+    if let Some(location) = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.strip_prefix(upstream.origin.as_str()))
+        .map(|rest| {
+            if rest.is_empty() {
+                "/".to_owned()
+            } else {
+                rest.to_owned()
+            }
+        })
+        .and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/html"));
+    if !html {
+        let mut r = Response::new(Body::from_stream(res.bytes_stream()));
+        *r.status_mut() = status;
+        *r.headers_mut() = headers;
+        return r;
+    }
+    let bytes = match read_limited(res).await {
+        Ok(b) => b,
+        Err(why) => return upstream_failed(&upstream, &why),
+    };
+    let nonce = wxjs_sign::nonce_of_len(16);
+    let page = crate::origin::inject_with_nonce(&String::from_utf8_lossy(&bytes), Some(&nonce));
+    for name in [
+        header::CONTENT_SECURITY_POLICY,
+        HeaderName::from_static("content-security-policy-report-only"),
+    ] {
+        let adjusted: Vec<HeaderValue> = headers
+            .get_all(&name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&adjust_csp(v, &nonce)).ok())
+            .collect();
+        headers.remove(&name);
+        for v in adjusted {
+            headers.append(&name, v);
+        }
+    }
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    let mut r = Response::new(Body::from(page));
+    *r.status_mut() = status;
+    *r.headers_mut() = headers;
+    r
+}
+
+async fn read_limited(mut res: reqwest::Response) -> Result<Bytes, String> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(|e| e.without_url().to_string())? {
+        if buf.len() + chunk.len() > HTML_LIMIT {
+            return Err(format!("an HTML page larger than {} MiB", HTML_LIMIT >> 20));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// A WebSocket upgrade (a dev server's hot reload): the handshake goes to the dev server, and
+/// once both sides switched protocols the bytes flow both ways untouched.
+async fn upgrade(upstream: &Upstream, mut req: Request) -> Response {
+    if upstream.origin.starts_with("https:") {
+        return upstream_failed(
+            upstream,
+            "WebSocket upgrades pass through only to an http:// dev server",
+        );
+    }
+    let client_side = hyper::upgrade::on(&mut req);
+    let stream = match tokio::net::TcpStream::connect((upstream.host.as_str(), upstream.port)).await
+    {
+        Ok(s) => s,
+        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+    {
+        Ok(pair) => pair,
+        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    };
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str)
+        .to_owned();
+    let mut up = hyper::Request::builder().method(req.method()).uri(path);
+    for (name, value) in req.headers() {
+        if name == header::HOST {
+            continue;
+        }
+        up = up.header(name, value);
+    }
+    up = up.header(header::HOST, format!("{}:{}", upstream.host, upstream.port));
+    let up = match up.body(http_body_util::Empty::<Bytes>::new()) {
+        Ok(r) => r,
+        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    };
+    let mut answer = match sender.send_request(up).await {
+        Ok(a) => a,
+        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    };
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = answer.status();
+    *r.headers_mut() = answer.headers().clone();
+    if answer.status() != StatusCode::SWITCHING_PROTOCOLS {
+        return r;
+    }
+    let upstream_side = hyper::upgrade::on(&mut answer);
+    tokio::spawn(async move {
+        let (Ok(client), Ok(server)) = (client_side.await, upstream_side.await) else {
+            return;
+        };
+        let (mut client, mut server) = (TokioIo::new(client), TokioIo::new(server));
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+    });
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::adjust_csp;
+
+    #[test]
+    fn a_strict_policy_lets_the_bridge_run() {
+        assert_eq!(
+            adjust_csp(
+                "default-src 'self'; script-src 'nonce-abc' 'strict-dynamic'",
+                "N"
+            ),
+            "default-src 'self'; script-src 'nonce-abc' 'strict-dynamic' 'nonce-N'; style-src 'self' 'nonce-N'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:"
+        );
+        assert_eq!(
+            adjust_csp("img-src https:; script-src 'none'", "N"),
+            "img-src https: 'self' data: blob:; script-src 'nonce-N'"
+        );
+        assert_eq!(
+            adjust_csp("frame-ancestors 'none'", "N"),
+            "frame-ancestors 'none'"
+        );
+    }
+
+    #[test]
+    fn bad_upstreams_are_one_clear_error() {
+        for bad in ["localhost:5173", "ftp://x", "http://x:1/app", "http://"] {
+            assert!(super::Upstream::new(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            super::Upstream::new("http://localhost:5173")
+                .unwrap()
+                .origin(),
+            "http://localhost:5173"
+        );
+    }
+}

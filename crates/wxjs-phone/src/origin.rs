@@ -100,6 +100,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
         .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin));
     if let Some(upstream) = config.proxy.clone() {
+        let upstream = upstream.with_platform(&config.platform_url);
         // The developer's dev server behind everything the phone does not answer itself.
         return router
             .with_state(Origin { config, phone })
@@ -260,6 +261,7 @@ async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> R
         "userAgent": p.phone.user_agent(),
         "environment": p.phone.environment(),
         "clientVersion": p.phone.client_version(),
+        "platformUrl": p.config.platform_url,
         "recordLimitMs": settings["recordLimitMs"],
         "microphone": settings["microphone"],
     });

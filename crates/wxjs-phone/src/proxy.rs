@@ -36,6 +36,8 @@ pub struct Upstream {
     host: String,
     port: u16,
     http: reqwest::Client,
+    /// The simulated platform, where WeChat's web authorisation lands.
+    platform: Option<String>,
 }
 
 impl Upstream {
@@ -70,7 +72,15 @@ impl Upstream {
             host,
             port,
             http,
+            platform: None,
         })
+    }
+
+    /// Web authorisation (`open.weixin.qq.com/connect/oauth2/…`) goes to this platform.
+    #[must_use]
+    pub fn with_platform(mut self, platform_url: &str) -> Self {
+        self.platform = Some(platform_url.trim_end_matches('/').to_owned());
+        self
     }
 
     /// The dev server's origin.
@@ -100,6 +110,17 @@ fn upstream_failed(upstream: &Upstream, why: &str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The path and query of a WeChat web-authorisation URL (`https://open.weixin.qq.com/connect/
+/// oauth2/authorize?…`), without its `#wechat_redirect`.
+#[must_use]
+pub fn wechat_oauth_path(url: &str) -> Option<&str> {
+    let rest = ["https://open.weixin.qq.com", "http://open.weixin.qq.com"]
+        .iter()
+        .find_map(|o| url.strip_prefix(o))?;
+    rest.starts_with("/connect/oauth2/")
+        .then(|| rest.split('#').next().unwrap_or(rest))
 }
 
 fn html_escape(s: &str) -> String {
@@ -214,6 +235,18 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
             continue;
         }
         headers.append(name.clone(), value.clone());
+    }
+    // The back end sends the user through WeChat's web authorisation: it lands on the
+    // simulator's consent page, which leads back to the redirect_uri.
+    if let (Some(platform), Some(rest)) = (
+        upstream.platform.as_deref(),
+        headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(wechat_oauth_path),
+    ) && let Ok(v) = HeaderValue::from_str(&format!("{platform}{rest}"))
+    {
+        headers.insert(header::LOCATION, v);
     }
     // A redirect to the dev server's own address stays on the phone.
     if let Some(location) = headers

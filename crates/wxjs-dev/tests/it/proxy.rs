@@ -39,6 +39,18 @@ window.callWx = function (name, opts) {
 };
 </script></body></html>"##;
 
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn gzip(text: &str) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(text.as_bytes()).unwrap();
@@ -70,6 +82,32 @@ async fn dev_server() -> (u16, tokio::task::JoinHandle<()>) {
             get(|| async { axum::Json(json!({"hello": "world"})) }),
         )
         .route("/api/echo", post(|body: String| async move { body }))
+        // A back end sending the user through WeChat's web authorisation, back to /callback on
+        // the host the user came by.
+        .route(
+            "/wx-login",
+            get(|headers: axum::http::HeaderMap| async move {
+                let host = headers
+                    .get("x-forwarded-host")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let back = format!("http://{host}/callback");
+                let to = format!(
+                    "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wxdemo000000000001&redirect_uri={}&response_type=code&scope=snsapi_base&state=s1#wechat_redirect",
+                    percent_encode(&back)
+                );
+                Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header(header::LOCATION, to)
+                    .body(Body::empty())
+                    .unwrap()
+            }),
+        )
+        .route(
+            "/callback",
+            get(|uri: axum::http::Uri| async move { uri.query().unwrap_or("").to_owned() }),
+        )
         .route(
             "/login",
             get(move || async move {
@@ -176,6 +214,55 @@ async fn a_project_s_own_dev_server_could_not_run_in_the_phone() {
         .unwrap();
     assert_eq!(redirect.status(), 302);
     assert_eq!(redirect.headers()[header::LOCATION], "/landing?x=1");
+    // Web authorisation: the back end's redirect to open.weixin.qq.com lands on the simulator's
+    // consent page (automation approves), which leads back to the redirect_uri with a code the
+    // back end exchanges against the simulator.
+    let platform = format!("http://127.0.0.1:{}", p.platform);
+    let approve = reqwest::Client::new()
+        .post(format!("{platform}/__sim/oauth/next"))
+        .json(&json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        approve.status().is_success(),
+        "{}",
+        approve.text().await.unwrap()
+    );
+    let back = reqwest::get(format!("http://localhost:{p}/wx-login"))
+        .await
+        .unwrap();
+    assert_eq!(back.url().path(), "/callback", "{}", back.url());
+    let query = back.text().await.unwrap();
+    let code = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("code="))
+        .unwrap_or_else(|| panic!("no code in {query}"))
+        .to_owned();
+    assert!(query.contains("state=s1"), "{query}");
+    let apps: Vec<Value> = reqwest::get(format!("{platform}/__sim/apps"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = apps
+        .iter()
+        .find(|a| a["appId"] == "wxdemo000000000001")
+        .unwrap()["appSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token: Value = reqwest::get(format!(
+        "{platform}/sns/oauth2/access_token?appid=wxdemo000000000001&secret={secret}&code={code}&grant_type=authorization_code"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(token["openid"].is_string(), "{token}");
+
     // The upgrade (hot reload) passes through: bytes both ways.
     let mut ws = tokio::net::TcpStream::connect(("127.0.0.1", p.phone))
         .await

@@ -24,6 +24,20 @@
   } catch (e) {
     /* a browser that refuses: the beacon fails offline, harmlessly */
   }
+  // A link to WeChat's web authorisation lands on the simulator's consent page, which leads
+  // back to the page's redirect_uri (navigations from script: see the README).
+  document.addEventListener(
+    "click",
+    function (e) {
+      var a = e.target && e.target.closest ? e.target.closest("a[href]") : null;
+      if (!a || !CONFIG.platformUrl) return;
+      var m = /^https?:\/\/open\.weixin\.qq\.com(\/connect\/oauth2\/[^#]*)/.exec(a.href);
+      if (!m) return;
+      e.preventDefault();
+      window.location.href = CONFIG.platformUrl + m[1];
+    },
+    true
+  );
   // The host mini program's page stack, as its last answer gave it.
   var mpStack = null;
 

@@ -72,6 +72,8 @@ struct Origin {
 pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
     let phone = Phone::new(sim, config.os);
     let router = Router::new()
+        .route("/__wxjs/", get(index))
+        .route("/__wxjs", get(index))
         .route("/__wxjs/info", get(info))
         .route("/__wxjs/bridge.js", get(bridge_js))
         .route("/jweixin-1.0.0.js", get(jweixin_js))
@@ -239,6 +241,14 @@ pub fn offline_library(html: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(rest);
     std::borrow::Cow::Owned(out)
+}
+
+/// `GET /__wxjs/`: the automation API, listed.
+async fn index(State(p): State<Origin>) -> Html<String> {
+    Html(crate::index::page(
+        &p.config.platform_url,
+        &p.config.service_url,
+    ))
 }
 
 async fn info(State(p): State<Origin>) -> Response {

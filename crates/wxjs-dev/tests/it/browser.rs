@@ -3674,3 +3674,48 @@ pub(crate) async fn post_json(url: String, body: Value) -> reqwest::Response {
 pub(crate) async fn wait_for_pub(c: &Client, script: &str, pred: impl Fn(&Value) -> bool) -> Value {
     wait_for(c, script, pred).await
 }
+
+/// The automation API was documented only in the README: `GET /__wxjs/` lists every endpoint
+/// with an example, legible at desktop and phone sizes, and each GET endpoint it names answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_automation_api_was_not_documented_where_a_developer_looks() {
+    let (child, p) = dev(None).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    for (method, path, _, _) in wxjs_phone::index::ENDPOINTS {
+        if method != "GET" || path.contains('{') {
+            continue;
+        }
+        let res = reqwest::get(format!("{phone}{path}")).await.unwrap();
+        assert_ne!(res.status(), 404, "{path}");
+    }
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/__wxjs/"))
+        .await
+        .unwrap();
+    let rows = c
+        .execute("return document.querySelectorAll('tr').length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(rows, json!(wxjs_phone::index::ENDPOINTS.len()));
+    let visible = c
+        .execute("var c = document.querySelector('tr code'); var r = c.getBoundingClientRect(); var s = getComputedStyle(c); return [r.width > 0 && r.height > 0, s.color, getComputedStyle(document.querySelector('table')).backgroundColor];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        visible,
+        json!([true, "rgb(87, 107, 149)", "rgb(255, 255, 255)"])
+    );
+    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+        for (name, w, h) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+            c.set_window_size(w, h).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            std::fs::write(
+                format!("{dir}/automation-api-{name}.png"),
+                c.screenshot().await.unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    c.close().await.unwrap();
+    child.stop().await;
+}

@@ -66,3 +66,52 @@ test("a project's own dev server runs behind --proxy, hot reload and calls inclu
     server.close();
   }
 });
+
+// The published library from npm (weixin-js-sdk, what `import wx from "weixin-js-sdk"` bundles),
+// in an app bundle as a bundler makes it: nobody here wrote it.
+import * as fs from "fs";
+import * as path from "path";
+
+const PUBLISHED = fs.readFileSync(path.join(__dirname, "..", "node_modules", "weixin-js-sdk", "index.js"), "utf8");
+const BUNDLE = `(function () { var module = { exports: {} };\n${PUBLISHED}\nvar wx = module.exports; window.wx = wx;
+fetch("/__wxjs/info").then(function (r) { return r.json(); }).then(function (info) {
+  return fetch(info.serviceUrl + "/v1/" + info.appId + "/jssdk/config?url=" + encodeURIComponent(location.href.split("#")[0])).then(function (r) { return r.json(); });
+}).then(function (c) {
+  wx.config({ appId: c.appId, timestamp: c.timestamp, nonceStr: c.nonceStr, signature: c.signature, jsApiList: ["chooseImage", "updateAppMessageShareData"] });
+  wx.ready(function () { window.__ready = true; });
+  wx.error(function (e) { window.__error = e.errMsg; });
+});
+})();`;
+
+test("an app bundling weixin-js-sdk from npm runs behind --proxy, its calls verified", async ({ page }) => {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/assets/index.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript" });
+      return res.end(BUNDLE);
+    }
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end('<!doctype html><html><head><meta charset="utf-8"><title>vite app</title><script type="module" src="/assets/index.js"></script></head><body><div id="app"></div></body></html>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  const dev = await startDev({ proxy: `http://127.0.0.1:${port}` });
+  try {
+    const wechat = new PageWeChat(dev.urls, page);
+    await page.goto(dev.urls.phone + "/");
+    await wechat.ready();
+    await page.waitForFunction(() => (window as any).__ready === true || (window as any).__error);
+    expect(await page.evaluate(() => (window as any).__error || "ready")).toBe("ready");
+    await wechat.next("chooseImage", "ok", { samples: [2] });
+    const img = await page.evaluate(() => new Promise((resolve) => (window as any).wx.chooseImage({ count: 1, success: resolve, fail: resolve, cancel: resolve })));
+    expect((img as any).errMsg).toBe("chooseImage:ok");
+    const shared = await page.evaluate(
+      () => new Promise((resolve) => (window as any).wx.updateAppMessageShareData({ title: "t", desc: "d", link: location.href, imgUrl: "", success: resolve, fail: resolve })),
+    );
+    expect((shared as any).errMsg).toBe("updateAppMessageShareData:ok");
+    const log = await wechat.log();
+    expect(log.some((e) => e.api === "config" && e.verification === "ok")).toBe(true);
+  } finally {
+    await dev.stop();
+    server.close();
+  }
+});

@@ -22,6 +22,7 @@
 mod errors;
 mod host;
 mod io;
+pub mod openapi;
 
 use std::future::Future;
 use std::net::SocketAddr;

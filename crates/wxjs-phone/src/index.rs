@@ -1,113 +1,145 @@
 //! `GET /__wxjs/`: every endpoint of the phone origin with an example, where a developer looks.
 
-/// One endpoint: method, path, what it is for, an example.
-pub const ENDPOINTS: [(&str, &str, &str, &str); 20] = [
-    (
+use wxjs_http::openapi::Endpoint;
+
+const fn e(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        example,
+    }
+}
+
+/// Every endpoint: method, path, what it is for, an example.
+pub const ENDPOINTS: [Endpoint; 21] = [
+    e(
         "POST",
         "/__wxjs/user/next",
         "Answer the next prompt of a wx API (or an open tag) without a person; \"page\" addresses one page",
         r#"{"api":"chooseImage","action":"ok","data":{"samples":[0,1]},"page":"p1abc"}"#,
     ),
-    (
+    e(
         "POST",
         "/__wxjs/user/tap",
         "Tap a menu item of a page (the newest when \"page\" is left out)",
         r#"{"menu":"share:timeline"}"#,
     ),
-    (
+    e(
         "GET",
         "/__wxjs/pages",
         "The open pages, in the order they were loaded",
         r#"[{"id":"p1abc","url":"http://localhost:8080/","title":"shop"}]"#,
     ),
-    (
+    e(
         "POST",
         "/__wxjs/reset",
         "Forget queued answers, taps, the log, wallet, local files; settings back to defaults",
         "",
     ),
-    (
+    e(
         "GET",
         "/__wxjs/log",
         "Every bridge call with its verification outcome, result and reason",
         "",
     ),
-    ("GET", "/__wxjs/settings", "The app's settings", ""),
-    (
+    e("GET", "/__wxjs/settings", "The app's settings", ""),
+    e(
         "POST",
         "/__wxjs/settings",
         "Change settings (pages loaded afterwards see platform, environment, clientVersion)",
         r#"{"platform":"ios","networkType":"4g","environment":"miniprogram","clientVersion":"8.0.47","recordLimitMs":2000,"location":{"latitude":22.54,"longitude":114.05},"locationSource":"setting","microphone":false,"addresses":[…]}"#,
     ),
-    (
+    e(
         "GET",
         "/__wxjs/miniprogram",
         "What the host mini program received: its page stack, messages, launches",
         r#"{"stack":["/pages/webview/webview"],"messages":[],"launches":[]}"#,
     ),
-    ("GET", "/__wxjs/wallet", "The simulated user's cards", ""),
-    (
+    e("GET", "/__wxjs/wallet", "The simulated user's cards", ""),
+    e(
         "POST",
         "/__wxjs/local",
         "Add photos as local files (base64), as if chosen",
         r#"{"files":[{"name":"a.png","base64":"…"}]}"#,
     ),
-    ("GET", "/__wxjs/local/{id}", "A local file's bytes", ""),
-    (
+    e("GET", "/__wxjs/local/{id}", "A local file's bytes", ""),
+    e(
         "GET",
         "/__wxjs/samples/{n}.png",
         "Built-in sample photos (0–3), and /__wxjs/samples/tone.wav",
         "",
     ),
-    (
+    e(
         "POST",
         "/__wxjs/scan",
         "Scan an image for an open scanQRCode call",
         r#"{"id":7,"base64":"…"}"#,
     ),
-    (
+    e(
         "POST",
         "/__wxjs/voice",
         "Add a recording as a local file",
         r#"{"base64":"…"}"#,
     ),
-    (
+    e(
         "POST",
         "/__wxjs/geo",
         "Answer an open getLocation call with the browser's fix",
         r#"{"id":7,"latitude":22.54,"longitude":114.05}"#,
     ),
-    (
+    e(
         "GET",
         "/__wxjs/info",
         "Where the service and the platform are, and the demo account",
         "",
     ),
-    (
+    e(
         "GET",
         "/__wxjs/bridge.js",
         "The emulated app's browser half (injected first into every HTML page)",
         "",
     ),
-    (
+    e(
         "GET",
         "/jweixin-1.6.0.js",
         "wxjs's wx library, 1.6.0 build (also /jweixin-1.0.0.js)",
         "",
     ),
-    (
+    e(
         "GET",
         "/__wxjs/demo/notify",
         "Payment notifications the demo back end received (the platform POSTs there)",
         "",
     ),
-    (
+    e(
         "GET",
         "/__wxjs/report",
         "The published library's statistics beacon, answered here",
         "",
     ),
+    e(
+        "GET",
+        "/__wxjs/openapi.json",
+        "This list as an OpenAPI document",
+        "",
+    ),
 ];
+
+/// The OpenAPI document of the phone's endpoints.
+#[must_use]
+pub fn openapi() -> serde_json::Value {
+    wxjs_http::openapi::document(
+        "wxjs phone: the emulated WeChat app's automation API",
+        "Served by the phone origin of wxjs dev. State-changing endpoints take JSON, only from the phone's own origin.",
+        &ENDPOINTS,
+    )
+}
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -120,7 +152,8 @@ fn escape(s: &str) -> String {
 pub fn page(platform_url: &str, service_url: &str) -> String {
     let rows: String = ENDPOINTS
         .iter()
-        .map(|(method, path, what, example)| {
+        .map(|e| {
+            let (method, path, what, example) = (e.method, e.path, e.summary, e.example);
             let example = if example.is_empty() {
                 String::new()
             } else {

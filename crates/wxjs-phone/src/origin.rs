@@ -74,6 +74,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
     let router = Router::new()
         .route("/__wxjs/", get(index))
         .route("/__wxjs", get(index))
+        .route("/__wxjs/openapi.json", get(phone_openapi))
         .route("/__wxjs/info", get(info))
         .route("/__wxjs/bridge.js", get(bridge_js))
         .route("/jweixin-1.0.0.js", get(jweixin_js))
@@ -241,6 +242,11 @@ pub fn offline_library(html: &str) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(rest);
     std::borrow::Cow::Owned(out)
+}
+
+/// `GET /__wxjs/openapi.json`.
+async fn phone_openapi() -> Response {
+    axum::Json(crate::index::openapi()).into_response()
 }
 
 /// `GET /__wxjs/`: the automation API, listed.

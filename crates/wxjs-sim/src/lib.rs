@@ -26,6 +26,7 @@ use std::future::Future;
 
 pub use clock::SimClock;
 pub use config::{Account, AccountKind, SimConfig};
+pub use routes::control::ENDPOINTS as CONTROL_ENDPOINTS;
 pub use routes::reply::rid;
 pub use sim::Sim;
 

@@ -3681,7 +3681,7 @@ pub(crate) async fn wait_for_pub(c: &Client, script: &str, pred: impl Fn(&Value)
 async fn the_automation_api_was_not_documented_where_a_developer_looks() {
     let (child, p) = dev(None).await;
     let phone = format!("http://127.0.0.1:{p}");
-    for (method, path, _, _) in wxjs_phone::index::ENDPOINTS {
+    for wxjs_http::openapi::Endpoint { method, path, .. } in wxjs_phone::index::ENDPOINTS {
         if method != "GET" || path.contains('{') {
             continue;
         }
@@ -3692,6 +3692,20 @@ async fn the_automation_api_was_not_documented_where_a_developer_looks() {
     c.goto(&format!("http://localhost:{p}/__wxjs/"))
         .await
         .unwrap();
+    let doc: Value = reqwest::get(format!("{phone}/__wxjs/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for e in wxjs_phone::index::ENDPOINTS {
+        assert!(
+            doc["paths"][e.path][e.method.to_ascii_lowercase()]["summary"].is_string(),
+            "{} {}",
+            e.method,
+            e.path
+        );
+    }
     let rows = c
         .execute("return document.querySelectorAll('tr').length", vec![])
         .await

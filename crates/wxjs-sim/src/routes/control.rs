@@ -17,6 +17,7 @@ use crate::state::{Fault, OAuthAnswer};
 
 pub(super) fn router() -> Router<Sim> {
     Router::new()
+        .route("/__sim/openapi.json", get(openapi))
         .route("/__sim/apps", get(apps))
         .route("/__sim/merchants", get(merchants))
         .route("/__sim/stats", get(stats))
@@ -378,4 +379,104 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
 /// `GET /__sim/pay/notifications`: every payment notification and its deliveries.
 async fn notifications(State(sim): State<Sim>) -> Json<Value> {
     Json(json!(sim.read(|s, _| s.notifications())))
+}
+
+use wxjs_http::openapi::Endpoint;
+
+const fn e(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        example,
+    }
+}
+
+/// Every endpoint of the control API.
+pub const ENDPOINTS: [Endpoint; 16] = [
+    e(
+        "GET",
+        "/__sim/apps",
+        "Every simulated account with its secret, domains and cards",
+        "",
+    ),
+    e(
+        "GET",
+        "/__sim/merchants",
+        "Every simulated merchant with its test keys and payment directories",
+        "",
+    ),
+    e("GET", "/__sim/stats", "Platform calls so far, by path", ""),
+    e("GET", "/__sim/clock", "The simulator's clock", ""),
+    e(
+        "POST",
+        "/__sim/clock/advance",
+        "Move the clock forward (token, ticket, code, media lifetimes)",
+        r#"{"seconds":7200}"#,
+    ),
+    e(
+        "POST",
+        "/__sim/faults",
+        "Make the next count calls of a path fail that way",
+        r#"{"path":"/cgi-bin/token","errcode":-1,"count":2}"#,
+    ),
+    e("GET", "/__sim/faults", "The faults waiting", ""),
+    e("DELETE", "/__sim/faults", "Forget the faults waiting", ""),
+    e(
+        "POST",
+        "/__sim/reset",
+        "Forget every token, ticket, code, medium, order and fault",
+        "",
+    ),
+    e(
+        "POST",
+        "/__sim/oauth/next",
+        "Answer the next web-authorisation consent page",
+        r#"{"action":"approve","user":"alice","appId":"wxdemo000000000001"}"#,
+    ),
+    e(
+        "GET",
+        "/__sim/tickets/{app_id}",
+        "The account's current and earlier tickets",
+        "",
+    ),
+    e("GET", "/__sim/media/{id}", "A medium's record", ""),
+    e(
+        "POST",
+        "/__sim/pay/prepay",
+        "Create an order; its prepay_id for chooseWXPay",
+        r#"{"appId":"wxdemo000000000001","body":"…","totalFee":100,"outTradeNo":"o1","notifyUrl":"http://localhost:8080/__wxjs/demo/notify"}"#,
+    ),
+    e(
+        "GET",
+        "/__sim/pay/notifications",
+        "Payment notifications sent, with their outcome",
+        "",
+    ),
+    e(
+        "GET",
+        "/__sim/openapi.json",
+        "This list as an OpenAPI document",
+        "",
+    ),
+    e(
+        "GET",
+        "/cgi-bin/token",
+        "The platform API itself (platform.md): token, stable_token, ticket, media, sns…",
+        "",
+    ),
+];
+
+/// `GET /__sim/openapi.json`: the control API as an OpenAPI document.
+async fn openapi() -> Json<Value> {
+    Json(wxjs_http::openapi::document(
+        "wxjs sim: the simulated WeChat platform's control API",
+        "Beside the platform API (platform.md) on the same listener. Endpoints that change state take JSON.",
+        &ENDPOINTS,
+    ))
 }

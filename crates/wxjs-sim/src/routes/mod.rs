@@ -1,6 +1,6 @@
 //! The simulator's HTTP surface: the platform API and the control API.
 
-mod control;
+pub(crate) mod control;
 mod credentials;
 mod media;
 mod oauth;

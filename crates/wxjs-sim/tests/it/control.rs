@@ -346,3 +346,28 @@ async fn what_a_back_end_needs_to_act_as_the_demo_account_was_not_published() {
         )
     );
 }
+
+/// The control API was documented nowhere an HTTP client could read: `GET /__sim/openapi.json`
+/// lists every endpoint (and each GET endpoint it names answers).
+#[tokio::test]
+async fn the_control_api_had_no_openapi_document() {
+    let s = crate::spawn_sim().await;
+    let doc: serde_json::Value = s
+        .http
+        .get(s.url("/__sim/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    for e in wxjs_sim::CONTROL_ENDPOINTS {
+        let op = &doc["paths"][e.path][e.method.to_ascii_lowercase()];
+        assert!(op["summary"].is_string(), "{} {}", e.method, e.path);
+        if e.method == "GET" && !e.path.contains('{') && e.path.starts_with("/__sim/") {
+            let res = s.http.get(s.url(e.path)).send().await.unwrap();
+            assert_ne!(res.status(), 404, "{}", e.path);
+        }
+    }
+}

@@ -308,6 +308,30 @@ async fn a_project_s_own_dev_server_could_not_run_in_the_phone() {
     .await;
     let img = call_wx(&c, "chooseImage", json!({"count": 1})).await;
     assert_eq!(img["res"]["errMsg"], "chooseImage:ok", "{img}");
+    // A page's script sending the user to web authorisation lands on the consent page too, and
+    // comes back to the redirect_uri with a code.
+    let approve = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/__sim/oauth/next", p.platform))
+        .json(&json!({"action": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(approve.status().is_success());
+    c.execute("location.href = 'https://open.weixin.qq.com/connect/oauth2/authorize?appid=wxdemo000000000001&redirect_uri=' + encodeURIComponent(location.origin + '/callback') + '&response_type=code&scope=snsapi_base&state=js#wechat_redirect';", vec![]).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.path() == "/callback" {
+            let q = url.query().unwrap_or("");
+            assert!(q.contains("code=") && q.contains("state=js"), "{url}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never came back: {url}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     c.close().await.unwrap();
     child.stop().await;
     server.abort();

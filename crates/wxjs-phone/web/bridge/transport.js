@@ -25,7 +25,7 @@
     /* a browser that refuses: the beacon fails offline, harmlessly */
   }
   // A link to WeChat's web authorisation lands on the simulator's consent page, which leads
-  // back to the page's redirect_uri (navigations from script: see the README).
+  // back to the page's redirect_uri.
   document.addEventListener(
     "click",
     function (e) {
@@ -38,6 +38,17 @@
     },
     true
   );
+  // … and so does a script's navigation there (location.href = …), where the browser has the
+  // Navigation API.
+  if (window.navigation && window.navigation.addEventListener) {
+    window.navigation.addEventListener("navigate", function (e) {
+      if (!CONFIG.platformUrl || !e.cancelable || !e.destination) return;
+      var m = /^https?:\/\/open\.weixin\.qq\.com(\/connect\/oauth2\/[^#]*)/.exec(e.destination.url);
+      if (!m) return;
+      e.preventDefault();
+      window.location.href = CONFIG.platformUrl + m[1];
+    });
+  }
   // The host mini program's page stack, as its last answer gave it.
   var mpStack = null;
 

@@ -33,8 +33,8 @@ pub const ENDPOINTS: [Endpoint; 21] = [
     e(
         "GET",
         "/__wxjs/pages",
-        "The open pages, in the order they were loaded",
-        r#"[{"id":"p1abc","url":"http://localhost:8080/","title":"shop"}]"#,
+        "The open pages, in the order they were loaded: [{\"id\",\"url\",\"title\"}]",
+        "",
     ),
     e(
         "POST",
@@ -58,8 +58,8 @@ pub const ENDPOINTS: [Endpoint; 21] = [
     e(
         "GET",
         "/__wxjs/miniprogram",
-        "What the host mini program received: its page stack, messages, launches",
-        r#"{"stack":["/pages/webview/webview"],"messages":[],"launches":[]}"#,
+        "What the host mini program received: {\"stack\",\"messages\",\"launches\"}",
+        "",
     ),
     e("GET", "/__wxjs/wallet", "The simulated user's cards", ""),
     e(

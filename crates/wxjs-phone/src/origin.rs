@@ -757,8 +757,19 @@ async fn static_file(State(p): State<Origin>, req: axum::extract::Request) -> Re
         path = path.join("index.html");
     }
     // History-mode routes of a single-page app (`/orders/7`, no extension, no such file) are
-    // the app's index.html, as its own dev server answers them.
-    let routed = !path.exists()
+    // the app's index.html, as its own dev server answers them — for a browser asking for a
+    // page, not for an API call or a mistyped /__wxjs/ path.
+    let wants_page = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let routed = wants_page
+        && !path.exists()
+        && !req.uri().path().starts_with("/__wxjs/")
         && rel
             .file_name()
             .and_then(|n| n.to_str())

@@ -13,6 +13,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 
+/// How long the dev server may take to start answering (a compile can be slow; a dead server
+/// must not hang the page).
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
 /// The largest HTML page the proxy rewrites (it is read whole to inject the bridge).
 pub const HTML_LIMIT: usize = 32 << 20;
 
@@ -65,6 +69,8 @@ impl Upstream {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
+            // The dev server is on this machine: never through a system proxy.
+            .no_proxy()
             .build()
             .map_err(|e| format!("cannot build the proxy's client: {e}"))?;
         Ok(Self {
@@ -130,10 +136,21 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A Content-Security-Policy that lets the bridge run: its script and styles carry `nonce`,
-/// and it talks to its own origin.
+/// A Content-Security-Policy that lets the bridge run, weakening nothing else: where a source
+/// list already relies on nonces, hashes or `'strict-dynamic'`, the bridge gets the nonce;
+/// where it allows `'unsafe-inline'` (which a nonce would switch off), it gets `'self'` for its
+/// script and nothing for its styles; and it may talk to its own origin. Policies of one header
+/// separated by commas are adjusted each.
 #[must_use]
-pub fn adjust_csp(policy: &str, nonce: &str) -> String {
+pub fn adjust_csp(header: &str, nonce: &str) -> String {
+    header
+        .split(',')
+        .map(|policy| adjust_policy(policy, nonce))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn adjust_policy(policy: &str, nonce: &str) -> String {
     let nonce_source = format!("'nonce-{nonce}'");
     let mut directives: Vec<(String, Vec<String>)> = policy
         .split(';')
@@ -149,30 +166,65 @@ pub fn adjust_csp(policy: &str, nonce: &str) -> String {
         .iter()
         .find(|(n, _)| n == "default-src")
         .map(|(_, s)| s.clone());
-    let needs: [(&str, Vec<String>); 5] = [
-        ("script-src", vec![nonce_source.clone()]),
-        ("style-src", vec![nonce_source]),
-        ("connect-src", vec!["'self'".into()]),
-        (
-            "img-src",
-            vec!["'self'".into(), "data:".into(), "blob:".into()],
-        ),
-        ("media-src", vec!["'self'".into(), "blob:".into()]),
-    ];
-    for (name, add) in needs {
-        let existing = directives.iter_mut().find(|(n, _)| n == name);
-        let sources = match existing {
-            Some((_, sources)) => sources,
+    let strict = |sources: &[String]| {
+        sources.iter().any(|s| {
+            let s = s.to_ascii_lowercase();
+            s.starts_with("'nonce-")
+                || s.starts_with("'sha256-")
+                || s.starts_with("'sha384-")
+                || s.starts_with("'sha512-")
+                || s == "'strict-dynamic'"
+        })
+    };
+    let inline = |sources: &[String]| {
+        sources
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("'unsafe-inline'"))
+    };
+    for name in [
+        "script-src",
+        "script-src-elem",
+        "style-src",
+        "style-src-elem",
+        "connect-src",
+        "img-src",
+        "media-src",
+    ] {
+        let existing = directives.iter().position(|(n, _)| n == name);
+        let index = match existing {
+            Some(i) => i,
+            // An -elem directive falls back to its parent: leave it absent.
+            None if name.ends_with("-elem") => continue,
+            // Without its own directive it falls back to default-src: extend a copy.
             None => match &default {
-                // Without its own directive it falls back to default-src: extend a copy.
                 Some(d) => {
                     directives.push((name.to_owned(), d.clone()));
-                    &mut directives.last_mut().expect("just pushed").1
+                    directives.len() - 1
                 }
                 None => continue,
             },
         };
+        let sources = &mut directives[index].1;
         sources.retain(|s| s != "'none'");
+        let script = name.starts_with("script");
+        let add: Vec<String> = if script || name.starts_with("style") {
+            if strict(sources) || !inline(sources) {
+                vec![nonce_source.clone()]
+                    .into_iter()
+                    .chain(script.then(|| "'self'".to_owned()))
+                    .collect()
+            } else if script {
+                vec!["'self'".into()]
+            } else {
+                Vec::new()
+            }
+        } else if name == "connect-src" {
+            vec!["'self'".into()]
+        } else if name == "img-src" {
+            vec!["'self'".into(), "data:".into(), "blob:".into()]
+        } else {
+            vec!["'self'".into(), "blob:".into()]
+        };
         for a in add {
             if !sources.contains(&a) {
                 sources.push(a);
@@ -209,9 +261,17 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
     let mut out = upstream
         .http
         .request(parts.method.clone(), format!("{}{path}", upstream.origin));
+    let named = connection_named(&parts.headers);
     for (name, value) in &parts.headers {
-        // reqwest negotiates (and decodes) the encoding itself; Host is the upstream's.
-        if is_hop_by_hop(name) || name == header::HOST || name == header::ACCEPT_ENCODING {
+        // reqwest negotiates (and decodes) the encoding itself. The Host goes on as the
+        // browser sent it, so the dev server's own Host checks (Vite's allowedHosts) still
+        // stop a DNS-rebinding page.
+        if is_hop_by_hop(name)
+            || named.contains(name)
+            || name == header::ACCEPT_ENCODING
+            || name.as_str() == "x-forwarded-host"
+            || name.as_str() == "x-forwarded-proto"
+        {
             continue;
         }
         out = out.header(name, value);
@@ -220,18 +280,24 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
         out = out.header("x-forwarded-host", host);
     }
     out = out.header("x-forwarded-proto", "http");
-    let res = match out
+    let sent = out
         .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return upstream_failed(&upstream, &e.without_url().to_string()),
+        .send();
+    let res = match tokio::time::timeout(ANSWER_WITHIN, sent).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return upstream_failed(&upstream, &e.without_url().to_string()),
+        Err(_) => {
+            return upstream_failed(
+                &upstream,
+                &format!("no answer within {} s", ANSWER_WITHIN.as_secs()),
+            );
+        }
     };
     let status = res.status();
     let mut headers = HeaderMap::new();
+    let named = connection_named(res.headers());
     for (name, value) in res.headers() {
-        if is_hop_by_hop(name) || name == header::CONTENT_LENGTH {
+        if is_hop_by_hop(name) || named.contains(name) || name == header::CONTENT_LENGTH {
             continue;
         }
         headers.append(name.clone(), value.clone());
@@ -253,6 +319,8 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|l| l.strip_prefix(upstream.origin.as_str()))
+        // `http://localhost:5173` must not match `http://localhost:51730`.
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
         .map(|rest| {
             if rest.is_empty() {
                 "/".to_owned()
@@ -272,6 +340,8 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
         let mut r = Response::new(Body::from_stream(res.bytes_stream()));
         *r.status_mut() = status;
         *r.headers_mut() = headers;
+        // The dev server's own answers, errors included, reach the page as it sent them.
+        r.extensions_mut().insert(wxjs_http::Verbatim);
         return r;
     }
     let bytes = match read_limited(res).await {
@@ -279,30 +349,77 @@ pub async fn forward(State(upstream): State<Upstream>, req: Request) -> Response
         Err(why) => return upstream_failed(&upstream, &why),
     };
     let nonce = wxjs_sign::nonce_of_len(16);
-    let page = crate::origin::inject_with_nonce(&String::from_utf8_lossy(&bytes), Some(&nonce));
+    // A page in another encoding (GBK) keeps it: the bridge tag is ASCII, spliced into the bytes.
+    let utf8 = std::str::from_utf8(&bytes).is_ok();
+    let page: Vec<u8> = match std::str::from_utf8(&bytes) {
+        Ok(text) => crate::origin::inject_with_nonce(text, Some(&nonce)).into_bytes(),
+        Err(_) => splice_bridge(&bytes, &nonce),
+    };
     for name in [
         header::CONTENT_SECURITY_POLICY,
         HeaderName::from_static("content-security-policy-report-only"),
     ] {
-        let adjusted: Vec<HeaderValue> = headers
-            .get_all(&name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| HeaderValue::from_str(&adjust_csp(v, &nonce)).ok())
-            .collect();
+        let given: Vec<HeaderValue> = headers.get_all(&name).iter().cloned().collect();
         headers.remove(&name);
-        for v in adjusted {
-            headers.append(&name, v);
+        for v in given {
+            // A header that is not text stays as it came (there is nothing to adjust it with).
+            let adjusted = v
+                .to_str()
+                .ok()
+                .and_then(|t| HeaderValue::from_str(&adjust_csp(t, &nonce)).ok())
+                .unwrap_or(v);
+            headers.append(&name, adjusted);
         }
     }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    if utf8 {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
+    // The page changed (a new nonce each time): no validators, so no stale 304s.
+    headers.remove(header::ETAG);
+    headers.remove(header::LAST_MODIFIED);
     let mut r = Response::new(Body::from(page));
     *r.status_mut() = status;
     *r.headers_mut() = headers;
+    r.extensions_mut().insert(wxjs_http::Verbatim);
     r
+}
+
+/// Headers a `Connection` header names: hop-by-hop too. (`Proxy-Connection` is old clients'.)
+fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    let mut named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    named.push(HeaderName::from_static("proxy-connection"));
+    named
+}
+
+/// The bridge tag spliced into HTML bytes that are not UTF-8, after `<head…>` (ASCII in every
+/// encoding a page uses).
+fn splice_bridge(bytes: &[u8], nonce: &str) -> Vec<u8> {
+    let tag = format!("<script nonce=\"{nonce}\" src=\"/__wxjs/bridge.js\"></script>");
+    let lower = bytes.to_ascii_lowercase();
+    let at = lower
+        .windows(5)
+        .position(|w| w == b"<head")
+        .and_then(|i| {
+            lower[i..]
+                .iter()
+                .position(|b| *b == b'>')
+                .map(|j| i + j + 1)
+        })
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(bytes.len() + tag.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(tag.as_bytes());
+    out.extend_from_slice(&bytes[at..]);
+    out
 }
 
 async fn read_limited(mut res: reqwest::Response) -> Result<Bytes, String> {
@@ -326,10 +443,11 @@ async fn upgrade(upstream: &Upstream, mut req: Request) -> Response {
         );
     }
     let client_side = hyper::upgrade::on(&mut req);
-    let stream = match tokio::net::TcpStream::connect((upstream.host.as_str(), upstream.port)).await
-    {
-        Ok(s) => s,
-        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    let connect = tokio::net::TcpStream::connect((upstream.host.as_str(), upstream.port));
+    let stream = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return upstream_failed(upstream, &e.to_string()),
+        Err(_) => return upstream_failed(upstream, "no connection within 5 s"),
     };
     let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
     {
@@ -345,20 +463,18 @@ async fn upgrade(upstream: &Upstream, mut req: Request) -> Response {
         .map_or("/", axum::http::uri::PathAndQuery::as_str)
         .to_owned();
     let mut up = hyper::Request::builder().method(req.method()).uri(path);
+    // The browser's own Host, as for every other request.
     for (name, value) in req.headers() {
-        if name == header::HOST {
-            continue;
-        }
         up = up.header(name, value);
     }
-    up = up.header(header::HOST, format!("{}:{}", upstream.host, upstream.port));
     let up = match up.body(http_body_util::Empty::<Bytes>::new()) {
         Ok(r) => r,
         Err(e) => return upstream_failed(upstream, &e.to_string()),
     };
-    let mut answer = match sender.send_request(up).await {
-        Ok(a) => a,
-        Err(e) => return upstream_failed(upstream, &e.to_string()),
+    let mut answer = match tokio::time::timeout(ANSWER_WITHIN, sender.send_request(up)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return upstream_failed(upstream, &e.to_string()),
+        Err(_) => return upstream_failed(upstream, "no answer to the upgrade"),
     };
     let mut r = Response::new(Body::empty());
     *r.status_mut() = answer.status();
@@ -388,16 +504,45 @@ mod tests {
                 "default-src 'self'; script-src 'nonce-abc' 'strict-dynamic'",
                 "N"
             ),
-            "default-src 'self'; script-src 'nonce-abc' 'strict-dynamic' 'nonce-N'; style-src 'self' 'nonce-N'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:"
+            "default-src 'self'; script-src 'nonce-abc' 'strict-dynamic' 'nonce-N' 'self'; style-src 'self' 'nonce-N'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:"
         );
         assert_eq!(
             adjust_csp("img-src https:; script-src 'none'", "N"),
-            "img-src https: 'self' data: blob:; script-src 'nonce-N'"
+            "img-src https: 'self' data: blob:; script-src 'nonce-N' 'self'"
         );
         assert_eq!(
             adjust_csp("frame-ancestors 'none'", "N"),
             "frame-ancestors 'none'"
         );
+    }
+
+    /// Review: a nonce added beside 'unsafe-inline' switched it off and broke the page's own
+    /// inline scripts and styles.
+    #[test]
+    fn a_nonce_beside_unsafe_inline_broke_the_page() {
+        assert_eq!(
+            adjust_csp(
+                "script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+                "N"
+            ),
+            "script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'"
+        );
+        // Two policies in one header are adjusted each.
+        assert_eq!(
+            adjust_csp("script-src 'none', connect-src 'none'", "N"),
+            "script-src 'nonce-N' 'self', connect-src 'self'"
+        );
+    }
+
+    #[test]
+    fn a_page_in_gbk_keeps_its_bytes() {
+        let gbk: &[u8] =
+            b"<html><head><meta charset=gbk></head><body>\xc4\xe3\xba\xc3</body></html>";
+        let out = super::splice_bridge(gbk, "N");
+        assert!(out.starts_with(
+            b"<html><head><script nonce=\"N\" src=\"/__wxjs/bridge.js\"></script><meta"
+        ));
+        assert!(out.ends_with(b"\xc4\xe3\xba\xc3</body></html>"));
     }
 
     #[test]

@@ -47,7 +47,14 @@ export function startDev(options: StartOptions = {}): Promise<Dev> {
   if (options.platform) args.push("--platform", options.platform);
   args.push(...(options.args || []));
   const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // A runner that dies takes wxjs dev with it.
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
   return new Promise((resolve, reject) => {
+    const late = setTimeout(() => {
+      kill();
+      reject(new Error(`wxjs dev did not start within 30 s:\n${seen.join("\n")}`));
+    }, 30_000);
     const lines = readline.createInterface({ input: child.stderr! });
     const seen: string[] = [];
     const url = (label: string) => {
@@ -60,6 +67,7 @@ export function startDev(options: StartOptions = {}): Promise<Dev> {
     lines.on("line", (line) => {
       seen.push(line);
       if (!line.startsWith("Ctrl-C")) return;
+      clearTimeout(late);
       const urls = { phone: url("phone"), platform: url("platform"), service: url("service") };
       resolve({
         urls,
@@ -67,7 +75,12 @@ export function startDev(options: StartOptions = {}): Promise<Dev> {
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
             child.removeAllListeners("exit");
-            child.once("exit", () => done());
+            const hard = setTimeout(kill, 15_000);
+            child.once("exit", () => {
+              clearTimeout(hard);
+              process.removeListener("exit", kill);
+              done();
+            });
             child.kill("SIGINT");
           }),
       });

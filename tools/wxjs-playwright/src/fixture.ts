@@ -25,6 +25,27 @@ export class PageWeChat extends WeChat {
     });
   }
 
+  /** Addresses the page the test is on now (after a navigation, its new session). */
+  private async follow(): Promise<void> {
+    const id = await pageId(this.p);
+    if (id) this.page = id;
+  }
+
+  async next(api: string, action: "ok" | "cancel" | "fail" = "ok", data?: unknown): Promise<void> {
+    await this.follow();
+    return super.next(api, action, data);
+  }
+
+  async tap(menu: string): Promise<void> {
+    await this.follow();
+    return super.tap(menu);
+  }
+
+  async log(): Promise<any[]> {
+    await this.follow();
+    return super.log();
+  }
+
   /** Waits until the page's bridge has loaded, and addresses that page. */
   async ready(): Promise<string> {
     const id = await pageId(this.p);

@@ -3619,8 +3619,28 @@ async fn a_single_page_app_s_routes_and_cdn_library_failed_under_static() {
     std::fs::write(site.path().join("app.js"), "console.log(1)").unwrap();
     let (child, p) = dev(Some(site.path().to_str().unwrap())).await;
     let phone = format!("http://127.0.0.1:{p}");
+    let page = |url: String| {
+        reqwest::Client::new()
+            .get(url)
+            .header("Accept", "text/html,application/xhtml+xml")
+            .send()
+    };
+    // Review: the fallback answered API calls and mistyped /__wxjs/ paths with index.html.
+    for not_a_page in ["/api/orders", "/__wxjs/nope"] {
+        let res = reqwest::Client::new()
+            .get(format!("{phone}{not_a_page}"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{not_a_page}");
+    }
+    assert_eq!(
+        page(format!("{phone}/__wxjs/nope")).await.unwrap().status(),
+        404
+    );
     for route in ["/", "/orders/7", "/user/profile"] {
-        let res = reqwest::get(format!("{phone}{route}")).await.unwrap();
+        let res = page(format!("{phone}{route}")).await.unwrap();
         assert_eq!(res.status(), 200, "{route}");
         let html = res.text().await.unwrap();
         assert!(

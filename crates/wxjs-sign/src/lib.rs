@@ -9,6 +9,7 @@
 //! | appendix 5 | `paySign` (2014, SHA-1) | [`PayParams::sign_2014`], [`PayParams::verify_2014`] |
 //! | WeChat Pay v2 | `paySign` (MD5, HMAC-SHA256) | [`PayParams::sign_v2`], [`PayParams::verify_v2`] |
 //! | WeChat Pay v3 | `paySign` (SHA256withRSA; feature `pay-v3`, on by default) | `PayParams::sign_v3`, `PayParams::verify_v3` |
+//! | WeChat Pay v3 | merchant API requests, answers, notifications (feature `pay-v3`) | `V3Authorization`, `WechatpayHeaders`, `aead_decrypt`, `aead_encrypt` |
 //! | appendix 6 | `cardExt` signature, 2014 and later | [`CardExt2014Params`], [`CardExtParams`] (`sign`, `verify`, `card_ext`) |
 //! | appendix 6 | `chooseCard` `cardSign` | [`CardSignParams::sign`], [`CardSignParams::verify`] |
 //!
@@ -39,6 +40,8 @@ mod page_url;
 mod params;
 mod pay;
 mod secret;
+#[cfg(feature = "pay-v3")]
+mod v3;
 
 pub use appid::{AppId, AppIdError};
 pub use card::CardExt;
@@ -59,6 +62,12 @@ pub use pay::{PaySignType, sign_v2_fields, verify_v2_fields};
 #[cfg(feature = "pay-v3")]
 pub use pay::{RsaKeyError, pay_v3_public_key_pem};
 pub use secret::{
-    AccessToken, AppSecret, CardTicket, JsapiTicket, PartnerKey, PayApiKey, PaySignKey,
+    AccessToken, ApiV3Key, AppSecret, CardTicket, JsapiTicket, PartnerKey, PayApiKey, PaySignKey,
     PrivateKeyPem,
+};
+#[cfg(feature = "pay-v3")]
+pub use v3::{
+    AeadError, AuthorizationError, PROBE_SIGNATURE_PREFIX, SignatureError, V3_SCHEMA,
+    V3Authorization, V3PrivateKey, V3PublicKey, WechatpayHeaders, aead_decrypt, aead_encrypt,
+    v3_request_message, v3_response_message,
 };

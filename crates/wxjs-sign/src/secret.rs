@@ -47,6 +47,11 @@ macro_rules! secret_type {
 }
 
 secret_type!(
+    /// A WeChat Pay merchant's APIv3 key: 32 characters, the AES-256-GCM key of notifications
+    /// and of the platform certificate list.
+    ApiV3Key
+);
+secret_type!(
     /// The account's AppSecret (`secret` of `/cgi-bin/token`; `appsecret` of the 2014 card forms).
     AppSecret
 );

@@ -936,6 +936,13 @@ impl Phone {
                 .collect();
             self.lock().wallet.extend(accepted);
         }
+        let failed = result
+            .get("err_msg")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.ends_with(":fail"));
+        if let (Some(pay), true) = (&pay, failed) {
+            self.sim.pay_failed(pay, "the payment failed in the app");
+        }
         let mut reason = None;
         if let (Some(pay), true) = (pay, paid)
             && let Err(why) = self.sim.pay(&pay)

@@ -41,10 +41,25 @@ pub struct CardDef {
     pub title: String,
 }
 
-/// The account's merchant, for payments (issue 7 uses it).
+/// Which platform key signs a merchant's v3 answers and notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformKeyMode {
+    /// The platform certificate's key (`Wechatpay-Serial` = the certificate's serial).
+    #[default]
+    Certificate,
+    /// The WeChat Pay public key (`Wechatpay-Serial` = `PUB_KEY_ID_…`), as for newer merchants.
+    PublicKey,
+    /// The switch from the certificate to the public key: either key signs, turn by turn.
+    Switching,
+}
+
+/// The account's merchant, for payments. Several accounts bind the same merchant by naming the
+/// same `mch_id`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Merchant {
-    /// The partner id (`partner` of the package).
+    /// The merchant id: `mch_id` (v2), `mchid` (v3), `partner` of the 2014 package.
+    #[serde(alias = "mch_id")]
     pub partner_id: String,
     /// Signs the 2014 `package`.
     pub partner_key: String,
@@ -57,6 +72,22 @@ pub struct Merchant {
     /// the simulator keeps the whole key so that `wxjs dev` can hand it to the service.
     #[serde(default)]
     pub v3_private_key: String,
+    /// The merchant's v3 public key (PEM), when the simulator is not given the private key.
+    #[serde(default)]
+    pub v3_public_key: String,
+    /// The serial of the merchant's API certificate (`serial_no` of its requests).
+    #[serde(default)]
+    pub merchant_serial: String,
+    /// The APIv3 key (32 characters): encrypts notifications and the certificate list.
+    #[serde(default)]
+    pub api_v3_key: String,
+    /// Which platform key signs v3 answers and notifications.
+    #[serde(default)]
+    pub platform_key_mode: PlatformKeyMode,
+    /// Before each v3 notification, send a probe whose signature starts `WECHATPAY/SIGNTEST/`
+    /// (a correct merchant rejects it).
+    #[serde(default)]
+    pub probe_notifications: bool,
     /// Payment authorization directories (支付授权目录): URL prefixes ending in `/`; the app lets
     /// a page pay only when its URL lies under one.
     #[serde(default)]
@@ -64,6 +95,18 @@ pub struct Merchant {
 }
 
 impl Merchant {
+    /// The merchant's v3 public key (PEM): the configured one, else the private key's half.
+    #[must_use]
+    pub fn v3_public_key_pem(&self) -> Option<String> {
+        if !self.v3_public_key.trim().is_empty() {
+            return Some(self.v3_public_key.clone());
+        }
+        wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
+            self.v3_private_key.clone(),
+        ))
+        .ok()
+    }
+
     /// Whether a page at `url` may ask this merchant's payments.
     #[must_use]
     pub fn pays_from(&self, url: &str) -> bool {
@@ -200,6 +243,11 @@ pub const DEMO_APP_SECRET: &str = "5f1c8a2e9b7d4c6a3e0f1b2d8c7a9e4f";
 /// The demo merchant's WeChat Pay v3 key: the published test key of the signature vectors.
 /// It signs nothing real.
 pub const DEMO_V3_PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCgKbHvn/zTOMu3\nEdERX21x/LMIgdDoFt9sIR0ebYgD77PZWxaA/eQxOkoDLOU+ceDYmIOs+9BwVLqP\nP3TEzT/Mq0PfwPvlQktxWBVN4wOlEPhlcz2jRovOVMw/HFB3Q+D4jFjFrOH+XorY\nmLoQkOSg3rAe1grRUp0CZB28p9UYJ9Plw/pegDs7pOxyb7bLbxkPYFqsGXhuYNxw\nKIdzl1gRI6Ad0AAul2Wg/ELa2tnVxdgZQ0+aswfkSSCvwvrwLIC5cwbcuegd/2pE\nsAaW99zXgNuzCtdCAFGD/OxN9cAE+5W0LWMZNwoGq50U5e7aqjOzVI7YgAY12KoX\nRKN2pTLRAgMBAAECggEAJTTabaC8cnMQvAQLDd6dxaufCZxio+/gUjW1FoL6ZHO0\nU4t6BFg2wQrZ87fjv2hkA90WRcKvztCYEDv9C9Tke87TczDZM459iSSdulzA1YFG\nOwcU7A+w3atMUWLp/HLL2eF8o9tAGr/qwFtmaf/G5OomfttZYvwulkYctF1Gvxfv\nUBUBu7LTv8+MrORPNxFYlPuCIq47QlquZfwToOX7pDUSyB2o2LamS0OQXH9h4aHb\n8wvagc0w/0pVWe0EAMUv27kQvvjSBP3KPVkYhQghK7+MKnwvpWiyne/t4/zPUnN7\nKch4IhW0N0KiVJw/f/DL3pNN9JjGIVbXRtzsRxHH+wKBgQDT54Y2/ICTWRd4Db1C\nK1sq5dQ2cb7iubd4X7E3bPMTC9+w1gtHOp0DEcmGDRDZfLZBoLj6OWtyfKeiPaaN\nebEY94pO6Lds944T4pvdWtvblNOw0YPrNyXvbhzro4Ko1VbFeUyCfRaG+1+jQOqf\nPHZkUko19EpK0c2xF5L6LWWMAwKBgQDBfdHY/rrzWS+PVyLUE+YIAF2wJptbcLaY\nRakmfkl1o1B6luadHjEzp8aU0RbQd4i2mPaHXCf3ZQCL+BQSXNx3vdug7KTDRds5\n3NBw3VRBkCXbztB+bqTx04OKME94n+mX3r0HehIp5D8YFSFNerNwayKI++giplpy\nYgQv21HPmwKBgCWUzynbWFZJm67wCNu+YrnV7vAE9kyxkUdo+T4SNX3wQijTnUZx\nr70Gn44FrTJVOuGixouiOVshnn1Yn7xBk9YQuNfL0BQkR29hZjE41vs3ht+6GMJT\nkofHKJvl8NtOksgM/jO6SY+A73I9ph69k2WxbnXpMG/ai7dXrfpuqK7PAoGBAIJr\nWlzXJhAM11/YreMhHnXaOUwYWbNCv/DXU3JcwQsH76ERwZO53BQjTFjWrngJeh8J\n73HBjjbU3494wZ629OvJDxbjKxNsLJ5N1jmdFcOzc7E7L5Fo5skRdqJYedimgP8a\n5XL6tu+Bp32GEJJ22Cg4LmkC0q84TdK3enb/b59tAoGASmhrq5yuMQTkmJVXyfVf\nhRgb4Qo/hZ8OGFMikhDG3C+PFBuG4NeH1wSnKOzvlGHinLFhG7x9XlMc6LfkLyG4\nDGvbt5XR30s4xO2Dg/W9o0Q3AOWGVtx9UfZM9YfBK6LYvLJ5bLjTOn3z0Kq7+TKT\ncYIn9C8MffKoAAMdJb01RYs=\n-----END PRIVATE KEY-----\n";
+
+/// The demo merchant's API certificate serial.
+pub const DEMO_MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A72";
+/// The demo merchant's APIv3 key (a test key, published on purpose).
+pub const DEMO_API_V3_KEY: &str = "wxjsDemoApiV3Key0123456789abcdef";
 
 /// The built-in test account's appId.
 pub const DEMO_TEST_APP_ID: &str = "wxtest000000000001";
@@ -360,6 +408,11 @@ pub fn demo_accounts() -> Vec<Account> {
                 pay_sign_key: "2Wozy2aksie1puXUBpWPqHGs4bK1sEdlCDJMQ2s1IqLr3nI5MavhRqBZWvTEUFsJwTiX0aiVVaSVhYDzcsILlhbxWqfBHPk4Eo45ZZ2brlddqxCcaBzEwd9FGVvV9X1c".into(),
                 api_key: "qazwsxedcrfvtgbyhnujmikolp111111".into(),
                 v3_private_key: DEMO_V3_PRIVATE_KEY.into(),
+                v3_public_key: String::new(),
+                merchant_serial: DEMO_MERCHANT_SERIAL.into(),
+                api_v3_key: DEMO_API_V3_KEY.into(),
+                platform_key_mode: PlatformKeyMode::Certificate,
+                probe_notifications: false,
                 // `wxjs dev` adds the phone's own origin.
                 pay_dirs: vec!["http://localhost/".into(), "https://localhost/".into()],
             }),

@@ -16,6 +16,7 @@ pub mod config;
 mod notify;
 pub mod pay;
 pub mod persist;
+pub mod platform_keys;
 mod routes;
 pub mod serve;
 mod sim;
@@ -27,6 +28,8 @@ use std::future::Future;
 pub use clock::SimClock;
 pub use config::{Account, AccountKind, SimConfig};
 pub use routes::control::ENDPOINTS as CONTROL_ENDPOINTS;
+/// WeChat Pay's merchant API (v2 and v3): its paths and the v2 XML reader.
+pub use routes::merchant as merchant_api;
 pub use routes::reply::rid;
 pub use sim::Sim;
 

@@ -71,7 +71,7 @@ pub(crate) async fn deliver_forever(sim: Sim) {
             }
             let (sim, http, in_flight) = (sim.clone(), http.clone(), in_flight.clone());
             tokio::spawn(async move {
-                let (ok, response) = deliver(&http, &n).await;
+                let (ok, response) = deliver(&sim, &http, &n).await;
                 tracing::info!(target: "wxjs_sim", notification = n.id, out_trade_no = %n.out_trade_no, attempt = n.attempts + 1, ok, "payment notification");
                 sim.update(|s, now| s.delivered(n.id, ok, response, now));
                 in_flight.lock().remove(&n.id);
@@ -83,16 +83,58 @@ pub(crate) async fn deliver_forever(sim: Sim) {
 }
 
 /// One delivery: whether the merchant accepted, and what to record about it.
-async fn deliver(http: &reqwest::Client, n: &Notification) -> (bool, String) {
+/// The `Wechatpay-*` headers of a v3 notification, signed now (real time: the merchant checks
+/// the timestamp against its own clock) by the key the merchant's mode picks; a probe's
+/// signature is invalid by construction.
+fn v3_headers(sim: &Sim, n: &Notification) -> Vec<(&'static str, String)> {
+    let mode = sim
+        .accounts()
+        .iter()
+        .filter_map(|a| a.merchant.as_ref())
+        .find(|m| m.partner_id == n.mch_id)
+        .map(|m| m.platform_key_mode)
+        .unwrap_or_default();
+    let (key, serial) = sim.platform_keys().signer(mode, &n.mch_id);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let nonce = wxjs_sign::nonce_str();
+    let mut h = wxjs_sign::WechatpayHeaders::sign(key, &serial, now, &nonce, n.body.as_bytes());
+    if n.probe {
+        h.signature = format!(
+            "{}{}",
+            wxjs_sign::PROBE_SIGNATURE_PREFIX,
+            wxjs_sign::nonce_of_len(40)
+        );
+    }
+    vec![
+        ("Wechatpay-Timestamp", h.timestamp),
+        ("Wechatpay-Nonce", h.nonce),
+        ("Wechatpay-Serial", h.serial),
+        ("Wechatpay-Signature", h.signature),
+        ("Wechatpay-Signature-Type", wxjs_sign::V3_SCHEMA.to_owned()),
+        ("Request-ID", wxjs_sign::nonce_of_len(32)),
+    ]
+}
+
+async fn deliver(sim: &Sim, http: &reqwest::Client, n: &Notification) -> (bool, String) {
     if let Err(why) = check_notify_url(&n.url) {
         return (false, why);
     }
-    let sent = http
+    let v3 = n.form == "v3";
+    let mut req = http
         .post(&n.url)
-        .header(reqwest::header::CONTENT_TYPE, "text/xml")
-        .body(n.body.clone())
-        .send()
-        .await;
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            if v3 { "application/json" } else { "text/xml" },
+        )
+        .body(n.body.clone());
+    if v3 {
+        for (k, v) in v3_headers(sim, n) {
+            req = req.header(k, v);
+        }
+    }
+    let sent = req.send().await;
     let mut res = match sent {
         Ok(res) => res,
         Err(e) if e.is_timeout() => return (false, "no answer within 5 s".into()),
@@ -114,10 +156,29 @@ async fn deliver(http: &reqwest::Client, n: &Notification) -> (bool, String) {
         }
     }
     head.truncate(MAX_ANSWER);
-    let accepted = status.is_success()
-        && String::from_utf8_lossy(&head)
-            .to_ascii_lowercase()
-            .contains("success");
+    // v3 accepts with HTTP 200 or 204; v2 and the 2014 form with SUCCESS in the answer.
+    let accepted = if v3 {
+        matches!(status.as_u16(), 200 | 204)
+    } else {
+        status.is_success()
+            && String::from_utf8_lossy(&head)
+                .to_ascii_lowercase()
+                .contains("success")
+    };
+    if n.probe {
+        return (
+            !accepted,
+            format!(
+                "HTTP {}, probe {}",
+                status.as_u16(),
+                if accepted {
+                    "ACCEPTED: the merchant did not check the signature"
+                } else {
+                    "rejected, as it should be"
+                }
+            ),
+        );
+    }
     (
         accepted,
         format!(

@@ -37,6 +37,9 @@ pub enum PersistError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The platform's payment keys could not be read or made.
+    #[error(transparent)]
+    Keys(#[from] crate::platform_keys::KeyError),
 }
 
 /// The store: one connection, used under its lock by the call that changed the state.

@@ -13,6 +13,7 @@ use wxjs_platform::ticket::TicketType;
 use crate::clock::SimClock;
 use crate::config::{Account, SimConfig, User};
 use crate::persist::{self, PersistError, Persister};
+use crate::platform_keys::PlatformKeys;
 use crate::state::{State, TicketRec};
 
 /// The simulated platform. Cheap to clone; clones share everything.
@@ -29,6 +30,7 @@ struct Inner {
     state: Mutex<State>,
     media: Mutex<HashMap<String, Bytes>>,
     persister: Mutex<Option<Persister>>,
+    keys: PlatformKeys,
 }
 
 impl Sim {
@@ -36,6 +38,10 @@ impl Sim {
     /// stored there).
     pub fn new(config: &SimConfig, data_dir: Option<&Path>) -> Result<Self, PersistError> {
         let clock = SimClock::new();
+        let keys = match data_dir {
+            Some(dir) => PlatformKeys::load_or_generate(dir)?,
+            None => PlatformKeys::fixed(),
+        };
         let (persister, state, mut media) = match data_dir {
             Some(dir) => {
                 let loaded = persist::load(dir)?;
@@ -68,8 +74,15 @@ impl Sim {
                 state: Mutex::new(state),
                 media: Mutex::new(media),
                 persister: Mutex::new(persister),
+                keys,
             }),
         })
+    }
+
+    /// The platform's WeChat Pay v3 keys.
+    #[must_use]
+    pub fn platform_keys(&self) -> &PlatformKeys {
+        &self.inner.keys
     }
 
     /// The simulator's clock.

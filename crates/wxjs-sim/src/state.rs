@@ -259,6 +259,12 @@ pub struct Paid {
     pub total_fee: u64,
     /// When (simulator clock).
     pub paid_at: u64,
+    /// The platform's transaction id.
+    #[serde(default)]
+    pub transaction_id: String,
+    /// Who paid.
+    #[serde(default)]
+    pub openid: String,
 }
 
 /// A payment notification and its deliveries.
@@ -289,6 +295,12 @@ pub struct Notification {
     /// When it was last tried (simulator clock).
     #[serde(default)]
     pub last_at: u64,
+    /// The merchant (v3: whose platform key mode signs it).
+    #[serde(default)]
+    pub mch_id: String,
+    /// A probe (`WECHATPAY/SIGNTEST/…`): sent once; a correct merchant rejects it.
+    #[serde(default)]
+    pub probe: bool,
 }
 
 impl Notification {
@@ -351,12 +363,112 @@ pub struct State {
     pruned_at: u64,
 }
 
-/// A unified order and when it was made.
+/// Which API created an order: it decides the form of the order's notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderApi {
+    /// The simulator's control API (`/__sim/pay/prepay`): the page's `signType` decides.
+    #[default]
+    Control,
+    /// `POST /pay/unifiedorder` (XML).
+    V2,
+    /// `POST /v3/pay/transactions/jsapi` (JSON).
+    V3,
+}
+
+/// A unified order and what the platform knows of it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-struct OrderRec {
-    order: Order,
-    created_at: u64,
+pub struct OrderRec {
+    /// The order.
+    pub order: Order,
+    /// When its current prepay id was issued (valid 2 hours).
+    pub created_at: u64,
+    /// The merchant (empty for control-API orders of old state files).
+    #[serde(default)]
+    pub mch_id: String,
+    /// Which API made it.
+    #[serde(default)]
+    pub api: OrderApi,
+    /// v2: the `sign_type` of the unified order (signs its notification).
+    #[serde(default)]
+    pub sign_type: String,
+    /// The payer's openid given with the order (empty: whoever the app's user is).
+    #[serde(default)]
+    pub payer: String,
+    /// When it was closed.
+    #[serde(default)]
+    pub closed_at: Option<u64>,
+    /// Why the last payment attempt failed (`PAYERROR`).
+    #[serde(default)]
+    pub failed: Option<String>,
+}
+
+/// How long a `prepay_id` can be paid.
+pub const PREPAY_LIFETIME_SECS: u64 = 2 * 3600;
+
+/// The state of a trade, as order queries and notifications name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradeState {
+    /// Paid.
+    Success,
+    /// Not paid yet.
+    NotPay,
+    /// Closed by the merchant, or expired unpaid.
+    Closed,
+    /// The last payment attempt failed.
+    PayError,
+}
+
+impl TradeState {
+    /// The wire name (`SUCCESS`, `NOTPAY`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::NotPay => "NOTPAY",
+            Self::Closed => "CLOSED",
+            Self::PayError => "PAYERROR",
+        }
+    }
+
+    /// The description the platform gives.
+    #[must_use]
+    pub fn desc(self) -> &'static str {
+        match self {
+            Self::Success => "支付成功",
+            Self::NotPay => "订单未支付",
+            Self::Closed => "订单已关闭",
+            Self::PayError => "支付失败，请重新下单支付",
+        }
+    }
+}
+
+/// A trade as a query sees it.
+#[derive(Debug, Clone)]
+pub struct Trade {
+    /// Its current prepay id.
+    pub prepay_id: String,
+    /// The order and its record.
+    pub rec: OrderRec,
+    /// Its state now.
+    pub state: TradeState,
+    /// The payment, once paid.
+    pub paid: Option<Paid>,
+}
+
+/// Why an order cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRefusal {
+    /// The number is paid.
+    #[error("ORDERPAID: order {0} is already paid")]
+    Paid(String),
+    /// The number was closed.
+    #[error("ORDERCLOSED: order {0} is closed")]
+    Closed(String),
+    /// The number was used for another order.
+    #[error("OUT_TRADE_NO_USED: out_trade_no {0} is already used by an order with other content")]
+    NumberUsed(String),
 }
 
 /// One change to persist: a record of a table, or its removal (`None`).
@@ -1052,26 +1164,65 @@ impl State {
 
     // ---- payment ----------------------------------------------------------------------------
 
+    /// Records a control-API order; gives its prepay id (see [`State::add_merchant_order`]).
+    pub fn add_order(&mut self, order: Order, now: u64) -> Result<String, OrderRefusal> {
+        self.add_merchant_order(
+            order,
+            String::new(),
+            OrderApi::Control,
+            String::new(),
+            String::new(),
+            now,
+        )
+    }
+
     /// Records a unified order; gives its prepay id. The same unpaid order again gives the
-    /// same id; another order under a used number, or a paid number, is refused.
-    pub fn add_order(&mut self, order: Order, now: u64) -> Result<String, String> {
+    /// same id (a new one once the old is past its 2 hours); another order under a used number,
+    /// a paid number or a closed one is refused. Numbers are unique per merchant (per account
+    /// for control-API orders).
+    pub fn add_merchant_order(
+        &mut self,
+        order: Order,
+        mch_id: String,
+        api: OrderApi,
+        sign_type: String,
+        payer: String,
+        now: u64,
+    ) -> Result<String, OrderRefusal> {
         if self.is_paid(&order.app_id, &order.out_trade_no) {
-            return Err(format!(
-                "ORDERPAID: order {} is already paid",
-                order.out_trade_no
-            ));
+            return Err(OrderRefusal::Paid(order.out_trade_no));
         }
-        if let Some((id, existing)) = self.orders.iter().find(|(_, o)| {
-            o.order.app_id == order.app_id && o.order.out_trade_no == order.out_trade_no
-        }) {
-            return if existing.order == order {
-                Ok(id.clone())
-            } else {
-                Err(format!(
-                    "OUT_TRADE_NO_USED: out_trade_no {} is already used by an order with other content",
-                    order.out_trade_no
-                ))
-            };
+        let same_number = |o: &OrderRec| {
+            o.order.out_trade_no == order.out_trade_no
+                && if mch_id.is_empty() || o.mch_id.is_empty() {
+                    o.order.app_id == order.app_id
+                } else {
+                    o.mch_id == mch_id
+                }
+        };
+        if let Some((id, existing)) = self.orders.iter().find(|(_, o)| same_number(o)) {
+            if existing.closed_at.is_some() {
+                return Err(OrderRefusal::Closed(order.out_trade_no));
+            }
+            if self
+                .paid
+                .contains_key(&format!("{}|{}", existing.order.app_id, order.out_trade_no))
+            {
+                return Err(OrderRefusal::Paid(order.out_trade_no));
+            }
+            if existing.order != order || existing.payer != payer || existing.api != api {
+                return Err(OrderRefusal::NumberUsed(order.out_trade_no));
+            }
+            if now < existing.created_at.saturating_add(PREPAY_LIFETIME_SECS) {
+                return Ok(id.clone());
+            }
+            // The old prepay id lapsed: the same order gets a new one.
+            let id = id.clone();
+            let mut rec = self.orders.remove(&id).unwrap_or_else(|| unreachable!());
+            rec.created_at = now;
+            let new_id = format!("wx{}", nonce_of_len(32).to_ascii_lowercase());
+            self.orders.insert(new_id.clone(), rec);
+            return Ok(new_id);
         }
         let id = format!("wx{}", nonce_of_len(32).to_ascii_lowercase());
         self.orders.insert(
@@ -1079,6 +1230,12 @@ impl State {
             OrderRec {
                 order,
                 created_at: now,
+                mch_id,
+                api,
+                sign_type,
+                payer,
+                closed_at: None,
+                failed: None,
             },
         );
         Ok(id)
@@ -1090,27 +1247,151 @@ impl State {
         self.paid.contains_key(&format!("{app}|{out_trade_no}"))
     }
 
-    /// Pays an order, at most once: why it cannot be paid, if it cannot (already paid, or
-    /// past its `time_expire`).
-    pub fn pay(&mut self, order: &Order, now: u64) -> Result<(), String> {
+    /// Pays an order, at most once: why it cannot be paid, if it cannot (already paid, closed,
+    /// or past its `time_expire`).
+    pub fn pay(
+        &mut self,
+        order: &Order,
+        openid: &str,
+        transaction_id: &str,
+        now: u64,
+    ) -> Result<(), String> {
         let key = format!("{}|{}", order.app_id, order.out_trade_no);
         if let Some(why) = unpayable(order, self.paid.contains_key(&key), now) {
             return Err(why);
+        }
+        if let Some((_, rec)) = self.order_rec_of(order) {
+            if rec.closed_at.is_some() {
+                return Err(format!(
+                    "order {} is closed (ORDERCLOSED)",
+                    order.out_trade_no
+                ));
+            }
         }
         self.paid.insert(
             key,
             Paid {
                 total_fee: order.total_fee,
                 paid_at: now,
+                transaction_id: transaction_id.to_owned(),
+                openid: openid.to_owned(),
             },
         );
         Ok(())
+    }
+
+    /// Records a failed payment attempt (`PAYERROR`).
+    pub fn pay_failed(&mut self, order: &Order, why: &str) {
+        if let Some(id) = self.order_rec_of(order).map(|(id, _)| id.clone())
+            && let Some(rec) = self.orders.get_mut(&id)
+        {
+            rec.failed = Some(why.to_owned());
+        }
+    }
+
+    /// An order's record by account and number.
+    #[must_use]
+    pub fn order_rec_by_number(&self, app: &str, out_trade_no: &str) -> Option<&OrderRec> {
+        self.orders
+            .values()
+            .find(|o| o.order.app_id == app && o.order.out_trade_no == out_trade_no)
+    }
+
+    fn order_rec_of(&self, order: &Order) -> Option<(&String, &OrderRec)> {
+        self.orders.iter().find(|(_, o)| {
+            o.order.app_id == order.app_id && o.order.out_trade_no == order.out_trade_no
+        })
     }
 
     /// A unified order by prepay id.
     #[must_use]
     pub fn order(&self, prepay_id: &str) -> Option<&Order> {
         self.orders.get(prepay_id).map(|o| &o.order)
+    }
+
+    /// A unified order's record by prepay id.
+    #[must_use]
+    pub fn order_rec(&self, prepay_id: &str) -> Option<&OrderRec> {
+        self.orders.get(prepay_id)
+    }
+
+    fn trade(&self, id: &str, rec: &OrderRec, now: u64) -> Trade {
+        let paid = self
+            .paid
+            .get(&format!("{}|{}", rec.order.app_id, rec.order.out_trade_no))
+            .cloned();
+        let state = if paid.is_some() {
+            TradeState::Success
+        } else if rec.closed_at.is_some() || rec.order.time_expire.is_some_and(|t| t <= now) {
+            TradeState::Closed
+        } else if rec.failed.is_some() {
+            TradeState::PayError
+        } else {
+            TradeState::NotPay
+        };
+        Trade {
+            prepay_id: id.to_owned(),
+            rec: rec.clone(),
+            state,
+            paid,
+        }
+    }
+
+    /// A merchant's trade by its order number.
+    #[must_use]
+    pub fn trade_by_out_trade_no(
+        &self,
+        mch_id: &str,
+        out_trade_no: &str,
+        now: u64,
+    ) -> Option<Trade> {
+        self.orders
+            .iter()
+            .find(|(_, o)| o.mch_id == mch_id && o.order.out_trade_no == out_trade_no)
+            .map(|(id, rec)| self.trade(id, rec, now))
+    }
+
+    /// A merchant's trade by the platform's transaction id.
+    #[must_use]
+    pub fn trade_by_transaction_id(
+        &self,
+        mch_id: &str,
+        transaction_id: &str,
+        now: u64,
+    ) -> Option<Trade> {
+        let key = self
+            .paid
+            .iter()
+            .find(|(_, p)| p.transaction_id == transaction_id)
+            .map(|(k, _)| k.clone())?;
+        self.orders
+            .iter()
+            .find(|(_, o)| {
+                o.mch_id == mch_id && format!("{}|{}", o.order.app_id, o.order.out_trade_no) == key
+            })
+            .map(|(id, rec)| self.trade(id, rec, now))
+    }
+
+    /// Closes a merchant's unpaid order: `Err` when it is paid (`ORDERPAID`), unknown (`None`
+    /// inside), or closed already (closing again is fine).
+    pub fn close_order(
+        &mut self,
+        mch_id: &str,
+        out_trade_no: &str,
+        now: u64,
+    ) -> Result<(), Option<OrderRefusal>> {
+        let trade = self
+            .trade_by_out_trade_no(mch_id, out_trade_no, now)
+            .ok_or(None)?;
+        if trade.state == TradeState::Success {
+            return Err(Some(OrderRefusal::Paid(out_trade_no.to_owned())));
+        }
+        if let Some(rec) = self.orders.get_mut(&trade.prepay_id)
+            && rec.closed_at.is_none()
+        {
+            rec.closed_at = Some(now);
+        }
+        Ok(())
     }
 
     /// Queues a notification, due at once.
@@ -1140,8 +1421,9 @@ impl State {
             n.attempts += 1;
             n.last_at = now;
             n.last_response = Some(response);
-            n.delivered = ok;
-            if !ok {
+            // A probe goes out once, whatever the answer.
+            n.delivered = ok || n.probe;
+            if !n.delivered {
                 let wait = NOTIFY_RETRIES
                     .get(n.attempts as usize - 1)
                     .copied()
@@ -1348,6 +1630,8 @@ mod tests {
             next_at: 0,
             last_response: None,
             last_at: 0,
+            mch_id: String::new(),
+            probe: false,
         }
     }
 
@@ -1399,7 +1683,7 @@ mod tests {
         s.add_notification(note("done"), T0);
         s.add_notification(note("pending"), T0);
         s.delivered(1, true, "HTTP 200, accepted".into(), T0);
-        s.pay(&order("old"), T0).unwrap();
+        s.pay(&order("old"), "openid", "4200000001", T0).unwrap();
         s.prune(T0 + RETENTION_SECS - 1);
         assert_eq!(s.notifications().len(), 2);
         s.prune(T0 + RETENTION_SECS + 1);

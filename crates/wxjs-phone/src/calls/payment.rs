@@ -18,12 +18,27 @@ fn issued_order(sim: &Sim, app_id: &str, package: &str) -> Result<Order, String>
     let prepay = package
         .strip_prefix("prepay_id=")
         .ok_or("package must be prepay_id=…")?;
-    let order = sim
-        .read(|s, _| s.order(prepay).cloned())
-        .filter(|o| o.app_id == app_id)
-        .ok_or("the prepay_id was not issued by the platform for this account")?;
-    payable(sim, &order)?;
-    Ok(order)
+    let (rec, now) = sim.read(|s, now| (s.order_rec(prepay).cloned(), now));
+    let rec = rec
+        .filter(|r| r.order.app_id == app_id)
+        .ok_or("the prepay_id was not issued by the platform for this account (or was replaced after its 2 hours)")?;
+    if now >= rec.created_at + wxjs_sim::state::PREPAY_LIFETIME_SECS {
+        return Err("the prepay_id has expired: it is valid 2 hours; order again for a new one".into());
+    }
+    if rec.closed_at.is_some() {
+        return Err(format!("order {} is closed (ORDERCLOSED)", rec.order.out_trade_no));
+    }
+    if !rec.payer.is_empty() {
+        let user = sim.users().first().map(|u| u.id.clone()).unwrap_or_default();
+        if rec.payer != wxjs_sim::state::openid(app_id, &user) {
+            return Err(format!(
+                "the order's payer openid {} is not this user's openid on {app_id}: the payer must be the person who pays",
+                rec.payer
+            ));
+        }
+    }
+    payable(sim, &rec.order)?;
+    Ok(rec.order)
 }
 
 /// Refuses an order that is paid already or past its `time_expire`.
@@ -122,10 +137,9 @@ pub fn verify(sim: &Sim, app_id: &str, p: &Map<String, Value>) -> Result<Pending
             if !params.verify_v3(&public, pay_sign).unwrap_or(false) {
                 return Err("paySign does not verify with the merchant's v3 public key".into());
             }
-            // The notification keeps the v2 XML form: v3's encrypted JSON is not simulated.
             Ok(PendingPay {
                 app_id: app_id.to_owned(),
-                form: PayForm::V2(PaySignType::Md5),
+                form: PayForm::V3,
                 order,
             })
         }

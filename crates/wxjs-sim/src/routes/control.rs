@@ -67,6 +67,7 @@ async fn apps(State(sim): State<Sim>) -> Json<Value> {
 /// `GET /__sim/merchants` → `[{"mchId","appIds",…keys}]`: every simulated merchant's keys, so
 /// that a back end can sign as it (test keys, published on purpose).
 async fn merchants(State(sim): State<Sim>) -> Json<Value> {
+    use crate::config::PlatformKeyMode;
     let mut by_id: std::collections::BTreeMap<String, (Vec<String>, &crate::config::Merchant)> =
         std::collections::BTreeMap::new();
     for a in sim.accounts() {
@@ -82,19 +83,36 @@ async fn merchants(State(sim): State<Sim>) -> Json<Value> {
         by_id
             .into_iter()
             .map(|(id, (app_ids, m))| {
-                let public = wxjs_sign::pay_v3_public_key_pem(&wxjs_sign::PrivateKeyPem::new(
-                    m.v3_private_key.clone(),
-                ))
-                .ok();
+                let keys = sim.platform_keys();
+                let pub_key_id = crate::platform_keys::PlatformKeys::public_key_id(&id);
+                let (platform_serial, platform_public_key) = match m.platform_key_mode {
+                    PlatformKeyMode::Certificate => (
+                        keys.certificate_serial().to_owned(),
+                        keys.certificate_public_key_pem(),
+                    ),
+                    PlatformKeyMode::PublicKey | PlatformKeyMode::Switching => {
+                        (pub_key_id.clone(), keys.public_key_pem())
+                    }
+                };
                 json!({
                     "mchId": id,
                     "appIds": app_ids,
                     "apiKey": m.api_key,
+                    "apiV3Key": m.api_v3_key,
                     "partnerKey": m.partner_key,
                     "paySignKey": m.pay_sign_key,
+                    "merchantSerial": m.merchant_serial,
                     "merchantPrivateKey": m.v3_private_key,
-                    "merchantPublicKey": public,
+                    "merchantPublicKey": m.v3_public_key_pem(),
                     "payDirs": m.pay_dirs,
+                    "platformKeyMode": m.platform_key_mode,
+                    "platformSerial": platform_serial,
+                    "platformPublicKey": platform_public_key,
+                    "platformCertificateSerial": keys.certificate_serial(),
+                    "platformCertificate": keys.certificate_pem(),
+                    "platformCertificatePublicKey": keys.certificate_public_key_pem(),
+                    "platformPublicKeyId": pub_key_id,
+                    "platformPublicKeyOfId": keys.public_key_pem(),
                 })
             })
             .collect(),
@@ -372,7 +390,7 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
     };
     match sim.update(|s, now| s.add_order(order, now)) {
         Ok(id) => Json(json!({ "prepayId": id })).into_response(),
-        Err(why) => control_error(StatusCode::CONFLICT, "order_refused", why),
+        Err(why) => control_error(StatusCode::CONFLICT, "order_refused", why.to_string()),
     }
 }
 

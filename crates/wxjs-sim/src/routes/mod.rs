@@ -3,6 +3,7 @@
 pub(crate) mod control;
 mod credentials;
 mod media;
+pub mod merchant;
 mod oauth;
 pub mod reply;
 
@@ -65,6 +66,7 @@ pub fn router(sim: Sim) -> Router {
         .route(o::AUTH_PATH, get(oauth::auth).fallback(require_get))
         .route("/cgi-bin/{*rest}", axum::routing::any(unknown_api))
         .route("/sns/{*rest}", axum::routing::any(unknown_api))
+        .merge(merchant::router())
         .route_layer(middleware::from_fn_with_state(sim.clone(), platform_call));
     Router::new()
         .merge(platform)

@@ -3,6 +3,7 @@
 mod control;
 mod credentials;
 mod media;
+mod merchant;
 mod notify;
 mod oauth;
 

@@ -95,6 +95,8 @@ fn notification(url: String, order: &str) -> Notification {
         next_at: 0,
         last_response: None,
         last_at: 0,
+        mch_id: String::new(),
+        probe: false,
     }
 }
 

@@ -1935,6 +1935,8 @@ mod tests {
             next_at: 0,
             last_response: None,
             last_at: 0,
+            mch_id: String::new(),
+            probe: false,
         };
         s.add_notification(n, T0);
         assert_eq!(s.due_notifications(T0).len(), 1);

@@ -759,8 +759,13 @@ async fn merchant_server() -> (String, Arc<Mutex<Received>>) {
             let g = g.clone();
             async move {
                 let mut r = g.lock();
+                let probe = headers
+                    .get("wechatpay-signature")
+                    .is_some_and(|v| v.as_bytes().starts_with(b"WECHATPAY/SIGNTEST/"));
                 r.posts.push((headers, body));
-                let code = if r.answers.is_empty() {
+                let code = if probe && r.reject_probes {
+                    401
+                } else if r.answers.is_empty() {
                     200
                 } else {
                     r.answers.remove(0)

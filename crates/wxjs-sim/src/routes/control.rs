@@ -33,6 +33,7 @@ pub(super) fn router() -> Router<Sim> {
         .route("/__sim/media/{id}", get(media))
         .route("/__sim/pay/prepay", post(prepay))
         .route("/__sim/pay/notifications", get(notifications))
+        .route("/__sim/pay/pay", post(pay))
         // A page the developer visits must not reset the simulator or move its clock.
         .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
 }
@@ -394,6 +395,67 @@ async fn prepay(State(sim): State<Sim>, body: Bytes) -> Response {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PayBody {
+    prepay_id: String,
+    #[serde(default = "success")]
+    outcome: String,
+}
+
+fn success() -> String {
+    "success".into()
+}
+
+/// `POST /__sim/pay/pay {"prepayId","outcome":"success"|"fail"}`: what the payment sheet does
+/// when the person pays — the order is paid (at most once) and the merchant notified in the
+/// form of the API that made the order — without a page. The page-side checks (`paySign`,
+/// payment directories) are the emulated app's and are skipped here.
+async fn pay(State(sim): State<Sim>, body: Bytes) -> Response {
+    let b: PayBody = match parse(&body) {
+        Ok(b) => b,
+        Err(m) => return bad_request(m),
+    };
+    let Some(rec) = sim.read(|s, _| s.order_rec(&b.prepay_id).cloned()) else {
+        return control_error(
+            StatusCode::NOT_FOUND,
+            "unknown_prepay_id",
+            format!("no order has prepay_id {}", b.prepay_id),
+        );
+    };
+    if sim.now() >= rec.created_at + crate::state::PREPAY_LIFETIME_SECS {
+        return control_error(
+            StatusCode::CONFLICT,
+            "not_payable",
+            "the prepay_id has expired: it is valid 2 hours",
+        );
+    }
+    let form = match rec.api {
+        crate::state::OrderApi::V3 => crate::pay::PayForm::V3,
+        _ => crate::pay::PayForm::V2(
+            wxjs_sign::PaySignType::parse(&rec.sign_type).unwrap_or(wxjs_sign::PaySignType::Md5),
+        ),
+    };
+    let pending = crate::pay::PendingPay {
+        app_id: rec.order.app_id.clone(),
+        form,
+        order: rec.order.clone(),
+    };
+    match b.outcome.as_str() {
+        "success" => match sim.pay(&pending) {
+            Ok(()) => {
+                Json(json!({ "paid": true, "outTradeNo": rec.order.out_trade_no })).into_response()
+            }
+            Err(why) => control_error(StatusCode::CONFLICT, "not_payable", why),
+        },
+        "fail" => {
+            sim.pay_failed(&pending, "the payment failed (POST /__sim/pay/pay)");
+            Json(json!({ "paid": false, "outTradeNo": rec.order.out_trade_no })).into_response()
+        }
+        other => bad_request(format!("outcome must be success or fail, not {other:?}")),
+    }
+}
+
 /// `GET /__sim/pay/notifications`: every payment notification and its deliveries.
 async fn notifications(State(sim): State<Sim>) -> Json<Value> {
     Json(json!(sim.read(|s, _| s.notifications())))
@@ -416,7 +478,7 @@ const fn e(
 }
 
 /// Every endpoint of the control API.
-pub const ENDPOINTS: [Endpoint; 16] = [
+pub const ENDPOINTS: [Endpoint; 17] = [
     e(
         "GET",
         "/__sim/apps",
@@ -475,6 +537,12 @@ pub const ENDPOINTS: [Endpoint; 16] = [
         "/__sim/pay/notifications",
         "Payment notifications sent, with their outcome",
         "",
+    ),
+    e(
+        "POST",
+        "/__sim/pay/pay",
+        "The app's user pays (or fails to pay) an order, as if in the payment sheet: for back-end tests without a page",
+        r#"{"prepayId":"wx…","outcome":"success"}"#,
     ),
     e(
         "GET",

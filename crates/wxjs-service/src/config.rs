@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use wxjs_sign::{AppId, AppSecret, PartnerKey, PayApiKey, PaySignKey, PrivateKeyPem, SafeDomain};
+use wxjs_sign::{
+    ApiV3Key, AppId, AppSecret, PartnerKey, PayApiKey, PaySignKey, PrivateKeyPem, SafeDomain,
+};
 
 /// Why the configuration is unusable. Messages name the key, never a secret's value.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,7 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 struct File {
     listen: Option<SocketAddr>,
     platform_base_url: Option<String>,
+    pay_base_url: Option<String>,
     environment: Option<String>,
     token_mode: Option<String>,
     log_format: Option<String>,
@@ -97,11 +100,17 @@ struct AppFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MerchantFile {
+    #[serde(alias = "mch_id")]
     partner_id: String,
     partner_key: Option<String>,
     pay_sign_key: Option<String>,
     api_key: Option<String>,
     private_key: Option<String>,
+    api_v3_key: Option<String>,
+    merchant_serial: Option<String>,
+    platform_public_key: Option<String>,
+    platform_public_key_id: Option<String>,
+    notify_url: Option<String>,
 }
 
 /// Where credentials are kept.
@@ -147,8 +156,41 @@ pub struct Merchant {
     pub pay_sign_key: Option<PaySignKey>,
     /// The v2 API key (MD5, HMAC-SHA256).
     pub api_key: Option<PayApiKey>,
-    /// The v3 private key (RSA).
+    /// The v3 private key (RSA): `apiclient_key.pem`.
     pub private_key: Option<PrivateKeyPem>,
+    /// The APIv3 key (32 characters): decrypts notifications and the certificate list.
+    pub api_v3_key: Option<ApiV3Key>,
+    /// The serial of the merchant's API certificate (`serial_no` of v3 requests).
+    pub merchant_serial: Option<String>,
+    /// The WeChat Pay public key (PEM) and its id (`PUB_KEY_ID_…`), for merchants in public-key
+    /// mode; without them the platform certificates are downloaded (`/v3/certificates`).
+    pub platform_public_key: Option<(String, String)>,
+    /// Where WeChat Pay notifies orders made through the service, unless the order says.
+    pub notify_url: Option<String>,
+}
+
+impl Merchant {
+    /// A merchant with only its id: add keys with struct update syntax.
+    #[must_use]
+    pub fn new(partner_id: impl Into<String>) -> Self {
+        Self {
+            partner_id: partner_id.into(),
+            partner_key: None,
+            pay_sign_key: None,
+            api_key: None,
+            private_key: None,
+            api_v3_key: None,
+            merchant_serial: None,
+            platform_public_key: None,
+            notify_url: None,
+        }
+    }
+
+    /// Whether orders go to API v3 (an RSA key, its serial and an APIv3 key are configured).
+    #[must_use]
+    pub fn uses_v3(&self) -> bool {
+        self.private_key.is_some() && self.merchant_serial.is_some() && self.api_v3_key.is_some()
+    }
 }
 
 impl std::fmt::Debug for Merchant {
@@ -209,6 +251,8 @@ pub struct ServiceConfig {
     pub listen: SocketAddr,
     /// The platform's base URL.
     pub platform_base_url: String,
+    /// WeChat Pay's merchant API (`https://api.mch.weixin.qq.com`).
+    pub pay_base_url: String,
     /// Namespaces store keys (`prod`, `staging`…).
     pub environment: String,
     /// Basic or stable tokens.
@@ -229,6 +273,9 @@ pub struct ServiceConfig {
     /// Accounts.
     pub apps: Vec<AppConfig>,
 }
+
+/// WeChat Pay's merchant API.
+pub const DEFAULT_PAY_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
 /// The page endpoints' default limit per client: high enough that a whole site behind one
 /// reverse proxy (one peer address) does not trip it; set `trust_forwarded_for` behind your
@@ -504,6 +551,53 @@ impl ServiceConfig {
                                     })
                             })
                             .transpose()?,
+                        api_v3_key: opt("api_v3_key", m.api_v3_key)?
+                            .map(|key| {
+                                if key.len() == 32 {
+                                    Ok(ApiV3Key::new(key))
+                                } else {
+                                    Err(invalid(
+                                        k("merchant.api_v3_key"),
+                                        format!(
+                                            "must be 32 characters (it has {})",
+                                            key.chars().count()
+                                        ),
+                                    ))
+                                }
+                            })
+                            .transpose()?,
+                        merchant_serial: m.merchant_serial.filter(|s| !s.is_empty()),
+                        platform_public_key: match (m.platform_public_key, m.platform_public_key_id)
+                        {
+                            (None, None) => None,
+                            (Some(pem), Some(id)) => {
+                                let pem = secret(&k("merchant.platform_public_key"), &pem, env)?;
+                                wxjs_sign::V3PublicKey::from_pem(&pem).map_err(|_| {
+                                    invalid(
+                                        k("merchant.platform_public_key"),
+                                        "is not an RSA public key in PEM",
+                                    )
+                                })?;
+                                Some((pem, id))
+                            }
+                            _ => {
+                                return Err(invalid(
+                                    k("merchant.platform_public_key"),
+                                    "platform_public_key and platform_public_key_id go together",
+                                ));
+                            }
+                        },
+                        notify_url: m
+                            .notify_url
+                            .map(|u| {
+                                wxjs_sign::PageUrl::parse(&u).map(|_| u).map_err(|_| {
+                                    invalid(
+                                        k("merchant.notify_url"),
+                                        "must be an http or https URL",
+                                    )
+                                })
+                            })
+                            .transpose()?,
                     })
                 })
                 .transpose()?;
@@ -515,9 +609,17 @@ impl ServiceConfig {
                 merchant,
             });
         }
+        let pay_base_url = env
+            .var("WXJS_PAY_BASE_URL")
+            .or(file.pay_base_url)
+            .unwrap_or_else(|| DEFAULT_PAY_BASE_URL.to_owned());
+        if !(pay_base_url.starts_with("https://") || pay_base_url.starts_with("http://")) {
+            return Err(invalid("pay_base_url", "must be an http or https URL"));
+        }
         Ok(Self {
             listen,
             platform_base_url: platform_base_url.trim_end_matches('/').to_owned(),
+            pay_base_url: pay_base_url.trim_end_matches('/').to_owned(),
             environment,
             token_mode,
             log_format,

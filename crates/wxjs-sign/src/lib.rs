@@ -40,6 +40,7 @@ mod page_url;
 mod params;
 mod pay;
 mod secret;
+mod v2_xml;
 #[cfg(feature = "pay-v3")]
 mod v3;
 
@@ -65,6 +66,7 @@ pub use secret::{
     AccessToken, ApiV3Key, AppSecret, CardTicket, JsapiTicket, PartnerKey, PayApiKey, PaySignKey,
     PrivateKeyPem,
 };
+pub use v2_xml::{parse_v2_xml, write_v2_xml};
 #[cfg(feature = "pay-v3")]
 pub use v3::{
     AeadError, AuthorizationError, PROBE_SIGNATURE_PREFIX, SignatureError, V3_SCHEMA,

@@ -352,11 +352,7 @@ fn notifications(
                 &PayApiKey::new(merchant.api_key.clone()),
             );
             fields.insert("sign".into(), sign);
-            let inner: String = fields
-                .iter()
-                .map(|(k, v)| format!("<{k}>{}</{k}>", cdata(v)))
-                .collect();
-            ("v2", o.notify_url.clone(), format!("<xml>{inner}</xml>"))
+            ("v2", o.notify_url.clone(), wxjs_sign::write_v2_xml(&fields))
         }
         PayForm::V3 => unreachable!("v3 is handled above"),
     };

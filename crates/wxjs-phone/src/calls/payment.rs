@@ -23,13 +23,22 @@ fn issued_order(sim: &Sim, app_id: &str, package: &str) -> Result<Order, String>
         .filter(|r| r.order.app_id == app_id)
         .ok_or("the prepay_id was not issued by the platform for this account (or was replaced after its 2 hours)")?;
     if now >= rec.created_at + wxjs_sim::state::PREPAY_LIFETIME_SECS {
-        return Err("the prepay_id has expired: it is valid 2 hours; order again for a new one".into());
+        return Err(
+            "the prepay_id has expired: it is valid 2 hours; order again for a new one".into(),
+        );
     }
     if rec.closed_at.is_some() {
-        return Err(format!("order {} is closed (ORDERCLOSED)", rec.order.out_trade_no));
+        return Err(format!(
+            "order {} is closed (ORDERCLOSED)",
+            rec.order.out_trade_no
+        ));
     }
     if !rec.payer.is_empty() {
-        let user = sim.users().first().map(|u| u.id.clone()).unwrap_or_default();
+        let user = sim
+            .users()
+            .first()
+            .map(|u| u.id.clone())
+            .unwrap_or_default();
         if rec.payer != wxjs_sim::state::openid(app_id, &user) {
             return Err(format!(
                 "the order's payer openid {} is not this user's openid on {app_id}: the payer must be the person who pays",

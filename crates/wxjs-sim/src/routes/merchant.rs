@@ -1,6 +1,8 @@
 //! WeChat Pay's merchant API as `https://api.mch.weixin.qq.com` answers it (`pay.md`): v2 (XML,
 //! MD5 / HMAC-SHA256 with the API key) and v3 (JSON, SHA256withRSA both ways).
 
+pub use wxjs_sign::parse_v2_xml;
+
 use std::collections::BTreeMap;
 
 use axum::Router;
@@ -79,87 +81,6 @@ fn valid_out_trade_no(no: &str) -> bool {
 
 // ---- v2 ----------------------------------------------------------------------------------------
 
-/// Reads a v2 document: the flat fields of `<xml>`. Documents with a DOCTYPE are refused (the
-/// XXE attacks WeChat Pay warns merchants about start there).
-pub fn parse_v2_xml(body: &[u8]) -> Result<BTreeMap<String, String>, String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(body);
-    let mut fields = BTreeMap::new();
-    let mut depth = 0usize;
-    let mut current: Option<String> = None;
-    let mut text = String::new();
-    let mut seen_root = false;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) => {
-                depth += 1;
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                match depth {
-                    1 if name == "xml" => seen_root = true,
-                    1 => return Err(format!("the root element is <{name}>, not <xml>")),
-                    2 => {
-                        current = Some(name);
-                        text.clear();
-                    }
-                    _ => return Err("fields must be flat: no element inside a field".into()),
-                }
-            }
-            Ok(Event::Empty(e)) => {
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                match depth {
-                    0 if name == "xml" => seen_root = true,
-                    1 => {
-                        fields.insert(name, String::new());
-                    }
-                    _ => return Err("fields must be flat".into()),
-                }
-            }
-            Ok(Event::Text(t)) => {
-                if depth == 2 {
-                    let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                    let un =
-                        quick_xml::escape::unescape(&raw).map_err(|e| format!("bad text: {e}"))?;
-                    text.push_str(&un);
-                }
-            }
-            Ok(Event::GeneralRef(r)) => {
-                if depth == 2 {
-                    let name = String::from_utf8_lossy(r.as_ref()).into_owned();
-                    let entity = format!("&{name};");
-                    let un = quick_xml::escape::unescape(&entity)
-                        .map_err(|e| format!("bad entity: {e}"))?;
-                    text.push_str(&un);
-                }
-            }
-            Ok(Event::CData(c)) => {
-                if depth == 2 {
-                    text.push_str(&String::from_utf8_lossy(c.as_ref()));
-                }
-            }
-            Ok(Event::End(_)) => {
-                if depth == 2
-                    && let Some(name) = current.take()
-                {
-                    fields.insert(name, std::mem::take(&mut text));
-                }
-                depth = depth.saturating_sub(1);
-            }
-            Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted".into()),
-            Ok(Event::Eof) => break,
-            Ok(_) => {}
-            Err(e) => return Err(format!("not XML: {e}")),
-        }
-    }
-    if !seen_root || depth != 0 {
-        return Err("the document must be one <xml> element".into());
-    }
-    Ok(fields)
-}
-
-fn cdata(v: &str) -> String {
-    format!("<![CDATA[{}]]>", v.replace("]]>", "]]]]><![CDATA[>"))
-}
-
 /// A v2 answer: the fields as XML, signed with the merchant's key when one is given.
 fn v2_reply(
     mut fields: BTreeMap<String, String>,
@@ -170,14 +91,10 @@ fn v2_reply(
         let sign = wxjs_sign::sign_v2_fields(&fields, sign_type, key);
         fields.insert("sign".into(), sign);
     }
-    let inner: String = fields
-        .iter()
-        .map(|(k, v)| format!("<{k}>{}</{k}>", cdata(v)))
-        .collect();
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        format!("<xml>{inner}</xml>"),
+        wxjs_sign::write_v2_xml(&fields),
     )
         .into_response()
 }

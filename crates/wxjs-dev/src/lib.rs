@@ -215,6 +215,20 @@ fn service_config(
                         .then(|| wxjs_sign::PayApiKey::new(m.api_key.clone())),
                     private_key: (!m.v3_private_key.is_empty())
                         .then(|| wxjs_sign::PrivateKeyPem::new(m.v3_private_key.clone())),
+                    api_v3_key: (m.api_v3_key.len() == 32)
+                        .then(|| wxjs_sign::ApiV3Key::new(m.api_v3_key.clone())),
+                    merchant_serial: (!m.merchant_serial.is_empty())
+                        .then(|| m.merchant_serial.clone()),
+                    // Public-key mode: the key and its id, as the merchant platform shows
+                    // them; certificate mode: downloaded from the simulator.
+                    platform_public_key: match m.platform_key_mode {
+                        wxjs_sim::config::PlatformKeyMode::Certificate => None,
+                        _ => Some((
+                            sim.platform_keys().public_key_pem(),
+                            wxjs_sim::platform_keys::PlatformKeys::public_key_id(&m.partner_id),
+                        )),
+                    },
+                    notify_url: None,
                 }),
             })
         })
@@ -222,6 +236,8 @@ fn service_config(
     ServiceConfig {
         listen,
         platform_base_url: platform.to_owned(),
+        // The simulator answers WeChat Pay's merchant API on the same listener.
+        pay_base_url: platform.to_owned(),
         environment: "dev".into(),
         token_mode: wxjs_client::TokenMode::Basic,
         log_format: LogFormat::Text,

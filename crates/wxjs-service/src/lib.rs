@@ -20,6 +20,7 @@
 pub mod config;
 mod error;
 mod metrics;
+mod pay;
 mod routes;
 mod state;
 

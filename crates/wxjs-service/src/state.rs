@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) serving: wxjs_http::Policy,
     pub(crate) trust_forwarded_for: bool,
     pub(crate) metrics: Metrics,
+    /// WeChat Pay's merchant API.
+    pub(crate) pay: crate::pay::MerchantApi,
     /// Seals the timestamps the service puts into its nonces (a key of this process).
     nonce_seal: std::collections::hash_map::RandomState,
 }
@@ -122,6 +124,7 @@ impl AppState {
         .with_body_limit(crate::routes::BODY_LIMIT);
         Self(Arc::new(Inner {
             metrics: Metrics::new(creds.clone()),
+            pay: crate::pay::MerchantApi::new(&config.pay_base_url),
             creds,
             default_lists: config
                 .apps

@@ -314,7 +314,7 @@ fn notifications(
                 .collect();
             let body = format!(
                 "<xml><OpenId>{}</OpenId><AppId>{}</AppId><IsSubscribe>1</IsSubscribe><TimeStamp>{ts}</TimeStamp><NonceStr>{}</NonceStr><AppSignature>{}</AppSignature><SignMethod>{}</SignMethod></xml>",
-                cdata(&open_id),
+                cdata(open_id),
                 cdata(&pay.app_id),
                 cdata(&nonce),
                 cdata(&app_signature),

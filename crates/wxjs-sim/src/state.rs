@@ -1260,13 +1260,13 @@ impl State {
         if let Some(why) = unpayable(order, self.paid.contains_key(&key), now) {
             return Err(why);
         }
-        if let Some((_, rec)) = self.order_rec_of(order) {
-            if rec.closed_at.is_some() {
-                return Err(format!(
-                    "order {} is closed (ORDERCLOSED)",
-                    order.out_trade_no
-                ));
-            }
+        if let Some((_, rec)) = self.order_rec_of(order)
+            && rec.closed_at.is_some()
+        {
+            return Err(format!(
+                "order {} is closed (ORDERCLOSED)",
+                order.out_trade_no
+            ));
         }
         self.paid.insert(
             key,

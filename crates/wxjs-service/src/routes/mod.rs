@@ -3,6 +3,7 @@
 mod backend;
 mod ops;
 mod page;
+mod pay;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -37,6 +38,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/{app_id}/cards/choose", post(backend::choose_card))
         .route("/v1/{app_id}/pay/package", post(backend::pay_package))
         .route("/v1/{app_id}/pay/prepay", post(backend::pay_prepay))
+        .route("/v1/{app_id}/pay/orders", post(pay::create_order))
+        .route(
+            "/v1/{app_id}/pay/orders/{out_trade_no}",
+            get(pay::query_order),
+        )
+        .route("/v1/{app_id}/pay/notifications", post(pay::notification))
         .route("/v1/{app_id}/address", post(backend::address))
         .route("/v1/{app_id}/credentials/{kind}", get(backend::credential))
         .route(
@@ -179,6 +186,7 @@ pub(crate) fn json_body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result
     paths(
         page::config, page::explain,
         backend::card_ext, backend::choose_card, backend::pay_package, backend::pay_prepay, backend::address,
+        pay::create_order, pay::query_order, pay::notification,
         backend::credential, backend::refresh_token,
         ops::healthz, ops::readyz, ops::metrics,
     ),

@@ -4,6 +4,7 @@
 mod backend;
 mod bad_inputs;
 mod page;
+mod pay;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -87,6 +88,23 @@ pub async fn spawn() -> System {
 }
 
 pub async fn spawn_with(rate_limit: RateLimit) -> System {
+    spawn_full(rate_limit, true).await
+}
+
+/// A system whose merchant uses API v3 (`v3`), or only v2 (no APIv3 key).
+pub async fn spawn_merchant(v3: bool) -> System {
+    spawn_full(
+        RateLimit {
+            per_minute: 6000,
+            burst: 600,
+            trust_forwarded_for: false,
+        },
+        v3,
+    )
+    .await
+}
+
+async fn spawn_full(rate_limit: RateLimit, v3: bool) -> System {
     capture_logs();
     let sim = Sim::new(&SimConfig::default(), None).unwrap();
     let pl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,6 +118,7 @@ pub async fn spawn_with(rate_limit: RateLimit) -> System {
     let config = ServiceConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         platform_base_url: platform.clone(),
+        pay_base_url: platform.clone(),
         environment: "test".into(),
         token_mode: wxjs_client::TokenMode::Basic,
         log_format: LogFormat::Json,
@@ -122,6 +141,10 @@ pub async fn spawn_with(rate_limit: RateLimit) -> System {
                 pay_sign_key: Some(PaySignKey::new(m.pay_sign_key)),
                 api_key: Some(PayApiKey::new(m.api_key)),
                 private_key: Some(PrivateKeyPem::new(v3_private_key())),
+                api_v3_key: v3.then(|| wxjs_sign::ApiV3Key::new(m.api_v3_key.clone())),
+                merchant_serial: Some(m.merchant_serial.clone()),
+                platform_public_key: None,
+                notify_url: None,
             }),
         }],
     };

@@ -18,6 +18,8 @@ struct Backend {
     service_url: String,
     platform_url: String,
     app_id: String,
+    /// The account's AppSecret: the back end exchanges web-authorisation codes with it.
+    app_secret: String,
     api_key: Option<String>,
     http: reqwest::Client,
     received: std::sync::Arc<parking_lot::Mutex<Received>>,
@@ -30,18 +32,22 @@ pub(crate) fn router(
     service_url: String,
     platform_url: String,
     app_id: String,
+    app_secret: String,
     api_key: Option<String>,
 ) -> Router {
     let state = Backend {
         service_url,
         platform_url,
         app_id,
+        app_secret,
         api_key,
         http: reqwest::Client::new(),
         received: std::sync::Arc::default(),
     };
     Router::new()
         .route("/__wxjs/demo/media/{server_id}", get(media))
+        .route("/__wxjs/demo/pay/order", post(pay_order))
+        .route("/__wxjs/demo/pay/order/{out_trade_no}", get(pay_query))
         .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
         .route(
             "/__wxjs/demo/notify",
@@ -50,6 +56,127 @@ pub(crate) fn router(
                 .layer(axum::extract::DefaultBodyLimit::max(NOTIFICATION_LIMIT)),
         )
         .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct PayOrderBody {
+    /// The web-authorisation code the page came back with (`snsapi_base`).
+    code: String,
+}
+
+fn backend_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": { "code": code, "message": message.into() } })),
+    )
+        .into_response()
+}
+
+/// Relays an answer of the service, status and JSON as they are.
+async fn relay(res: Result<reqwest::Response, reqwest::Error>) -> Response {
+    match res {
+        Ok(r) => {
+            let status =
+                StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            (status, axum::Json(body)).into_response()
+        }
+        Err(e) => backend_error(
+            StatusCode::BAD_GATEWAY,
+            "service_unreachable",
+            e.without_url().to_string(),
+        ),
+    }
+}
+
+/// `POST /__wxjs/demo/pay/order {"code"}` (same origin): what a merchant's back end does when
+/// the person taps "pay" — the payer's openid from the web-authorisation code (the platform's
+/// `/sns/oauth2/access_token` with the AppSecret), then the order through the service, which
+/// answers `chooseWXPay`'s parameters. WeChat Pay notifies `/__wxjs/demo/notify` on this origin.
+async fn pay_order(
+    State(p): State<Backend>,
+    headers: axum::http::HeaderMap,
+    axum::Json(b): axum::Json<PayOrderBody>,
+) -> Response {
+    let token = p
+        .http
+        .get(format!("{}/sns/oauth2/access_token", p.platform_url))
+        .query(&[
+            ("appid", p.app_id.as_str()),
+            ("secret", p.app_secret.as_str()),
+            ("code", b.code.as_str()),
+            ("grant_type", "authorization_code"),
+        ])
+        .send()
+        .await;
+    let grant: Value = match token {
+        Ok(r) => r.json().await.unwrap_or(Value::Null),
+        Err(e) => {
+            return backend_error(
+                StatusCode::BAD_GATEWAY,
+                "platform_unreachable",
+                e.without_url().to_string(),
+            );
+        }
+    };
+    let Some(openid) = grant["openid"].as_str() else {
+        return backend_error(
+            StatusCode::BAD_REQUEST,
+            "oauth_failed",
+            format!("the code gave no openid: {grant}"),
+        );
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let out_trade_no = format!(
+        "demo{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    );
+    let mut req = p
+        .http
+        .post(format!("{}/v1/{}/pay/orders", p.service_url, p.app_id))
+        .json(&json!({
+            "outTradeNo": out_trade_no,
+            "description": "wxjs demo — 1 fen",
+            "total": 1,
+            "openid": openid,
+            "notifyUrl": format!("http://{host}/__wxjs/demo/notify"),
+        }));
+    if let Some(key) = &p.api_key {
+        req = req.bearer_auth(key);
+    }
+    let res = req.send().await;
+    let res = relay(res).await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let pay: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    axum::Json(json!({ "outTradeNo": out_trade_no, "openid": openid, "pay": pay })).into_response()
+}
+
+/// `GET /__wxjs/demo/pay/order/{no}` (same origin): the order as WeChat Pay reports it, through
+/// the service.
+async fn pay_query(
+    State(p): State<Backend>,
+    axum::extract::Path(no): axum::extract::Path<String>,
+) -> Response {
+    let mut req = p.http.get(format!(
+        "{}/v1/{}/pay/orders/{}",
+        p.service_url,
+        p.app_id,
+        percent_encoding::utf8_percent_encode(&no, percent_encoding::NON_ALPHANUMERIC)
+    ));
+    if let Some(key) = &p.api_key {
+        req = req.bearer_auth(key);
+    }
+    relay(req.send().await).await
 }
 
 /// What the demo back end received, and the failures still to answer per notify URL.
@@ -117,14 +244,50 @@ struct NotifyQuery {
     failures: u32,
 }
 
-/// The demo back end's payment notification receiver: records what the platform sent and
-/// answers `success` (after `?failures=N` failed answers).
+/// The demo back end's payment notification receiver: records what the platform sent, has the
+/// service verify v2 and v3 notifications (signature, decryption) as a real back end would, and
+/// answers success — after `?failures=N` failed answers, and never for a notification that is
+/// not genuine (a probe, a bad signature), which is answered with an error.
 async fn notify(
     State(p): State<Backend>,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     Query(q): Query<NotifyQuery>,
     body: Bytes,
 ) -> Response {
+    let v3 = body.first() == Some(&b'{');
+    let v2 = !v3 && uri.query().is_none_or(|q| !q.contains("sign=")) && body.starts_with(b"<xml>");
+    // v2 and v3 go through the service; the 2014 form is recorded as it came.
+    let verified = if v2 || v3 {
+        let mut req = p
+            .http
+            .post(format!(
+                "{}/v1/{}/pay/notifications",
+                p.service_url, p.app_id
+            ))
+            .body(body.clone());
+        for (k, v) in &headers {
+            if k.as_str().starts_with("wechatpay-") || k == header::CONTENT_TYPE {
+                req = req.header(k.as_str(), v.as_bytes());
+            }
+        }
+        if let Some(key) = &p.api_key {
+            req = req.bearer_auth(key);
+        }
+        match req.send().await {
+            Ok(r) => {
+                let ok = r.status().is_success();
+                let v: Value = r.json().await.unwrap_or(Value::Null);
+                Some((ok, v))
+            }
+            Err(e) => Some((
+                false,
+                json!({ "error": { "message": e.without_url().to_string() } }),
+            )),
+        }
+    } else {
+        None
+    };
     let key = uri
         .query()
         .unwrap_or("")
@@ -137,8 +300,9 @@ async fn notify(
         .failures
         .entry(format!("{key}|{}", q.failures))
         .or_insert(0);
-    let answer_fail = *failed < q.failures;
-    if answer_fail {
+    let genuine = verified.as_ref().is_none_or(|(ok, _)| *ok);
+    let answer_fail = !genuine || *failed < q.failures;
+    if genuine && answer_fail {
         *failed += 1;
     }
     if r.failures.len() > 1000 {
@@ -147,11 +311,29 @@ async fn notify(
     if r.notifications.len() >= NOTIFICATIONS_KEPT {
         r.notifications.pop_front();
     }
-    r.notifications.push_back(json!({ "query": uri.query().unwrap_or(""), "body": String::from_utf8_lossy(&body), "answered": if answer_fail { "fail" } else { "success" } }));
-    if answer_fail {
-        (StatusCode::INTERNAL_SERVER_ERROR, "fail").into_response()
-    } else {
-        "success".into_response()
+    let mut entry = json!({
+        "form": if v3 { "v3" } else if v2 { "v2" } else { "2014" },
+        "query": uri.query().unwrap_or(""),
+        "body": String::from_utf8_lossy(&body),
+        "answered": if answer_fail { "fail" } else { "success" },
+    });
+    if let Some((ok, v)) = verified {
+        if ok {
+            entry["verified"] = true.into();
+            entry["tradeState"] = v["transaction"]["trade_state"].clone();
+            entry["result"] = v["transaction"]["result_code"].clone();
+            entry["outTradeNo"] = v["transaction"]["out_trade_no"].clone();
+        } else {
+            entry["verified"] = false.into();
+            entry["rejected"] = v["error"]["message"].clone();
+        }
+    }
+    r.notifications.push_back(entry);
+    match (answer_fail, v3) {
+        (true, true) => (StatusCode::UNAUTHORIZED, axum::Json(json!({"code": "FAIL", "message": "not accepted"}))).into_response(),
+        (true, false) => (StatusCode::INTERNAL_SERVER_ERROR, "fail").into_response(),
+        (false, true) => StatusCode::NO_CONTENT.into_response(),
+        (false, false) => "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>".into_response(),
     }
 }
 

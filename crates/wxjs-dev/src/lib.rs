@@ -348,6 +348,7 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
         loopback(addrs[2]),
         loopback(addrs[1]),
         config::DEMO_APP_ID.to_owned(),
+        config::DEMO_APP_SECRET.to_owned(),
         Some(DEV_API_KEY.to_owned()),
     ));
 

@@ -3753,3 +3753,112 @@ async fn the_automation_api_was_not_documented_where_a_developer_looks() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// The demo's payment button sent empty parameters and could not succeed. Now it runs the
+/// modern flow in Chromium on both platforms, through v3 (the demo merchant) and v2 (a
+/// merchant with only an API key): web authorisation on WeChat's own address → the demo back
+/// end orders through the service → `chooseWXPay` (answered by automation) → the platform's
+/// notification, verified by the service for the demo back end → the order queried: SUCCESS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_s_payment_button_could_not_succeed() {
+    for api in ["v3", "v2"] {
+        let mut sim = wxjs_sim::SimConfig::default();
+        if api == "v2" {
+            let mut apps = sim.accounts();
+            for a in &mut apps {
+                if let Some(m) = &mut a.merchant {
+                    m.api_v3_key.clear();
+                }
+            }
+            sim = wxjs_sim::SimConfig {
+                include_demo: false,
+                apps,
+                users: Vec::new(),
+            };
+        }
+        let (child, p) = crate::dev_with(wxjs_dev::DevOptions {
+            sim: Some(sim),
+            ..wxjs_dev::DevOptions::default()
+        })
+        .await;
+        let phone = format!("http://127.0.0.1:{p}");
+        let platform = format!("http://127.0.0.1:{}", p.platform);
+        let c = browser().await;
+        for os in ["ios", "android"] {
+            post(format!("{phone}/__wxjs/settings"), json!({"platform": os})).await;
+            c.goto(&format!("http://localhost:{p}/")).await.unwrap();
+            wait_for(&c, "var s = document.getElementById('status').textContent; return s.indexOf('wx.config verified') === 0 ? s : null;", |v| v.is_string()).await;
+            // The person consents to web authorisation and pays.
+            post(
+                format!("{platform}/__sim/oauth/next"),
+                json!({"action": "approve"}),
+            )
+            .await;
+            post(
+                format!("{phone}/__wxjs/user/next"),
+                json!({"api": "chooseWXPay", "action": "ok"}),
+            )
+            .await;
+            c.execute(
+                "document.querySelector('button[data-api=chooseWXPay]').click()",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let shown = wait_for(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('queried through the service') !== -1 ? t : null;", |v| v.is_string()).await;
+            let shown = shown.as_str().unwrap();
+            assert!(
+                shown.contains(": SUCCESS (queried through the service, API ")
+                    && shown.contains(&format!("API {api})")),
+                "{api} {os}: {shown}"
+            );
+            let url = c.current_url().await.unwrap();
+            assert!(url.as_str().contains("state=pay"), "{url}");
+            assert!(
+                url.as_str().starts_with(&format!("http://localhost:{p}/")),
+                "{url}"
+            );
+            // The demo back end received the notification, and the service verified it.
+            let list: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/demo/notify"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let no = shown
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(':');
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let mut list = list;
+            while !list.iter().any(|n| n["outTradeNo"] == no) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{api} {os}: no notification for {no}: {list:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                list = reqwest::get(format!("{phone}/__wxjs/demo/notify"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+            }
+            let n = list.iter().find(|n| n["outTradeNo"] == no).unwrap();
+            assert_eq!(n["form"], api, "{n}");
+            assert_eq!(n["verified"], true, "{n}");
+            assert_eq!(n["answered"], "success", "{n}");
+            if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+                c.execute("document.querySelector('button[data-api=chooseWXPay]').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+                std::fs::write(
+                    format!("{dir}/demo-pay-{api}-{os}.png"),
+                    c.screenshot().await.unwrap(),
+                )
+                .unwrap();
+            }
+        }
+        c.close().await.unwrap();
+        child.stop().await;
+    }
+}

@@ -2018,7 +2018,17 @@ async fn the_emulator_s_own_errors_reached_the_page_console_and_a_double_click_o
 
 /// Waits until `script` returns a value `pred` accepts.
 async fn wait_for(c: &Client, script: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    wait_for_secs(c, script, 10, pred).await
+}
+
+/// [`wait_for`] with a deadline of `secs` (flows that navigate and talk to several servers).
+async fn wait_for_secs(
+    c: &Client,
+    script: &str,
+    secs: u64,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let v = c.execute(script, vec![]).await.unwrap();
         if pred(&v) {
@@ -2057,7 +2067,12 @@ async fn the_call_log_was_white_on_white_and_every_demo_result_looked_the_same()
         )
         .await;
     }
-    for api in ["chooseImage", "scanQRCode", "chooseWXPay", "checkJsApi"] {
+    for api in [
+        "chooseImage",
+        "scanQRCode",
+        "openEnterpriseRedPacket",
+        "checkJsApi",
+    ] {
         c.execute(
             "document.querySelector('button[data-api=' + arguments[0] + ']').click()",
             vec![json!(api)],
@@ -2080,7 +2095,10 @@ async fn the_call_log_was_white_on_white_and_every_demo_result_looked_the_same()
     };
     let ok = c.execute(&look("chooseImage"), vec![]).await.unwrap();
     let cancel = c.execute(&look("scanQRCode"), vec![]).await.unwrap();
-    let fail = c.execute(&look("chooseWXPay"), vec![]).await.unwrap();
+    let fail = c
+        .execute(&look("openEnterpriseRedPacket"), vec![])
+        .await
+        .unwrap();
     assert_eq!(
         (ok[0].as_str(), cancel[0].as_str(), fail[0].as_str()),
         (Some("ok"), Some("cancel"), Some("fail"))
@@ -3805,7 +3823,7 @@ async fn the_demo_s_payment_button_could_not_succeed() {
             )
             .await
             .unwrap();
-            let shown = wait_for(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('queried through the service') !== -1 ? t : null;", |v| v.is_string()).await;
+            let shown = wait_for_secs(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('queried through the service') !== -1 ? t : null;", 30, |v| v.is_string()).await;
             let shown = shown.as_str().unwrap();
             assert!(
                 shown.contains(": SUCCESS (queried through the service, API ")

@@ -132,6 +132,11 @@ pub struct Fault {
     /// Close the connection without answering.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drop: bool,
+    /// WeChat Pay's merchant API only: answer this error code in the API's own form (v2
+    /// `SYSTEMERROR`, `NOAUTH`…; v3 `SYSTEM_ERROR`, `FREQUENCY_LIMITED`, `NO_AUTH`…), with
+    /// `status` for v3 (else 500 for system errors, 429 for limits, 403 otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// How many calls remain.
     pub count: u32,
 }
@@ -1959,6 +1964,7 @@ mod tests {
             status: None,
             delay_ms: None,
             drop: false,
+            code: None,
             count: 2,
         })
         .unwrap();

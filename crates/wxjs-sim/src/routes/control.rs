@@ -162,6 +162,7 @@ struct FaultBody {
     delay_ms: Option<u64>,
     #[serde(default)]
     drop: bool,
+    code: Option<String>,
     count: Option<u32>,
 }
 
@@ -176,15 +177,31 @@ async fn add_fault(State(sim): State<Sim>, body: Bytes) -> Response {
             "path must start with / and be at most 256 bytes (for example /cgi-bin/token)",
         );
     }
-    let outcomes =
-        usize::from(f.errcode.is_some()) + usize::from(f.status.is_some()) + usize::from(f.drop);
+    if let Some(code) = &f.code {
+        let pay_path = crate::routes::merchant::is_merchant_path(&f.path);
+        if !pay_path || f.errcode.is_some() || f.drop {
+            return bad_request(
+                "code is for WeChat Pay's merchant API paths (/pay/…, /v3/…), with status (v3) at most",
+            );
+        }
+        if code.is_empty()
+            || code.len() > 64
+            || !code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        {
+            return bad_request("code must be an error code like SYSTEMERROR or SYSTEM_ERROR");
+        }
+    }
+    let outcomes = usize::from(f.errcode.is_some())
+        + usize::from(f.status.is_some() && f.code.is_none())
+        + usize::from(f.drop)
+        + usize::from(f.code.is_some());
     if outcomes > 1 {
         return bad_request(
-            "give at most one of errcode, status and drop (delayMs may go with any)",
+            "give at most one of errcode, status, code and drop (delayMs may go with any; status with code)",
         );
     }
     if outcomes == 0 && f.delay_ms.is_none() {
-        return bad_request("give one of errcode, status, delayMs or drop");
+        return bad_request("give one of errcode, status, code, delayMs or drop");
     }
     if f.status.is_some_and(|s| !(100..=599).contains(&s)) {
         return bad_request("status must be an HTTP status from 100 to 599");
@@ -205,6 +222,7 @@ async fn add_fault(State(sim): State<Sim>, body: Bytes) -> Response {
         status: f.status,
         delay_ms: f.delay_ms,
         drop: f.drop,
+        code: f.code,
         count,
     };
     match sim.update(|s, _| s.add_fault(fault.clone())) {

@@ -39,6 +39,21 @@ pub const V3_CLOSE: &str = "/v3/pay/transactions/out-trade-no/{out_trade_no}/clo
 /// v3 platform certificates.
 pub const V3_CERTIFICATES: &str = "/v3/certificates";
 
+/// Whether a path belongs to WeChat Pay's merchant API.
+#[must_use]
+pub fn is_merchant_path(path: &str) -> bool {
+    path.starts_with("/pay/") || path.starts_with("/v3/")
+}
+
+/// A fault set on a merchant API path: the error to answer once the request is authenticated.
+#[derive(Debug, Clone)]
+pub(crate) struct MerchantFault {
+    pub(crate) code: String,
+    pub(crate) status: Option<u16>,
+}
+
+type Fault = Option<axum::Extension<MerchantFault>>;
+
 /// The merchant API's routes (counted and fault-injectable like every platform call).
 pub(crate) fn router() -> Router<Sim> {
     Router::new()
@@ -201,6 +216,18 @@ fn v2_request(sim: &Sim, body: &[u8]) -> Result<V2Request, Response> {
     Ok(req)
 }
 
+/// A fault set for this path, answered as a v2 business error.
+fn v2_fault(req: &V2Request, fault: Fault) -> Option<Response> {
+    let f = fault?.0;
+    let des = match f.code.as_str() {
+        "SYSTEMERROR" => "系统错误",
+        "NOAUTH" => "商户无此接口权限",
+        other => other,
+    }
+    .to_owned();
+    Some(req.fail(&f.code, des))
+}
+
 fn refusal_v2(req: &V2Request, r: &OrderRefusal) -> Response {
     match r {
         OrderRefusal::Paid(_) => req.fail("ORDERPAID", "该订单已支付"),
@@ -210,11 +237,14 @@ fn refusal_v2(req: &V2Request, r: &OrderRefusal) -> Response {
 }
 
 /// `POST /pay/unifiedorder`.
-async fn v2_unifiedorder(State(sim): State<Sim>, body: Bytes) -> Response {
+async fn v2_unifiedorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
     let req = match v2_request(&sim, &body) {
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v2_fault(&req, fault) {
+        return res;
+    }
     for field in [
         "body",
         "out_trade_no",
@@ -329,11 +359,14 @@ fn v2_trade(sim: &Sim, req: &V2Request) -> Result<Trade, Response> {
 }
 
 /// `POST /pay/orderquery`.
-async fn v2_orderquery(State(sim): State<Sim>, body: Bytes) -> Response {
+async fn v2_orderquery(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
     let req = match v2_request(&sim, &body) {
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v2_fault(&req, fault) {
+        return res;
+    }
     let trade = match v2_trade(&sim, &req) {
         Ok(t) => t,
         Err(res) => return res,
@@ -363,11 +396,14 @@ async fn v2_orderquery(State(sim): State<Sim>, body: Bytes) -> Response {
 }
 
 /// `POST /pay/closeorder`.
-async fn v2_closeorder(State(sim): State<Sim>, body: Bytes) -> Response {
+async fn v2_closeorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
     let req = match v2_request(&sim, &body) {
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v2_fault(&req, fault) {
+        return res;
+    }
     if req.get("out_trade_no").is_empty() {
         return req.fail("PARAM_ERROR", "out_trade_no参数缺失");
     }
@@ -545,6 +581,20 @@ fn v3_request(
     Ok(V3Request { merchant, app_ids })
 }
 
+/// A fault set for this path, answered as a v3 error.
+fn v3_fault(sim: &Sim, req: &V3Request, fault: Fault) -> Option<Response> {
+    let f = fault?.0;
+    let (default, message) = match f.code.as_str() {
+        "SYSTEM_ERROR" | "SYSTEMERROR" => (500, "系统错误"),
+        "FREQUENCY_LIMITED" => (429, "频率超限"),
+        "NO_AUTH" | "NOAUTH" => (403, "商户无权限"),
+        _ => (400, "simulated fault"),
+    };
+    let status = StatusCode::from_u16(f.status.unwrap_or(default))
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Some(v3_error(sim, Some(&req.merchant), status, &f.code, message))
+}
+
 fn text<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
@@ -552,6 +602,7 @@ fn text<'a>(v: &'a Value, k: &str) -> &'a str {
 /// `POST /v3/pay/transactions/jsapi`.
 async fn v3_jsapi(
     State(sim): State<Sim>,
+    fault: Fault,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -561,6 +612,9 @@ async fn v3_jsapi(
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v3_fault(&sim, &req, fault) {
+        return res;
+    }
     let m = Some(&req.merchant);
     let bad = |msg: String| v3_error(&sim, m, StatusCode::BAD_REQUEST, "PARAM_ERROR", msg);
     let Ok(b) = serde_json::from_slice::<Value>(&body) else {
@@ -712,6 +766,7 @@ fn v3_query_answer(sim: &Sim, req: &V3Request, q: &MchQuery, trade: Option<Trade
 /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`.
 async fn v3_by_out_trade_no(
     State(sim): State<Sim>,
+    fault: Fault,
     Path(no): Path<String>,
     method: Method,
     uri: Uri,
@@ -721,6 +776,9 @@ async fn v3_by_out_trade_no(
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v3_fault(&sim, &req, fault) {
+        return res;
+    }
     let q = Query::<MchQuery>::try_from_uri(&uri).map_or(
         MchQuery {
             mchid: String::new(),
@@ -734,6 +792,7 @@ async fn v3_by_out_trade_no(
 /// `GET /v3/pay/transactions/id/{transaction_id}?mchid=`.
 async fn v3_by_id(
     State(sim): State<Sim>,
+    fault: Fault,
     Path(id): Path<String>,
     method: Method,
     uri: Uri,
@@ -743,6 +802,9 @@ async fn v3_by_id(
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v3_fault(&sim, &req, fault) {
+        return res;
+    }
     let q = Query::<MchQuery>::try_from_uri(&uri).map_or(
         MchQuery {
             mchid: String::new(),
@@ -756,6 +818,7 @@ async fn v3_by_id(
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close {"mchid"}` → 204.
 async fn v3_close(
     State(sim): State<Sim>,
+    fault: Fault,
     Path(no): Path<String>,
     method: Method,
     uri: Uri,
@@ -766,6 +829,9 @@ async fn v3_close(
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v3_fault(&sim, &req, fault) {
+        return res;
+    }
     let m = Some(&req.merchant);
     let b: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if text(&b, "mchid") != req.merchant.partner_id {
@@ -794,6 +860,7 @@ async fn v3_close(
 /// `GET /v3/certificates`: the platform certificate, encrypted with the merchant's APIv3 key.
 async fn v3_certificates(
     State(sim): State<Sim>,
+    fault: Fault,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -802,6 +869,9 @@ async fn v3_certificates(
         Ok(r) => r,
         Err(res) => return res,
     };
+    if let Some(res) = v3_fault(&sim, &req, fault) {
+        return res;
+    }
     let m = Some(&req.merchant);
     let keys = sim.platform_keys();
     let nonce = wxjs_sign::nonce_of_len(12);

@@ -88,7 +88,7 @@ async fn unknown_api() -> Response {
 }
 
 /// Every platform call: counted in `/__sim/stats`, then subject to the faults set for its path.
-async fn platform_call(State(sim): State<Sim>, req: Request, next: Next) -> Response {
+async fn platform_call(State(sim): State<Sim>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     // Counted under the API's own path; every path the platform does not know shares one
     // label, so that arbitrary paths cannot grow the statistics.
@@ -105,6 +105,14 @@ async fn platform_call(State(sim): State<Sim>, req: Request, next: Next) -> Resp
     };
     if let Some(ms) = fault.delay_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(code) = fault.code.clone() {
+        // The merchant API answers it in its own form, once it knows the merchant.
+        req.extensions_mut().insert(merchant::MerchantFault {
+            code,
+            status: fault.status,
+        });
+        return next.run(req).await;
     }
     if fault.drop {
         let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -1033,3 +1033,78 @@ async fn public_key_mode_and_the_switch_period_sign_with_the_right_serials() {
         assert_eq!(seen, expect, "{mode:?}");
     }
 }
+
+/// The errors only the real platform's troubles produce — v2 `SYSTEMERROR` and `NOAUTH`, v3
+/// `500 SYSTEM_ERROR` and `429 FREQUENCY_LIMITED` — are injected per path with a `code` fault
+/// and answered in each API's own signed form; the next call is normal again.
+#[tokio::test]
+async fn merchant_api_faults_answer_in_the_api_s_own_form() {
+    let s = spawn_sim().await;
+    let fault = |path: &str, code: &str, status: Option<u16>| {
+        let mut f = json!({ "path": path, "code": code });
+        if let Some(st) = status {
+            f["status"] = st.into();
+        }
+        f
+    };
+    for (code, n) in [("SYSTEMERROR", "v2f1"), ("NOAUTH", "v2f2")] {
+        let res = s
+            .post_json("/__sim/faults", &fault("/pay/unifiedorder", code, None))
+            .await;
+        assert_eq!(res.status(), 201);
+        let o = order_v2(n, "1", "http://localhost:8080/n");
+        let a = v2(
+            &s,
+            "/pay/unifiedorder",
+            signed(&as_refs(&o), PaySignType::Md5, API_KEY),
+        )
+        .await;
+        assert_eq!(
+            (a["return_code"].as_str(), a["err_code"].as_str()),
+            ("SUCCESS", code),
+            "{a:?}"
+        );
+        assert_signed(&a, PaySignType::Md5);
+        let a = v2(
+            &s,
+            "/pay/unifiedorder",
+            signed(&as_refs(&o), PaySignType::Md5, API_KEY),
+        )
+        .await;
+        assert_eq!(a["result_code"], "SUCCESS");
+    }
+    let c = v3_client(&s).await;
+    for (code, status) in [("SYSTEM_ERROR", 500), ("FREQUENCY_LIMITED", 429)] {
+        s.post_json(
+            "/__sim/faults",
+            &fault("/v3/pay/transactions/jsapi", code, None),
+        )
+        .await;
+        let (st, v) = c
+            .call(
+                &s,
+                "POST",
+                "/v3/pay/transactions/jsapi",
+                Some(&order_v3("v3f", 1, "http://localhost:8080/n")),
+            )
+            .await;
+        assert_eq!((st.as_u16(), v["code"].as_str()), (status, Some(code)));
+    }
+    let (st, _) = c
+        .call(
+            &s,
+            "POST",
+            "/v3/pay/transactions/jsapi",
+            Some(&order_v3("v3f", 1, "http://localhost:8080/n")),
+        )
+        .await;
+    assert_eq!(st, 200);
+    // A code is for merchant paths only.
+    let res = s
+        .post_json(
+            "/__sim/faults",
+            &fault("/cgi-bin/token", "SYSTEMERROR", None),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}

@@ -315,6 +315,10 @@ fn serve_rejects_bad_configs_with_one_line_and_documents_every_key() {
     ]
     .iter()
     .map(|k| ((*k).to_owned(), "value-of-sixteen-chars".to_owned()))
+    .chain([(
+        "WX_PAY_API_V3_KEY".to_owned(),
+        "an-api-v3-key-of-32-characters00".to_owned(),
+    )])
     .collect();
     // The key must be a real one: the service refuses to start on a key that cannot sign.
     let key = tempfile::NamedTempFile::new().unwrap();

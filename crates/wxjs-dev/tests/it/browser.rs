@@ -3812,17 +3812,20 @@ async fn the_demo_s_payment_button_could_not_succeed() {
                 json!({"action": "approve"}),
             )
             .await;
-            post(
-                format!("{phone}/__wxjs/user/next"),
-                json!({"api": "chooseWXPay", "action": "ok"}),
-            )
-            .await;
             c.execute(
                 "document.querySelector('button[data-api=chooseWXPay]').click()",
                 vec![],
             )
             .await
             .unwrap();
+            // Back from web authorisation, the page that pays is a new page session: the
+            // person's answer goes to it.
+            wait_for_secs(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('waiting for the payment sheet') !== -1 ? t : null;", 30, |v| v.is_string()).await;
+            post(
+                format!("{phone}/__wxjs/user/next"),
+                json!({"api": "chooseWXPay", "action": "ok"}),
+            )
+            .await;
             let shown = wait_for_secs(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('queried through the service') !== -1 ? t : null;", 30, |v| v.is_string()).await;
             let shown = shown.as_str().unwrap();
             assert!(

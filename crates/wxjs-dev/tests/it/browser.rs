@@ -3826,7 +3826,31 @@ async fn the_demo_s_payment_button_could_not_succeed() {
                 json!({"api": "chooseWXPay", "action": "ok"}),
             )
             .await;
-            let shown = wait_for_secs(&c, "var b = document.querySelector('button[data-api=chooseWXPay]'); var t = b && b.nextSibling.textContent; return t && t.indexOf('queried through the service') !== -1 ? t : null;", 30, |v| v.is_string()).await;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let shown = loop {
+                let t = c
+                    .execute("var b = document.querySelector('button[data-api=chooseWXPay]'); return b && b.nextSibling.textContent;", vec![])
+                    .await
+                    .unwrap();
+                if t.as_str()
+                    .is_some_and(|t| t.contains("queried through the service"))
+                {
+                    break t;
+                }
+                if Instant::now() > deadline {
+                    let log = logged(&phone, "chooseWXPay").await;
+                    let notes = reqwest::get(format!("{platform}/__sim/pay/notifications"))
+                        .await
+                        .unwrap()
+                        .text()
+                        .await
+                        .unwrap();
+                    panic!(
+                        "{api} {os}: the page shows {t}; call log {log:?}; notifications {notes}"
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
             let shown = shown.as_str().unwrap();
             assert!(
                 shown.contains(": SUCCESS (queried through the service, API ")

@@ -80,13 +80,16 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Every route of [`router`], as metric labels.
-pub(crate) const ROUTES: [&str; 15] = [
+pub(crate) const ROUTES: [&str; 18] = [
     "/v1/{app_id}/jssdk/config",
     "/v1/{app_id}/jssdk/explain",
     "/v1/{app_id}/cards/ext",
     "/v1/{app_id}/cards/choose",
     "/v1/{app_id}/pay/package",
     "/v1/{app_id}/pay/prepay",
+    "/v1/{app_id}/pay/orders",
+    "/v1/{app_id}/pay/orders/{out_trade_no}",
+    "/v1/{app_id}/pay/notifications",
     "/v1/{app_id}/address",
     "/v1/{app_id}/credentials/{kind}",
     "/v1/{app_id}/credentials/access_token/refresh",
@@ -248,7 +251,10 @@ mod tests {
             .as_object()
             .unwrap()
             .keys()
-            .map(|p| p.replace("{appId}", "{app_id}"))
+            .map(|p| {
+                p.replace("{appId}", "{app_id}")
+                    .replace("{outTradeNo}", "{out_trade_no}")
+            })
             .collect();
         // Served but not part of the API document.
         documented

@@ -207,6 +207,16 @@ impl Persister {
         }
     }
 
+    /// Makes the store refuse writes (`PRAGMA query_only`), as a full disk or a read-only
+    /// volume would: for tests of what the simulator answers then.
+    #[doc(hidden)]
+    pub fn refuse_writes(&self, refuse: bool) {
+        let on = if refuse { "ON" } else { "OFF" };
+        let _ = self
+            .conn()
+            .execute_batch(&format!("PRAGMA query_only = {on};"));
+    }
+
     /// Writes changed records, committed when this returns `true`.
     pub fn write(&self, changes: &[Change]) -> bool {
         changes.is_empty() || self.run("records", |tx| write(tx, changes))

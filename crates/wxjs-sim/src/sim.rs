@@ -16,6 +16,11 @@ use crate::persist::{self, PersistError, Persister};
 use crate::platform_keys::PlatformKeys;
 use crate::state::{State, TicketRec};
 
+tokio::task_local! {
+    /// Set when a change made while serving the current request could not be written.
+    pub(crate) static UNPERSISTED: std::cell::Cell<bool>;
+}
+
 /// The simulated platform. Cheap to clone; clones share everything.
 #[derive(Clone, Debug)]
 pub struct Sim {
@@ -79,6 +84,14 @@ impl Sim {
         })
     }
 
+    /// Makes the store refuse writes, as a full disk would (tests).
+    #[doc(hidden)]
+    pub fn refuse_writes(&self, refuse: bool) {
+        if let Some(p) = self.inner.persister.lock().as_ref() {
+            p.refuse_writes(refuse);
+        }
+    }
+
     /// The platform's WeChat Pay v3 keys.
     #[must_use]
     pub fn platform_keys(&self) -> &PlatformKeys {
@@ -135,8 +148,10 @@ impl Sim {
                 Some(p) => {
                     let changes = state.take_changes();
                     if !p.write(&changes) {
-                        // Not on disk: written again with the next change.
+                        // Not on disk: written again with the next change, and the request
+                        // that made it is not answered as done (see `routes::durable`).
                         state.restore_changes(&changes);
+                        let _ = UNPERSISTED.try_with(|c| c.set(true));
                     }
                 }
                 None => state.settle(),

@@ -75,6 +75,7 @@ pub fn router(sim: Sim) -> Router {
         .fallback(|| async {
             reply::control_error(StatusCode::NOT_FOUND, "not_found", "no such path")
         })
+        .layer(middleware::from_fn(durable))
         .layer(middleware::from_fn(log_call))
         .with_state(sim)
 }
@@ -136,6 +137,31 @@ async fn platform_call(State(sim): State<Sim>, mut req: Request, next: Next) -> 
         return reply::fail(ErrCode::from_code(code));
     }
     next.run(req).await
+}
+
+/// A request whose change could not be written to disk (a full disk, a read-only volume) is not
+/// answered as done: 503, so that no client counts on a change a crash would lose. The change
+/// stays in memory and is written with the next one that succeeds.
+async fn durable(req: Request, next: Next) -> Response {
+    let (res, unpersisted) = crate::sim::UNPERSISTED
+        .scope(std::cell::Cell::new(false), async {
+            let res = next.run(req).await;
+            (res, crate::sim::UNPERSISTED.with(std::cell::Cell::get))
+        })
+        .await;
+    if unpersisted {
+        let mut res = reply::control_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_persisted",
+            "the simulator could not write its state to disk (see its log): the change is not durable",
+        );
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return res;
+    }
+    res
 }
 
 /// One line per call: method, path (never the query: it holds secrets), status, errcode, time.

@@ -371,3 +371,42 @@ async fn the_control_api_had_no_openapi_document() {
         }
     }
 }
+
+/// A write the store refused (a full disk during a test run: `kill_9_under_load` saw 270 clock
+/// advances acknowledged and 251 on disk) was still answered 200. Now such a request answers
+/// 503 with `Retry-After`, through the real listener, and the change reaches the disk with the
+/// next write that succeeds.
+#[tokio::test]
+async fn a_refused_write_was_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = crate::spawn_with(&wxjs_sim::SimConfig::default(), Some(dir.path())).await;
+    s.advance(10).await;
+    s.sim.refuse_writes(true);
+    let res = s
+        .post_json("/__sim/clock/advance", &serde_json::json!({ "seconds": 5 }))
+        .await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_persisted");
+    // A platform call whose record cannot be written is refused the same way.
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+            crate::APP,
+            crate::SECRET
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    s.sim.refuse_writes(false);
+    s.advance(1).await;
+    let offset = s.sim.clock().offset();
+    s.stop().await;
+    // Everything is on disk now, the refused change included.
+    let again = crate::spawn_with(&wxjs_sim::SimConfig::default(), Some(dir.path())).await;
+    assert_eq!(again.sim.clock().offset(), offset);
+    assert_eq!(offset, 16);
+}

@@ -3045,13 +3045,31 @@ async fn payment_without_wx_config_was_refused() {
         .unwrap();
     assert_eq!(kinds(&wait_done(&c).await), ["ready"]);
     let params = v2_payment(p, "o-sample-configured").await;
+    let page = page_id(&c).await;
     post(
         format!("{phone}/__wxjs/user/next"),
-        json!({"api": "chooseWXPay", "action": "ok"}),
+        json!({"api": "chooseWXPay", "action": "ok", "page": page}),
     )
     .await;
     let direct = "var done = arguments[arguments.length - 1]; WeixinJSBridge.invoke('getBrandWCPayRequest', arguments[0], done);";
-    let paid = c.execute_async(direct, vec![params]).await.unwrap();
+    let paid = match c.execute_async(direct, vec![params]).await {
+        Ok(v) => v,
+        Err(e) => {
+            let log = reqwest::get(format!("{phone}/__wxjs/log"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let pages = reqwest::get(format!("{phone}/__wxjs/pages"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            panic!("{e}; log {log}; pages {pages}");
+        }
+    };
     assert_eq!(paid["err_msg"], "get_brand_wcpay_request:ok", "{paid}");
 
     // A page outside the directories: the real error, naming the page.

@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -23,14 +24,15 @@ use crate::phone::{InvokeRequest, Os, Phone, UserAnswer};
 const BRIDGE_JS: &str = concat!(
     "/*! wxjs — the emulated WeChat app, browser half (/__wxjs/bridge.js). Loaded before any other\n",
     " * script, it makes the page a WeChat web view: the user agent, window.WeixinJSBridge, the\n",
-    " * WeixinJSBridgeReady event, and the app's UI (top bar, \"…\" menu, share sheet, panels, call\n",
-    " * log) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against\n",
+    " * WeixinJSBridgeReady event, and the app's UI (top bar, \"…\" menu, share sheet, panels, debug\n",
+    " * console) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against\n",
     " * the simulated platform like the real app; automation answers prompts and taps menus.\n",
-    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,opentags,devices,protocol}.js */\n",
+    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,console,opentags,devices,protocol}.js */\n",
     "(function () {\n",
     "  \"use strict\";\n",
     include_str!("../web/bridge/transport.js"),
     include_str!("../web/bridge/ui.js"),
+    include_str!("../web/bridge/console.js"),
     include_str!("../web/bridge/opentags.js"),
     include_str!("../web/bridge/devices.js"),
     include_str!("../web/bridge/protocol.js"),
@@ -545,8 +547,27 @@ async fn wallet(State(p): State<Origin>) -> Response {
     axum::Json(p.phone.wallet()).into_response()
 }
 
-async fn log(State(p): State<Origin>) -> Response {
-    axum::Json(p.phone.log()).into_response()
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    /// Only these page sessions (comma-separated).
+    session: Option<String>,
+    /// Only calls after this one.
+    #[serde(default)]
+    after: u64,
+}
+
+/// The call log, or the part of it a page's debug console asks for.
+async fn log(State(p): State<Origin>, q: Result<Query<LogQuery>, QueryRejection>) -> Response {
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_request(format!("{} (the log takes session=a,b and after=N)", e.body_text())),
+    };
+    let sessions: Option<Vec<&str>> = q
+        .session
+        .as_deref()
+        .map(|s| s.split(',').filter(|s| !s.is_empty()).collect());
+    axum::Json(p.phone.log_matching(sessions.as_deref(), q.after)).into_response()
 }
 
 async fn settings(State(p): State<Origin>) -> Response {

@@ -197,6 +197,16 @@ pub struct LogEntry {
     /// For a refused config: what the app expected and the diagnosis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Value>,
+    /// When the call arrived: milliseconds since the Unix epoch, by the machine's clock (what
+    /// the debug console shows), not the simulator's.
+    pub at: u64,
+}
+
+/// Now, in milliseconds since the Unix epoch, by the machine's clock.
+fn wall_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[derive(Debug, Clone)]
@@ -903,6 +913,19 @@ impl Phone {
         self.lock().log.iter().cloned().collect()
     }
 
+    /// The calls of the given page sessions (all of them for `None`) that came after call
+    /// `after`: what a page's debug console asks for each second, without the whole log.
+    #[must_use]
+    pub fn log_matching(&self, sessions: Option<&[&str]>, after: u64) -> Vec<LogEntry> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|e| e.id > after)
+            .filter(|e| sessions.is_none_or(|s| s.contains(&e.session.as_str())))
+            .cloned()
+            .collect()
+    }
+
     /// Records the final result of a call the page's UI carried out, and gives the result the
     /// page is to receive (`None` when no such call is open): what it records first, so that
     /// nothing the page does next can run ahead of it (the wallet, the payment). A payment the
@@ -1041,6 +1064,7 @@ impl Phone {
             verification: "n/a".into(),
             result: Some(result),
             reason: None,
+            at: wall_millis(),
         });
     }
 
@@ -1137,6 +1161,7 @@ impl Phone {
             verification: verification.unwrap_or_else(|| "ok".to_owned()),
             result: result.clone(),
             reason,
+            at: wall_millis(),
         });
         InvokeAnswer {
             id,

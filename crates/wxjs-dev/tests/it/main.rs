@@ -2,6 +2,7 @@
 //! drive it.
 
 mod browser;
+mod console;
 mod proxy;
 
 use std::fmt;

@@ -143,6 +143,7 @@
         return;
       }
       if (asks) sheetCalls[name] = true;
+      var callId = 0;
       // A share-content registration counts from when the page made it, not from the answer.
       var registeredAt = UPDATE_SHARE[name] ? ++registrations : 0;
       post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
@@ -155,6 +156,7 @@
         .then(function (r) {
           // Record first, then answer: the page's callback may look at the wallet or the order
           // at once, and the client's server half decides what was paid.
+          callId = r.id;
           if (r.recorded) return r.result;
           return post("/__wxjs/result", { id: r.id, result: r.result }).then(function (ans) {
             if (ans && ans.result) return ans.result;
@@ -191,6 +193,7 @@
           }
           calls.push({ name: name, result: result });
           if (callback) callback(result);
+          reportCall(callId, name, params, result);
         })
         .catch(function (e) {
           delete sheetCalls[name];

@@ -67,8 +67,23 @@
     ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
     "button.ok{background:#07c160;color:#fff}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;font:16px sans-serif;color:#888}" +
-    ".entry{background:#fff;color:#111;border-radius:6px;padding:8px;margin:6px 0;font:12px ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}" +
-    ".entry.fail{border-left:3px solid #fa5151}.entry.ok{border-left:3px solid #07c160}.entry.cancel{border-left:3px solid #b2b2b2}";
+    // The debug console: a panel at the right on a desktop, the lower 70 % on a phone.
+    ".console{position:fixed;top:45px;right:0;bottom:0;width:min(440px,100vw);background:#fff;color:#111;border-left:1px solid #d9d9d9;box-shadow:-4px 0 16px rgba(0,0,0,.12);z-index:2147483003;display:flex;flex-direction:column;font:13px -apple-system,'PingFang SC',sans-serif}" +
+    "@media (max-width:600px){.console{top:auto;left:0;width:auto;height:70vh;border-left:0;border-top:1px solid #d9d9d9;border-radius:12px 12px 0 0;box-shadow:0 -4px 16px rgba(0,0,0,.15)}}" +
+    ".c-top{display:flex;align-items:center;gap:6px;padding:8px 10px;border-bottom:1px solid #e5e5e5;background:#f7f7f7}" +
+    ".c-top b{flex:1;font-size:13px;color:#111}.c-count{color:#595959;font-size:12px}" +
+    ".c-top button{background:#fff;border:1px solid #c9c9c9;border-radius:4px;color:#111;font-size:12px;padding:3px 8px;cursor:pointer}" +
+    ".console input{margin:8px 10px;padding:6px 8px;border:1px solid #c9c9c9;border-radius:4px;font-size:13px;color:#111;background:#fff}" +
+    ".c-list{flex:1;overflow:auto}.c-empty{padding:16px;color:#595959}" +
+    ".c-line{border-bottom:1px solid #eee;border-left:3px solid #8c8c8c}.c-line.ok{border-left-color:#067d3a}.c-line.fail{border-left-color:#c4161c;background:#fff7f7}" +
+    ".c-head{display:flex;gap:8px;width:100%;align-items:baseline;background:none;border:0;padding:7px 10px;text-align:left;cursor:pointer;font:13px ui-monospace,Menlo,monospace;color:#111}" +
+    ".c-time{color:#595959;font-size:12px}.c-api{flex:1;word-break:break-all}" +
+    ".c-line .c-mark{color:#595959}.c-line.ok .c-mark{color:#067d3a}.c-line.fail .c-mark{color:#c4161c}" +
+    ".c-why{padding:0 10px 7px 20px;color:#a10f14;font-size:12px;word-break:break-word}" +
+    ".c-detail{padding:0 10px 8px 20px}.c-k{color:#595959;font-size:11px;text-transform:uppercase;margin-top:6px}" +
+    ".c-v{margin:2px 0;background:#f4f5f7;color:#111;padding:6px;border-radius:4px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all}" +
+    ".c-reason{background:#fff0f0;color:#8a0c10}" +
+    ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);max-width:min(560px,92vw);background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);cursor:pointer;word-break:break-word}";
 
   function mount() {
     if (root) return root;
@@ -81,7 +96,7 @@
     var bar = el("div", { class: "bar", "data-bar": "" }, [
       el("button", { title: "关闭", text: "✕", onclick: closeWindow }),
       el("div", { class: "title", "data-title": "" }),
-      el("button", { class: "log", text: "日志", "data-log-button": "", onclick: showLog }),
+      el("button", { class: "log", text: "调试", title: "JS-SDK console", "data-log-button": "", onclick: showConsole }),
       el("button", { text: "…", "data-menu-button": "", onclick: showMenu })
     ]);
     root.appendChild(bar);
@@ -102,11 +117,13 @@
   function overlay(content, onDismiss) {
     mount();
     var mask = el("div", { class: "mask" }, [content]);
+    // A tap beside the sheet, or Esc, dismisses it: what 取消 does, where it has one.
+    mask.__dismiss = function () {
+      mask.remove();
+      if (onDismiss) onDismiss();
+    };
     mask.addEventListener("click", function (e) {
-      if (e.target === mask) {
-        mask.remove();
-        if (onDismiss) onDismiss();
-      }
+      if (e.target === mask) mask.__dismiss();
     });
     root.appendChild(mask);
     return mask;
@@ -122,6 +139,7 @@
         onclick: function () {
           mask.remove();
           if (item.event) fireMenu(item.event, "person");
+          else if (item.id === "menuItem:jsDebug") showConsole();
         }
       });
     });
@@ -327,36 +345,6 @@
         el("div", { class: "actions" }, [el("button", { text: "返回", onclick: function () { mask.remove(); } })])
       ])
     );
-  }
-
-  function showLog() {
-    window
-      .fetch("/__wxjs/log")
-      .then(function (r) {
-        return r.json();
-      })
-      .then(function (entries) {
-        var mine = entries.filter(function (e) {
-          return e.session === session;
-        });
-        var rows = mine.map(function (e) {
-          var text = e.api + " (" + e.name + ")\nparams " + JSON.stringify(e.params) + "\nresult " + JSON.stringify(e.result);
-          if (e.verification !== "ok" && e.verification !== "n/a") text += "\nwhy " + e.verification;
-          if (e.reason) {
-            if (e.reason.expectedString1) text += "\nexpected string1 " + e.reason.expectedString1;
-            if (e.reason.diagnosis) {
-              e.reason.diagnosis.findings.forEach(function (f) {
-                text += "\n· " + f.message;
-              });
-            }
-            if (e.reason.why) text += "\n· " + e.reason.why;
-          }
-          var r = JSON.stringify(e.result || "");
-          var kind = r.indexOf(":ok") !== -1 || r.indexOf(":confirm") !== -1 ? "ok" : r.indexOf(":cancel") !== -1 ? "cancel" : "fail";
-          return el("div", { class: "entry " + kind, "data-entry": e.api, text: text });
-        });
-        overlay(el("div", { class: "sheet", "data-call-log": "" }, [el("b", { text: "调用日志 · call log (" + mine.length + ")" })].concat(rows)));
-      });
   }
 
   // ---- carrying out the calls the client decides with the person ------------------------------

@@ -17,7 +17,7 @@ const fn e(
 }
 
 /// Every endpoint: method, path, what it is for, an example.
-pub const ENDPOINTS: [Endpoint; 21] = [
+pub const ENDPOINTS: [Endpoint; 22] = [
     e(
         "POST",
         "/__wxjs/user/next",
@@ -45,8 +45,14 @@ pub const ENDPOINTS: [Endpoint; 21] = [
     e(
         "GET",
         "/__wxjs/log",
-        "Every bridge call with its verification outcome, result and reason",
+        "Every bridge call with its verification outcome, result, reason and time; ?session=a,b&after=N for part of it",
         "",
+    ),
+    e(
+        "POST",
+        "/__wxjs/share/check",
+        "What would make a share fail or look broken (the share sheet's warnings)",
+        r#"{"session":"…","title":"…","link":"https://…","imgUrl":"https://…"}"#,
     ),
     e("GET", "/__wxjs/settings", "The app's settings", ""),
     e(

@@ -84,6 +84,7 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/invoke", post(invoke))
         .route("/__wxjs/result", post(result))
         .route("/__wxjs/note", post(note))
+        .route("/__wxjs/share/check", post(share_check))
         .route("/__wxjs/events", get(events))
         .route("/__wxjs/pages", get(pages))
         .route("/__wxjs/pages/{id}", axum::routing::delete(close_page))
@@ -363,6 +364,29 @@ async fn note(State(p): State<Origin>, body: Bytes) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ShareCheckBody {
+    session: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    link: String,
+    #[serde(default)]
+    img_url: String,
+}
+
+/// `POST /__wxjs/share/check`: what would make a share of this content fail or look broken.
+async fn share_check(State(p): State<Origin>, body: Bytes) -> Response {
+    match parse::<ShareCheckBody>(&body) {
+        Ok(b) => axum::Json(json!({
+            "warnings": p.phone.share_warnings(&b.session, &b.title, &b.link, &b.img_url)
+        }))
+        .into_response(),
+        Err(m) => bad_request(m),
+    }
+}
+
+#[derive(Deserialize)]
 struct EventsQuery {
     /// The page polling.
     #[serde(default)]
@@ -561,7 +585,12 @@ struct LogQuery {
 async fn log(State(p): State<Origin>, q: Result<Query<LogQuery>, QueryRejection>) -> Response {
     let q = match q {
         Ok(Query(q)) => q,
-        Err(e) => return bad_request(format!("{} (the log takes session=a,b and after=N)", e.body_text())),
+        Err(e) => {
+            return bad_request(format!(
+                "{} (the log takes session=a,b and after=N)",
+                e.body_text()
+            ));
+        }
     };
     let sessions: Option<Vec<&str>> = q
         .session

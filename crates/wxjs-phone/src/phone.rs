@@ -1037,6 +1037,28 @@ impl Phone {
             .collect()
     }
 
+    /// What would make a share of this content fail or look broken in the real app (the share
+    /// sheet shows it): the link is checked against the JS safe domains of the account the
+    /// page's config verified for.
+    #[must_use]
+    pub fn share_warnings(
+        &self,
+        session: &str,
+        title: &str,
+        link: &str,
+        img_url: &str,
+    ) -> Vec<String> {
+        let app_id = self.lock().sessions.get(session).map(|v| v.app_id.clone());
+        let account = app_id.as_deref().and_then(|a| self.sim.account(a));
+        let domains = account.map(|a| (a.app_id.as_str(), a.safe_domains()));
+        crate::calls::menu::share_warnings(
+            title,
+            link,
+            img_url,
+            domains.as_ref().map(|(a, d)| (*a, d.as_slice())),
+        )
+    }
+
     /// Records a note (a menu tap, a closed window) in the log.
     pub fn note(&self, session: &str, api: &str, result: Value) {
         self.note_with(session, api, Map::new(), result);

@@ -137,13 +137,21 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     let mut bad = package_params(p, "o-console-1", "100", json!({})).await;
     bad["paySign"] = json!("0".repeat(32));
     let r = call_wx(&c, "chooseWXPay", bad).await;
-    assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail", "the page's string stays WeChat's");
+    assert_eq!(
+        r["res"]["errMsg"], "chooseWXPay:fail",
+        "the page's string stays WeChat's"
+    );
     let said = toast(&c).await;
     assert!(
         said.contains("paySign does not match the paySignKey"),
         "{said}"
     );
-    let groups = wait_for(&c, "return __groups.length ? __groups : null", Value::is_array).await;
+    let groups = wait_for(
+        &c,
+        "return __groups.length ? __groups : null",
+        Value::is_array,
+    )
+    .await;
     assert!(
         groups[0]
             .as_str()
@@ -168,9 +176,17 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
             .contains("paySign does not match the paySignKey"),
         "{lines:?}"
     );
-    assert_eq!((&lines[1][0], &lines[1][1]), (&json!("config"), &json!("ok")), "{lines:?}");
+    assert_eq!(
+        (&lines[1][0], &lines[1][1]),
+        (&json!("config"), &json!("ok")),
+        "{lines:?}"
+    );
     let config_fail = lines.last().unwrap();
-    assert_eq!((&config_fail[0], &config_fail[1]), (&json!("config"), &json!("fail")), "{lines:?}");
+    assert_eq!(
+        (&config_fail[0], &config_fail[1]),
+        (&json!("config"), &json!("fail")),
+        "{lines:?}"
+    );
     assert!(config_fail[2].is_string(), "{lines:?}");
     assert!(assert_readable(&c, "[data-console] *").await >= 8);
     shot(&c, "console-desktop").await;
@@ -182,7 +198,9 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     c.execute(&script, vec![]).await.unwrap();
     let detail = wait_for(
         &c,
-        &in_client("var d = root.querySelector('[data-console-detail]'); return d ? d.textContent : null;"),
+        &in_client(
+            "var d = root.querySelector('[data-console-detail]'); return d ? d.textContent : null;",
+        ),
         Value::is_string,
     )
     .await;
@@ -191,7 +209,10 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
         detail.contains("expected string1: jsapi_ticket=[current jsapi_ticket]&noncestr="),
         "{detail}"
     );
-    assert!(detail.contains("verifySignature"), "the parameters: {detail}");
+    assert!(
+        detail.contains("verifySignature"),
+        "the parameters: {detail}"
+    );
     let n = assert_readable(&c, "[data-console-detail] *").await;
     shot(&c, "console-detail").await;
     assert!(n >= 4, "{n} texts of the detail on screen");
@@ -216,8 +237,14 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     click_in_client(&c, "[data-console-copy]").await;
     let copied = wait_for(&c, "return window.__copied", Value::is_string).await;
     let copied = copied.as_str().unwrap();
-    assert!(copied.starts_with("chooseWXPay (getBrandWCPayRequest) ✗"), "{copied}");
-    assert!(copied.contains("why: payment refused: paySign does not match"), "{copied}");
+    assert!(
+        copied.starts_with("chooseWXPay (getBrandWCPayRequest) ✗"),
+        "{copied}"
+    );
+    assert!(
+        copied.contains("why: payment refused: paySign does not match"),
+        "{copied}"
+    );
 
     // Esc closes it; the 调试 menu item opens it again.
     c.active_element()
@@ -241,8 +268,16 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     wait_done(&c).await;
     click_in_client(&c, "[data-log-button]").await;
     let lines = console_lines(&c, 4).await;
-    assert_eq!(lines[0][0], "config", "the reloaded page's config: {lines:?}");
-    assert_eq!(lines[1][0], "chooseWXPay", "{lines:?}");
+    assert_eq!(
+        lines[0][0], "config",
+        "the reloaded page's config: {lines:?}"
+    );
+    assert_eq!(
+        (&lines[1][0], &lines[1][1]),
+        (&json!("tap jsDebug"), &json!("note")),
+        "the menu tap, neither ok nor failed: {lines:?}"
+    );
+    assert_eq!(lines[2][0], "chooseWXPay", "{lines:?}");
     click_in_client(&c, "[data-console-clear]").await;
     wait_for(
         &c,
@@ -268,8 +303,16 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
         )
         .await
         .unwrap();
-    let v: Vec<f64> = panel.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-    assert!(v[0] > v[3] * 0.2 && (v[1] - v[3]).abs() < 1.0 && (v[2] - v[4]).abs() < 1.0, "{panel}");
+    let v: Vec<f64> = panel
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(
+        v[0] > v[3] * 0.2 && (v[1] - v[3]).abs() < 1.0 && (v[2] - v[4]).abs() < 1.0,
+        "{panel}"
+    );
     assert!(assert_readable(&c2, "[data-console] *").await >= 3);
     shot(&c2, "console-phone").await;
     c2.close().await.unwrap();
@@ -284,11 +327,234 @@ async fn a_successful_call_showed_a_toast() {
     assert_eq!(r["cb"], "success", "{r}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        c.execute(&in_client("return !!root.querySelector('[data-toast]');"), vec![])
-            .await
-            .unwrap(),
+        c.execute(
+            &in_client("return !!root.querySelector('[data-toast]');"),
+            vec![]
+        )
+        .await
+        .unwrap(),
         json!(false)
     );
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// The menu's visible item texts, in order (the menu is opened first).
+async fn open_menu(c: &Client) -> Vec<String> {
+    click_in_client(c, "[data-menu-button]").await;
+    let items = wait_for(
+        c,
+        &in_client("var m = root.querySelector('[data-menu]'); return m && onScreen(m) ? Array.from(m.querySelectorAll('[data-item]')).map(function (b) { return b.getAttribute('data-item'); }) : null;"),
+        Value::is_array,
+    )
+    .await;
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn gone(c: &Client, selector: &str) {
+    wait_for(
+        c,
+        &in_client(&format!("return !root.querySelector({selector:?});")),
+        |v| v == &json!(true),
+    )
+    .await;
+}
+
+async fn press_escape(c: &Client) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Escape.to_string())
+        .await
+        .unwrap();
+}
+
+/// The client's own menu items did nothing but share: 刷新 did not reload, 复制链接 copied
+/// nothing, 日间模式 and 夜间模式 (and 查看公众号 已添加/未添加) showed side by side, the
+/// menu had no 取消, Esc closed nothing, and a closed window could not be reopened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_s_own_items_did_nothing() {
+    let (child, p, c) = configured_suite_page().await;
+    let base = format!("http://localhost:{p}");
+    let items = open_menu(&c).await;
+    assert!(
+        items.contains(&"menuItem:nightMode".to_owned()),
+        "{items:?}"
+    );
+    assert!(!items.contains(&"menuItem:dayMode".to_owned()), "{items:?}");
+    assert!(items.contains(&"menuItem:profile".to_owned()), "{items:?}");
+    assert!(
+        !items.contains(&"menuItem:addContact".to_owned()),
+        "{items:?}"
+    );
+    assert!(assert_readable(&c, "[data-menu] button").await >= 10);
+    shot(&c, "menu").await;
+
+    // 夜间模式: switched, and now only 日间模式 is offered.
+    click_in_client(&c, "[data-item='menuItem:nightMode']").await;
+    let said = wait_for(
+        &c,
+        &in_client("var t = root.querySelector('[data-toast=ok]'); return t && onScreen(t) ? [t.textContent, contrast(t)] : null;"),
+        Value::is_array,
+    )
+    .await;
+    assert_eq!(said[0], "✓ 已切换到夜间模式");
+    assert!(said[1].as_f64().unwrap() >= 4.5, "{said}");
+    let items = open_menu(&c).await;
+    assert!(items.contains(&"menuItem:dayMode".to_owned()), "{items:?}");
+    assert!(
+        !items.contains(&"menuItem:nightMode".to_owned()),
+        "{items:?}"
+    );
+
+    // 取消 closes the menu; so does Esc.
+    click_in_client(&c, "[data-menu] [data-cancel]").await;
+    gone(&c, "[data-menu]").await;
+    open_menu(&c).await;
+    press_escape(&c).await;
+    gone(&c, "[data-menu]").await;
+
+    // 复制链接 copies the page's URL.
+    c.execute(
+        "window.__copied = null; navigator.clipboard.writeText = function (t) { window.__copied = t; return Promise.resolve(); };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    open_menu(&c).await;
+    click_in_client(&c, "[data-item='menuItem:copyUrl']").await;
+    let copied = wait_for(&c, "return window.__copied", Value::is_string).await;
+    assert_eq!(copied, format!("{base}/suite.html?scenario=good"));
+
+    // 刷新 reloads: a new page session, the same URL.
+    let before = crate::browser::page_id(&c).await;
+    open_menu(&c).await;
+    click_in_client(&c, "[data-item='menuItem:refresh']").await;
+    let after = wait_for(
+        &c,
+        "return window.__wxjsClient && window.__done ? window.__wxjsClient.session : null",
+        |v| v.is_string() && v != &json!(before),
+    )
+    .await;
+    assert_ne!(after, json!(before));
+
+    // A share sheet closes with Esc as with 取消: the page hears cancel.
+    c.execute(
+        "window.__shared = null; wx.onMenuShareTimeline({ title: 't', link: location.href, imgUrl: location.origin + '/__wxjs/samples/0.png', cancel: function (r) { window.__shared = r.errMsg; } });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    open_menu(&c).await;
+    click_in_client(&c, "[data-item='menuItem:share:timeline']").await;
+    wait_for(
+        &c,
+        &in_client("return !!root.querySelector('[data-share] [data-send]');"),
+        |v| v == &json!(true),
+    )
+    .await;
+    press_escape(&c).await;
+    let r = wait_for(&c, "return window.__shared", Value::is_string).await;
+    assert_eq!(r, "shareTimeline:cancel");
+    gone(&c, "[data-share]").await;
+
+    // closeWindow offers to reopen the page, fresh from its link.
+    let r = call_wx(&c, "closeWindow", json!({})).await;
+    assert_eq!(r["res"]["errMsg"], "closeWindow:ok");
+    let closed = wait_for(
+        &c,
+        &in_client("var d = root.querySelector('[data-closed]'); var b = d && d.querySelector('[data-reopen]'); return b && onScreen(b) ? [d.textContent, contrast(d.querySelector('p')), contrast(b)] : null;"),
+        Value::is_array,
+    )
+    .await;
+    assert!(
+        closed[0].as_str().unwrap().contains("closeWindow"),
+        "{closed}"
+    );
+    assert!(
+        closed[1].as_f64().unwrap() >= 4.5 && closed[2].as_f64().unwrap() >= 4.5,
+        "{closed}"
+    );
+    shot(&c, "closed").await;
+    let before = crate::browser::page_id(&c).await;
+    click_in_client(&c, "[data-reopen]").await;
+    wait_for(
+        &c,
+        "return window.__wxjsClient && window.__done ? window.__wxjsClient.session : null",
+        |v| v.is_string() && v != &json!(before),
+    )
+    .await;
+    // ✕ closes it too, saying who did.
+    click_in_client(&c, "[data-bar] button[title='关闭']").await;
+    let who = wait_for(
+        &c,
+        &in_client("var d = root.querySelector('[data-closed]'); return d ? d.getAttribute('data-closed') : null;"),
+        Value::is_string,
+    )
+    .await;
+    assert_eq!(who, "person");
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// The share sheet did not say where it sends, nor that the share would fail or look broken:
+/// an empty or relative imgUrl, a link outside the account's JS safe domains, an over-long
+/// title. After sending, nothing said 已发送.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_share_sheet_hid_what_breaks_a_real_share() {
+    let (child, _p, c) = configured_suite_page().await;
+    c.set_window_size(390, 844).await.unwrap();
+    c.execute(
+        "window.__shared = null; wx.onMenuShareAppMessage({ title: arguments[0], link: 'https://evil.test/landing', imgUrl: '/logo.png', success: function (r) { window.__shared = r.errMsg; } });",
+        vec![json!("双十一大促销：全场商品五折起，限时抢购，先到先得，错过再等一整年！")],
+    )
+    .await
+    .unwrap();
+    open_menu(&c).await;
+    click_in_client(&c, "[data-item='menuItem:share:appMessage']").await;
+    let shown = wait_for(
+        &c,
+        &in_client("var s = root.querySelector('[data-share]'); var w = s ? Array.from(s.querySelectorAll('[data-share-warning]')) : []; return w.length >= 3 ? [s.querySelector('[data-share-channel]').textContent, w.map(function (e) { return [e.textContent, contrast(e), onScreen(e)]; })] : null;"),
+        Value::is_array,
+    )
+    .await;
+    assert_eq!(shown[0], "发送给朋友");
+    let warnings = shown[1].as_array().unwrap();
+    let text: Vec<&str> = warnings.iter().map(|w| w[0].as_str().unwrap()).collect();
+    assert!(
+        text[0].contains("\"/logo.png\" is not an absolute http(s) URL"),
+        "{text:?}"
+    );
+    assert!(
+        text[1].contains("evil.test is not a JS safe domain of wxdemo000000000001"),
+        "{text:?}"
+    );
+    assert!(
+        text[2].contains("characters: about 32 are shown"),
+        "{text:?}"
+    );
+    for w in warnings {
+        assert!(w[1].as_f64().unwrap() >= 4.5 && w[2] == json!(true), "{w}");
+    }
+    assert!(assert_readable(&c, "[data-share] *").await >= 5);
+    shot(&c, "share-sheet-phone").await;
+    click_in_client(&c, "[data-share] [data-send]").await;
+    let sent = wait_for(
+        &c,
+        &in_client("var t = root.querySelector('[data-toast=ok]'); return t && onScreen(t) ? [t.textContent, contrast(t)] : null;"),
+        Value::is_array,
+    )
+    .await;
+    assert_eq!(sent[0], "✓ 已发送");
+    assert!(sent[1].as_f64().unwrap() >= 4.5);
+    // The page gets what WeChat gives: the warnings are the emulator's, not the page's.
+    let r = wait_for(&c, "return window.__shared", Value::is_string).await;
+    assert_eq!(r, "sendAppMessage:ok");
     c.close().await.unwrap();
     child.stop().await;
 }

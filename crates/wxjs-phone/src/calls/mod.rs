@@ -6,7 +6,7 @@ pub mod cards;
 mod image;
 mod later;
 mod location;
-mod menu;
+pub(crate) mod menu;
 pub mod payment;
 mod scan;
 mod voice;

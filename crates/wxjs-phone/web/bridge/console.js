@@ -29,12 +29,14 @@
   /** ok, fail, cancel or pending, from the result the page received. */
   function outcome(e) {
     if (!e.result || e.result.recording) return "pending";
+    // A note (a menu tap, an ignored repeat): what happened, neither success nor failure.
+    if (e.result.err_msg === undefined && e.result.errMsg === undefined) return "note";
     var m = String(e.result.err_msg || e.result.errMsg || "");
     if (/:(ok|confirm)$/.test(m) || / ok$/.test(m)) return "ok";
     if (/:cancel$/.test(m)) return "cancel";
     return "fail";
   }
-  var GLYPH = { ok: "✓", fail: "✗", cancel: "cancelled", pending: "…" };
+  var GLYPH = { ok: "✓", fail: "✗", cancel: "cancelled", pending: "…", note: "·" };
 
   /** Why a call failed, in plain words: the app's verification, the payment's reason, the
    * config diagnosis with the expected string1 (ticket masked) and what to change. */
@@ -199,14 +201,17 @@
   }
 
   function copyConsole() {
-    var text = consoleState.entries.slice().reverse().map(entryText).join("\n\n");
-    var done = function () {
+    copyText(consoleState.entries.slice().reverse().map(entryText).join("\n\n"), function () {
       var b = root.querySelector("[data-console-copy]");
       if (b) b.textContent = "copied ✓";
       setTimeout(function () {
         if (b) b.textContent = "复制 copy";
       }, 1500);
-    };
+    });
+  }
+
+  /** Puts `text` on the clipboard (the async API, else the old command), then `done`. */
+  function copyText(text, done) {
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(text).then(done, function () {
         fallbackCopy(text);
@@ -274,13 +279,19 @@
       });
   }
 
-  function toast(text) {
+  /** A short message at the bottom: a failure's reason (a tap opens the console), or what the
+   * app confirms (`kind` "ok": 已发送, 支付成功). */
+  function toast(text, kind) {
     mount();
     var old = root.querySelector("[data-toast]");
     if (old) old.remove();
-    var t = el("div", { class: "toast", "data-toast": "", role: "status", text: text, title: "open the console", onclick: showConsole });
+    var t = el("div", { class: "toast" + (kind === "ok" ? " done" : ""), "data-toast": kind || "fail", role: "status", text: (kind === "ok" ? "✓ " : "") + text });
+    if (!kind) {
+      t.title = "open the console";
+      t.addEventListener("click", showConsole);
+    }
     root.appendChild(t);
     setTimeout(function () {
       t.remove();
-    }, 6000);
+    }, kind ? 2000 : 6000);
   }

@@ -26,14 +26,35 @@
     { id: "menuItem:share:email", label: "邮件", group: "protect" },
     { id: "menuItem:share:brand", label: "一些特殊公众号", group: "protect" }
   ];
-  var menuState = { optionHidden: false, hidden: {}, nonBaseHidden: false };
+  // night: the app is in night mode; follows: the person follows the page's account.
+  var menuState = { optionHidden: false, hidden: {}, nonBaseHidden: false, night: false, follows: true };
+  // Of each contradictory pair the menu shows only the one that applies.
+  var PAIRS = {
+    "menuItem:dayMode": function () { return menuState.night; },
+    "menuItem:nightMode": function () { return !menuState.night; },
+    "menuItem:profile": function () { return menuState.follows; },
+    "menuItem:addContact": function () { return !menuState.follows; }
+  };
 
   function itemVisible(item) {
     if (menuState.optionHidden) return false;
     if (menuState.hidden[item.id]) return false;
     if (menuState.nonBaseHidden && item.group !== "base") return false;
+    if (PAIRS[item.id] && !PAIRS[item.id]()) return false;
     return true;
   }
+
+  // What the items without a page event do in the emulator.
+  var ACTIONS = {
+    "menuItem:refresh": function () { window.location.reload(); },
+    "menuItem:copyUrl": function () {
+      copyText(window.location.href, function () { toast("已复制链接", "ok"); });
+    },
+    "menuItem:jsDebug": function () { showConsole(); },
+    "menuItem:dayMode": function () { menuState.night = false; toast("已切换到日间模式", "ok"); },
+    "menuItem:nightMode": function () { menuState.night = true; toast("已切换到夜间模式", "ok"); },
+    "menuItem:addContact": function () { menuState.follows = true; toast("已关注", "ok"); }
+  };
 
   // ---- UI --------------------------------------------------------------------------------------
   var root = null;
@@ -62,11 +83,14 @@
     ".sheet{background:#f7f7f7;width:100%;max-width:640px;border-radius:12px 12px 0 0;padding:16px;font:14px -apple-system,sans-serif;max-height:80vh;overflow:auto}" +
     ".items{display:flex;flex-wrap:wrap;gap:8px}.items button{background:#fff;border:0;border-radius:8px;padding:10px;min-width:88px;font-size:12px;cursor:pointer}" +
     ".card{background:#fff;border-radius:8px;padding:12px;margin:8px 0;display:flex;gap:12px}.card img{width:56px;height:56px;object-fit:cover;background:#eee}" +
-    ".card .t{font-weight:600}.card .d,.card .l{color:#888;font-size:12px;word-break:break-all}" +
+    ".card .t{font-weight:600}.card .d,.card .l{color:#595959;font-size:12px;word-break:break-all}" +
     "[data-address]{cursor:pointer;border:2px solid transparent}[data-address].on{border-color:#07c160}" +
     ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
-    "button.ok{background:#07c160;color:#fff}" +
-    ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;font:16px sans-serif;color:#888}" +
+    "button.ok{background:#077c3e;color:#fff}" +
+    ".sheet-title{font-weight:600;font-size:15px;color:#111;text-align:center;margin-bottom:4px}" +
+    ".warn{background:#fff8e6;color:#7a4a00;border-radius:6px;padding:6px 8px;margin:6px 0;font-size:13px}" +
+    ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;text-align:center;font:16px -apple-system,sans-serif;color:#4d4d4d}" +
+    ".closed button{padding:10px 20px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
     // The debug console: a panel at the right on a desktop, the lower 70 % on a phone.
     ".console{position:fixed;top:45px;right:0;bottom:0;width:min(440px,100vw);background:#fff;color:#111;border-left:1px solid #d9d9d9;box-shadow:-4px 0 16px rgba(0,0,0,.12);z-index:2147483003;display:flex;flex-direction:column;font:13px -apple-system,'PingFang SC',sans-serif}" +
     "@media (max-width:600px){.console{top:auto;left:0;width:auto;height:70vh;border-left:0;border-top:1px solid #d9d9d9;border-radius:12px 12px 0 0;box-shadow:0 -4px 16px rgba(0,0,0,.15)}}" +
@@ -83,7 +107,8 @@
     ".c-detail{padding:0 10px 8px 20px}.c-k{color:#595959;font-size:11px;text-transform:uppercase;margin-top:6px}" +
     ".c-v{margin:2px 0;background:#f4f5f7;color:#111;padding:6px;border-radius:4px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all}" +
     ".c-reason{background:#fff0f0;color:#8a0c10}" +
-    ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);max-width:min(560px,92vw);background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);cursor:pointer;word-break:break-word}";
+    ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);max-width:min(560px,92vw);background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);cursor:pointer;word-break:break-word}" +
+    ".toast.done{top:40%;bottom:auto;min-width:120px;text-align:center;background:rgba(17,17,17,.88);cursor:default}";
 
   function mount() {
     if (root) return root;
@@ -138,12 +163,17 @@
         "data-item": item.id,
         onclick: function () {
           mask.remove();
-          if (item.event) fireMenu(item.event, "person");
-          else if (item.id === "menuItem:jsDebug") showConsole();
+          if (item.event) return fireMenu(item.event, "person");
+          post("/__wxjs/note", { session: session, api: "tap " + item.id.replace("menuItem:", ""), result: { by: "person" } });
+          if (ACTIONS[item.id]) ACTIONS[item.id]();
+          else toast(item.label + ": the emulator does not simulate this item", "info");
         }
       });
     });
-    mask = overlay(el("div", { class: "sheet", "data-menu": "" }, [el("div", { class: "items" }, items)]));
+    mask = overlay(el("div", { class: "sheet", "data-menu": "" }, [
+      el("div", { class: "items" }, items),
+      el("div", { class: "actions" }, [el("button", { text: "取消", "data-cancel": "", onclick: function () { mask.remove(); } })])
+    ]));
   }
 
   function fireMenu(event, who) {
@@ -174,15 +204,36 @@
     post("/__wxjs/note", { session: session, api: "tap " + item.tap, result: { by: who, handled: !!handler, content: handler ? "page handler" : "the page itself" } });
   }
 
-  /** Shows what is being shared; resolves with ok/cancel (the person's or automation's). */
+  // The channel each share interface sends through, as the sheet names it.
+  var CHANNELS = {
+    onMenuShareAppMessage: "发送给朋友", updateAppMessageShareData: "发送给朋友", sendAppMessage: "发送给朋友",
+    onMenuShareTimeline: "分享到朋友圈", updateTimelineShareData: "分享到朋友圈", shareTimeline: "分享到朋友圈",
+    onMenuShareQQ: "分享到QQ", shareQQ: "分享到QQ", onMenuShareWeibo: "分享到Weibo", shareWeiboApp: "分享到Weibo",
+    onMenuShareQZone: "分享到QQ空间", shareQZone: "分享到QQ空间"
+  };
+
+  /** Shows what is being shared, through which channel, and what would make the real share fail
+   * or look broken; resolves with ok/cancel (the person's or automation's). */
   function shareSheet(api, content, automated) {
     return new Promise(function (resolve) {
       var mask;
+      var channel = CHANNELS[api] || "分享";
       var done = function (action) {
         delete openPrompts[api];
         if (mask) mask.remove();
+        if (action === "ok") toast(channel === "发送给朋友" ? "已发送" : "已分享", "ok");
         resolve(action);
       };
+      var warnings = el("div", { class: "warnings", "data-share-warnings": "" });
+      post("/__wxjs/share/check", { session: session, title: content.title || "", link: content.link || "", imgUrl: content.img_url || "" })
+        .then(function (r) {
+          ((r && r.warnings) || []).forEach(function (w) {
+            warnings.appendChild(el("div", { class: "warn", "data-share-warning": "", text: "⚠ " + w }));
+          });
+        })
+        .catch(function () {
+          /* the phone origin is gone: no warnings to show */
+        });
       var card = el("div", { class: "card" }, [
         content.img_url ? el("img", { src: content.img_url, alt: "" }) : null,
         el("div", {}, [
@@ -193,7 +244,9 @@
         ])
       ]);
       var sheet = el("div", { class: "sheet", "data-share": api }, [
+        el("div", { class: "sheet-title", "data-share-channel": "", text: channel }),
         card,
+        warnings,
         el("div", { class: "actions" }, [
           el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
           el("button", { class: "ok", text: "发送", "data-send": "", onclick: function () { done("ok"); } })
@@ -212,9 +265,26 @@
     });
   }
 
-  function closeWindow() {
+  /** The web view closed (by the page's closeWindow, or the person's ✕): a blank screen that
+   * offers to open the page again, fresh from the link it was opened with. */
+  function closeWindow(who) {
     mount();
-    root.appendChild(el("div", { class: "closed", "data-closed": "", text: "页面已关闭 (closed by the page)" }));
+    if (root.querySelector("[data-closed]")) return;
+    var byPerson = who && who.type === "click";
+    root.appendChild(el("div", { class: "closed", "data-closed": byPerson ? "person" : "page" }, [
+      el("div", {}, [
+        el("p", { text: byPerson ? "页面已关闭 (closed with ✕)" : "页面已关闭 (the page called closeWindow)" }),
+        el("button", {
+          class: "ok",
+          text: "重新打开 reopen",
+          "data-reopen": "",
+          onclick: function () {
+            if (window.location.href === landingUrl) window.location.reload();
+            else window.location.href = landingUrl;
+          }
+        })
+      ])
+    ]));
   }
 
   function productPanel(params) {

@@ -62,7 +62,7 @@ pub fn tone_wav(ms: u32) -> Vec<u8> {
 pub fn sample_png(n: usize) -> Vec<u8> {
     const W: u32 = 96;
     const H: u32 = 64;
-    let hues: [(u8, u8, u8); 3] = [(7, 193, 96), (87, 107, 149), (250, 81, 81)];
+    let hues: [(u8, u8, u8); 4] = [(7, 193, 96), (87, 107, 149), (250, 81, 81), (250, 157, 59)];
     let (r, g, b) = hues[n % hues.len()];
     let mut data = Vec::with_capacity((W * H * 3) as usize);
     for y in 0..H {
@@ -85,7 +85,7 @@ pub fn sample_png(n: usize) -> Vec<u8> {
 }
 
 /// The number of built-in sample photos.
-pub const SAMPLES: usize = 3;
+pub const SAMPLES: usize = 4;
 
 /// The content type and extension of image bytes, by their first bytes.
 #[must_use]

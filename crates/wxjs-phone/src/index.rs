@@ -59,7 +59,7 @@ pub const ENDPOINTS: [Endpoint; 22] = [
         "POST",
         "/__wxjs/settings",
         "Change settings (pages loaded afterwards see platform, environment, clientVersion)",
-        r#"{"platform":"ios","networkType":"4g","environment":"miniprogram","clientVersion":"8.0.47","recordLimitMs":2000,"location":{"latitude":22.54,"longitude":114.05},"locationSource":"setting","microphone":false,"addresses":[…]}"#,
+        r#"{"platform":"ios","networkType":"4g","environment":"miniprogram","clientVersion":"8.0.47","recordLimitMs":2000,"location":{"latitude":22.54,"longitude":114.05},"locationSource":"setting","microphone":false,"permissions":{"location":"auto|ask|allow|deny","microphone":"auto"},"addresses":[…]}"#,
     ),
     e(
         "GET",

@@ -283,6 +283,7 @@ async fn bridge_js(State(p): State<Origin>, headers: axum::http::HeaderMap) -> R
         "platformUrl": p.config.platform_url,
         "recordLimitMs": settings["recordLimitMs"],
         "microphone": settings["microphone"],
+        "permissions": settings["permissions"],
     });
     let js = BRIDGE_JS.replacen(
         "/*CONFIG*/ { platform: \"android\", userAgent: \"MicroMessenger/6.7.3 Android\" }",
@@ -615,6 +616,15 @@ struct SettingsBody {
     addresses: Option<Vec<crate::phone::Address>>,
     environment: Option<String>,
     client_version: Option<String>,
+    permissions: Option<PermissionsBody>,
+}
+
+/// A change of the first-use permissions: only the ones named change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionsBody {
+    location: Option<crate::phone::Permission>,
+    microphone: Option<crate::phone::Permission>,
 }
 
 async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
@@ -693,6 +703,9 @@ async fn set_settings(State(p): State<Origin>, body: Bytes) -> Response {
         });
     if let (Ok(()), Some(on)) = (&applied, s.microphone) {
         p.phone.set_microphone(on);
+    }
+    if let (Ok(()), Some(perm)) = (&applied, &s.permissions) {
+        p.phone.set_permissions(perm.location, perm.microphone);
     }
     if let (Ok(()), Some(env)) = (
         &applied,

@@ -202,6 +202,9 @@ pub struct LogEntry {
     pub at: u64,
 }
 
+/// The first-use permission prompts automation can answer (`/__wxjs/user/next`).
+pub const PERMISSION_PROMPTS: [&str; 2] = ["permission:location", "permission:microphone"];
+
 /// Now, in milliseconds since the Unix epoch, by the machine's clock.
 fn wall_millis() -> u64 {
     std::time::SystemTime::now()
@@ -321,9 +324,40 @@ pub(crate) const SHENZHEN: Fix = Fix {
     speed: 0.0,
 };
 
+/// The person's answer to a first-use permission prompt (location, microphone).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// Not asked yet: a person is asked; a page under WebDriver or Playwright
+    /// (`navigator.webdriver`) is allowed without a prompt, so that tests never hang on one.
+    #[default]
+    Auto,
+    /// Not asked yet, and asked even under automation (which answers `permission:location` or
+    /// `permission:microphone` through `/__wxjs/user/next`).
+    Ask,
+    /// Allowed: no prompt.
+    Allow,
+    /// Denied: the call fails with `auth deny`, no prompt.
+    Deny,
+}
+
+/// The first-use permissions of the simulated user, for every account.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// `getLocation`.
+    #[serde(default)]
+    pub location: Permission,
+    /// `startRecord`.
+    #[serde(default)]
+    pub microphone: Permission,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) os: Os,
+    /// First-use permission answers.
+    permissions: Permissions,
     pub(crate) network: String,
     /// Recordings stop by themselves after this long (60 s, as WeChat's).
     record_limit_ms: Option<u64>,
@@ -618,7 +652,18 @@ impl Phone {
     #[must_use]
     pub fn settings(&self) -> Value {
         let s = self.lock();
-        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(s.version()), "clientVersion": s.version(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo) })
+        json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(s.version()), "clientVersion": s.version(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo), "permissions": s.permissions })
+    }
+
+    /// Sets the answers to the first-use permission prompts (the person's, or automation's).
+    pub fn set_permissions(&self, location: Option<Permission>, microphone: Option<Permission>) {
+        let mut s = self.lock();
+        if let Some(p) = location {
+            s.permissions.location = p;
+        }
+        if let Some(p) = microphone {
+            s.permissions.microphone = p;
+        }
     }
 
     /// Sets how long a recording may run before `onVoiceRecordEnd` (60 s unless changed).
@@ -818,9 +863,10 @@ impl Phone {
         if !wxjs_platform::jsapi::is_known(&answer.api)
             && wx_name(&answer.api) == answer.api
             && !OPEN_TAGS.contains(&answer.api.as_str())
+            && !PERMISSION_PROMPTS.contains(&answer.api.as_str())
         {
             return Err(format!(
-                "{:?} is not a JS-SDK interface or an open tag",
+                "{:?} is not a JS-SDK interface, an open tag or a permission prompt (permission:location, permission:microphone)",
                 answer.api
             ));
         }
@@ -903,6 +949,7 @@ impl Phone {
         let settings = json!({
             "recordLimitMs": s.record_limit_ms.unwrap_or(60_000),
             "microphone": !s.no_microphone,
+            "permissions": s.permissions,
         });
         json!({ "taps": taps, "answers": answers, "settings": settings })
     }

@@ -558,3 +558,226 @@ async fn the_share_sheet_hid_what_breaks_a_real_share() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// Waits for an element of the client's UI that is on screen; gives `[text, contrast]`.
+async fn shown(c: &Client, selector: &str) -> (String, f64) {
+    let v = wait_for(
+        c,
+        &in_client(&format!("var e = root.querySelector({selector:?}); return e && onScreen(e) ? [e.textContent, contrast(e)] : null;")),
+        Value::is_array,
+    )
+    .await;
+    (v[0].as_str().unwrap().to_owned(), v[1].as_f64().unwrap())
+}
+
+/// Runs `wx[name](opts)` without waiting; its outcome lands in `window[slot]`.
+async fn start_wx(c: &Client, name: &str, opts: Value, slot: &str) {
+    c.execute(
+        "var slot = arguments[2]; window[slot] = null; window.callWx(arguments[0], arguments[1]).then(function (r) { window[slot] = r; });",
+        vec![json!(name), opts, json!(slot)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn outcome_of(c: &Client, slot: &str) -> Value {
+    wait_for(c, &format!("return window[{slot:?}];"), |v| !v.is_null()).await
+}
+
+/// What the person did left nothing to see: no cashier naming who is paid and no 支付成功, no
+/// recording indicator, three tiny album thumbnails with a border for a choice, a preview in a
+/// sheet, and no permission prompt before the location or the microphone was used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_person_did_left_nothing_to_see() {
+    let (child, p, c) = configured_suite_page().await;
+    let phone = format!("http://127.0.0.1:{p}");
+    c.set_window_size(390, 844).await.unwrap();
+
+    // The cashier: amount, payee, order; 支付成功 after paying.
+    let params = package_params(p, "o-outcomes-1", "123", json!({})).await;
+    start_wx(&c, "chooseWXPay", params, "__paid").await;
+    let (amount, ratio) = shown(&c, "[data-pay='o-outcomes-1'] [data-pay-amount]").await;
+    assert_eq!(amount, "¥1.23");
+    assert!(ratio >= 4.5);
+    let (payee, _) = shown(&c, "[data-pay-payee] .v").await;
+    assert!(!payee.is_empty(), "the cashier names who is paid");
+    assert!(assert_readable(&c, "[data-pay] *").await >= 8);
+    shot(&c, "cashier-phone").await;
+    click_in_client(&c, "[data-pay] [data-send]").await;
+    let (done, ratio) = shown(&c, "[data-toast=ok]").await;
+    assert_eq!(done, "✓ 支付成功 ¥1.23");
+    assert!(ratio >= 4.5);
+    assert_eq!(
+        outcome_of(&c, "__paid").await["res"]["errMsg"],
+        "chooseWXPay:ok"
+    );
+
+    // The recording indicator, with the time recorded, while recording.
+    assert_eq!(
+        call_wx(&c, "startRecord", json!({})).await["res"]["errMsg"],
+        "startRecord:ok"
+    );
+    let (rec, ratio) = shown(&c, "[data-recording]").await;
+    assert!(rec.starts_with("录音中 0:0"), "{rec}");
+    assert!(ratio >= 4.5);
+    wait_for(
+        &c,
+        &in_client("return root.querySelector('[data-recording]').textContent;"),
+        |v| v.as_str().is_some_and(|t| t.ends_with("0:01")),
+    )
+    .await;
+    shot(&c, "recording-phone").await;
+    assert_eq!(
+        call_wx(&c, "stopRecord", json!({})).await["res"]["errMsg"],
+        "stopRecord:ok"
+    );
+    gone(&c, "[data-recording]").await;
+
+    // The album: a grid; the chosen photos carry their numbers, 完成 counts them.
+    start_wx(&c, "chooseImage", json!({"count": 2}), "__chosen").await;
+    shown(&c, "[data-choose-image] [data-sample='3']").await;
+    for n in ["2", "0", "1"] {
+        click_in_client(&c, &format!("[data-sample='{n}']")).await;
+    }
+    let badges = c
+        .execute(
+            &in_client("return Array.from(root.querySelectorAll('[data-sample]')).map(function (t) { return t.textContent; });"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        badges,
+        json!(["2", "", "1", ""]),
+        "at most count photos, numbered in order"
+    );
+    let (finish, _) = shown(&c, "[data-choose-image] [data-send]").await;
+    assert_eq!(finish, "完成(2/2)");
+    let tiles = c
+        .execute(
+            &in_client("return Array.from(root.querySelectorAll('[data-sample]')).map(function (t) { var r = t.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height), t.querySelector('img').naturalWidth]; });"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    for t in tiles.as_array().unwrap() {
+        assert!(
+            t[0].as_f64() >= Some(60.0) && t[0] == t[1] && t[2].as_f64() > Some(0.0),
+            "{tiles}"
+        );
+    }
+    shot(&c, "album-phone").await;
+    click_in_client(&c, "[data-choose-image] [data-send]").await;
+    let chosen = outcome_of(&c, "__chosen").await;
+    assert_eq!(
+        chosen["res"]["localIds"].as_array().map(Vec::len),
+        Some(2),
+        "{chosen}"
+    );
+
+    // The preview: full-screen on black, the current image, ‹ › and the arrow keys, Esc.
+    let urls: Vec<String> = (0..3)
+        .map(|n| format!("http://localhost:{p}/__wxjs/samples/{n}.png"))
+        .collect();
+    call_wx(
+        &c,
+        "previewImage",
+        json!({"current": urls[1], "urls": urls}),
+    )
+    .await;
+    let (counter, _) = shown(&c, "[data-preview-counter]").await;
+    assert_eq!(counter, "2 / 3");
+    let view = c
+        .execute(
+            &in_client("var v = root.querySelector('[data-preview]'); var r = v.getBoundingClientRect(); var i = v.querySelector('img'); return [r.width === innerWidth && r.height === innerHeight, getComputedStyle(v).backgroundColor, i.complete && i.naturalWidth > 0, i.getAttribute('src')];"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(view[0], json!(true), "full-screen: {view}");
+    assert_eq!(view[1], "rgb(0, 0, 0)");
+    assert_eq!(view[3], json!(urls[1]));
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Right.to_string())
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        &in_client("return root.querySelector('[data-preview-counter]').textContent;"),
+        |v| v == &json!("3 / 3"),
+    )
+    .await;
+    shot(&c, "preview-phone").await;
+    press_escape(&c).await;
+    gone(&c, "[data-preview]").await;
+
+    // Permissions: asked the first time (here even under automation, as set), remembered.
+    let settings = crate::browser::post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"permissions": {"location": "ask", "microphone": "ask"}}),
+    )
+    .await;
+    assert_eq!(settings.status(), 200);
+    start_wx(&c, "getLocation", json!({}), "__where").await;
+    let (asked, ratio) = shown(&c, "[data-permission='location'] .t").await;
+    assert!(
+        asked.ends_with("申请获取你的地理位置 (location)"),
+        "{asked}"
+    );
+    assert!(ratio >= 4.5);
+    shot(&c, "permission-phone").await;
+    click_in_client(&c, "[data-permission='location'] [data-cancel]").await;
+    let denied = outcome_of(&c, "__where").await;
+    assert_eq!(
+        denied["res"]["errMsg"], "getLocation:fail auth deny",
+        "{denied}"
+    );
+    let again = call_wx(&c, "getLocation", json!({})).await;
+    assert_eq!(
+        again["res"]["errMsg"], "getLocation:fail auth deny",
+        "remembered, no prompt"
+    );
+    let now: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now["permissions"],
+        json!({"location": "deny", "microphone": "ask"})
+    );
+    // Automation answers the microphone's prompt.
+    let queued = crate::browser::post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "permission:microphone", "action": "ok"}),
+    )
+    .await;
+    assert_eq!(queued.status(), 204);
+    assert_eq!(
+        call_wx(&c, "startRecord", json!({})).await["res"]["errMsg"],
+        "startRecord:ok"
+    );
+    assert_eq!(
+        call_wx(&c, "stopRecord", json!({})).await["res"]["errMsg"],
+        "stopRecord:ok"
+    );
+    // The console says why getLocation failed, and how to allow it again.
+    click_in_client(&c, "[data-log-button]").await;
+    let lines = console_lines(&c, 3).await;
+    let denied_line = lines
+        .iter()
+        .find(|l| l[0] == "getLocation")
+        .expect("the denied getLocation is in the console");
+    assert!(
+        denied_line[2]
+            .as_str()
+            .unwrap()
+            .contains("the person denied the location permission"),
+        "{lines:?}"
+    );
+    c.close().await.unwrap();
+    child.stop().await;
+}

@@ -188,6 +188,8 @@ pub(super) fn carry_out(
             "body": pay.order.body,
             "totalFee": pay.order.total_fee,
             "outTradeNo": pay.order.out_trade_no,
+            // The cashier names who is paid: the account's name.
+            "payee": phone.sim().account(app_id).map(|a| a.name.clone()).unwrap_or_default(),
         }))
         .pending(super::Pending::Pay(pay)),
         Err(why) => super::Outcome::refused(

@@ -45,6 +45,9 @@
     // ("invalid signature") only repeats the errMsg.
     var out = [];
     var r = e.reason || {};
+    if (e.params && e.params.permission && /auth deny/.test(String(e.result && e.result.err_msg))) {
+      out.push("the person denied the " + e.params.permission + " permission: POST /__wxjs/settings {\"permissions\":{\"" + e.params.permission + "\":\"allow\"}} allows it again");
+    }
     if (r.payment) out.push(r.payment);
     if (r.why) out.push(r.why);
     if (r.diagnosis && r.diagnosis.findings) {

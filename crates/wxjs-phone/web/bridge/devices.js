@@ -27,10 +27,27 @@
     return btoa(bin);
   }
 
+  /** The app's recording indicator: a red dot and the time recorded, while it records. */
+  function recordingIndicator(r) {
+    mount();
+    var time = el("span", { text: "0:00" });
+    var box = el("div", { class: "recording", "data-recording": "", role: "status" }, [
+      el("span", { class: "dot" }), el("span", { text: "录音中 " }), time
+    ]);
+    root.appendChild(box);
+    r.tick = setInterval(function () {
+      var sec = Math.floor((Date.now() - r.start) / 1000);
+      time.textContent = Math.floor(sec / 60) + ":" + ("0" + (sec % 60)).slice(-2);
+    }, 250);
+    r.indicator = box;
+  }
+
   function finishRecording() {
     var r = recording;
     recording = null;
     clearTimeout(r.timer);
+    clearInterval(r.tick);
+    if (r.indicator) r.indicator.remove();
     var ms = Math.min(Date.now() - r.start, CONFIG.recordLimitMs || 60000);
     var save = function (base64) {
       return post("/__wxjs/voice", { base64: base64 }).then(function (res) { return res.localId; });
@@ -52,6 +69,7 @@
   function beginRecording() {
     recording = { start: Date.now(), chunks: [] };
     var r = recording;
+    recordingIndicator(r);
     r.timer = setTimeout(function () {
       // WeChat stops a recording at 60 s and tells the page.
       if (recording !== r) return;

@@ -120,6 +120,50 @@
     return Promise.resolve(ok);
   }
 
+  // ---- first-use permissions -----------------------------------------------------------------
+  var PERMISSIONS = {
+    geoLocation: { kind: "location", api: "getLocation", prefix: "geo_location", text: "申请获取你的地理位置 (location)" },
+    startRecord: { kind: "microphone", api: "startRecord", prefix: "startRecord", text: "申请使用你的麦克风 (microphone)" }
+  };
+
+  /** Whether the person lets the page use the location or the microphone: asked the first time
+   * (the answer is kept in the app's settings), allowed at once under automation unless the
+   * setting says "ask". */
+  function permitted(name) {
+    var p = PERMISSIONS[name];
+    if (!p) return Promise.resolve(true);
+    // The app's current answer (a change made a moment ago counts, not the last poll's).
+    return window
+      .fetch("/__wxjs/settings")
+      .then(function (r) {
+        return r.json();
+      })
+      .then(function (settings) {
+        CONFIG.permissions = settings.permissions || {};
+        return askPermission(p, CONFIG.permissions[p.kind] || "auto");
+      }, function () {
+        return askPermission(p, (CONFIG.permissions || {})[p.kind] || "auto");
+      });
+  }
+
+  function askPermission(p, setting) {
+    if (setting === "allow") return Promise.resolve(true);
+    if (setting === "deny") return Promise.resolve(false);
+    if (setting === "auto" && navigator.webdriver) return Promise.resolve(true);
+    var prompt = "permission:" + p.kind;
+    return promptSheet(prompt, { class: "sheet", "data-permission": p.kind }, [
+      el("div", { class: "t", text: (document.title || window.location.host) + " " + p.text })
+    ], "允许", function (action) {
+      var allowed = action === "ok";
+      var change = { permissions: {} };
+      change.permissions[p.kind] = allowed ? "allow" : "deny";
+      CONFIG.permissions = CONFIG.permissions || {};
+      CONFIG.permissions[p.kind] = change.permissions[p.kind];
+      post("/__wxjs/settings", change);
+      return allowed;
+    }, null, "拒绝");
+  }
+
   // ---- the bridge --------------------------------------------------------------------------
   // Calls that ask the person in a sheet. While its sheet is open, the same call again (a
   // double click that slipped in before the sheet covered the page) is ignored, as the real
@@ -146,7 +190,15 @@
       var callId = 0;
       // A share-content registration counts from when the page made it, not from the answer.
       var registeredAt = UPDATE_SHARE[name] ? ++registrations : 0;
-      post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
+      permitted(name)
+        .then(function (allowed) {
+          if (allowed) return post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params });
+          // Denied: the call fails as the app fails it, without reaching the app's other half;
+          // the log still shows it.
+          var denied = { err_msg: PERMISSIONS[name].prefix + ":fail auth deny" };
+          post("/__wxjs/note", { session: session, api: PERMISSIONS[name].api, params: { permission: PERMISSIONS[name].kind }, result: denied });
+          return { id: 0, result: denied };
+        })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
           return perform(name, params, ans.answer, ans.prompt, ans.id).then(function (result) {
@@ -192,6 +244,7 @@
             };
           }
           calls.push({ name: name, result: result });
+          announce(name, result);
           if (callback) callback(result);
           reportCall(callId, name, params, result);
         })

@@ -103,6 +103,7 @@
         if (ev.settings) {
           CONFIG.recordLimitMs = ev.settings.recordLimitMs;
           CONFIG.microphone = ev.settings.microphone;
+          CONFIG.permissions = ev.settings.permissions;
         }
         (ev.taps || []).forEach(function (event) {
           fireMenu(event, "automation");

@@ -87,6 +87,18 @@
     "[data-address]{cursor:pointer;border:2px solid transparent}[data-address].on{border-color:#07c160}" +
     ".actions{display:flex;gap:8px;margin-top:8px}.actions button{flex:1;padding:10px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
     "button.ok{background:#077c3e;color:#fff}" +
+    ".recording{position:fixed;top:56px;left:50%;transform:translateX(-50%);background:rgba(17,17,17,.88);color:#fff;border-radius:18px;padding:6px 14px;font:14px -apple-system,sans-serif;z-index:2147483002;display:flex;align-items:center;gap:6px}" +
+    ".recording .dot{width:10px;height:10px;border-radius:50%;background:#ff4d4f;animation:blink 1s infinite}@keyframes blink{50%{opacity:.3}}" +
+    ".cashier .amount{font-size:32px;font-weight:600;text-align:center;color:#111;margin:8px 0}" +
+    ".rows{flex-direction:column;gap:6px}.c-row{display:flex;justify-content:space-between;gap:12px;font-size:14px}.c-row .k{color:#595959}.c-row .v{color:#111;text-align:right;word-break:break-all}" +
+    ".album{display:grid;grid-template-columns:repeat(4,1fr);gap:4px;margin:8px 0}" +
+    ".tile{position:relative;padding:0;border:0;background:#ddd;aspect-ratio:1;cursor:pointer;overflow:hidden}.tile img{width:100%;height:100%;object-fit:cover;display:block}" +
+    ".tile .pick{position:absolute;top:4px;right:4px;width:22px;height:22px;border-radius:50%;border:2px solid #fff;background:rgba(0,0,0,.25);color:#fff;font:bold 13px/22px sans-serif;text-align:center}" +
+    ".tile.on .pick{background:#077c3e}.tile.on img{opacity:.8}" +
+    ".viewer{background:#000;align-items:center;z-index:2147483002}.viewer img{width:100%;height:100%;object-fit:contain;cursor:zoom-out}" +
+    ".viewer .counter{position:absolute;top:12px;left:50%;transform:translateX(-50%);color:#fff;font:14px sans-serif;background:rgba(0,0,0,.5);padding:2px 10px;border-radius:10px}" +
+    ".viewer .nav{position:absolute;background:rgba(0,0,0,.5);color:#fff;border:0;font-size:28px;width:44px;height:44px;border-radius:22px;cursor:pointer}" +
+    ".viewer .prev{left:8px;top:50%}.viewer .next{right:8px;top:50%}.viewer .close{top:8px;right:8px;font-size:18px}" +
     ".sheet-title{font-weight:600;font-size:15px;color:#111;text-align:center;margin-bottom:4px}" +
     ".warn{background:#fff8e6;color:#7a4a00;border-radius:6px;padding:6px 8px;margin:6px 0;font-size:13px}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;text-align:center;font:16px -apple-system,sans-serif;color:#4d4d4d}" +
@@ -348,16 +360,26 @@
         if (mask) mask.remove();
         promise.then(resolve);
       };
-      var thumbs = [0, 1, 2].map(function (n) {
-        var img = el("img", { src: "/__wxjs/samples/" + n + ".png", alt: "sample " + n, "data-sample": String(n) });
-        img.style.cssText = "width:72px;height:48px;border:3px solid transparent;border-radius:4px;cursor:pointer";
-        img.addEventListener("click", function () {
+      // The album: a grid of the sample photos; each chosen one carries its number, as in
+      // WeChat, and 完成 counts them.
+      var finishButton = null;
+      var thumbs = [0, 1, 2, 3].map(function (n) {
+        var img = el("img", { src: "/__wxjs/samples/" + n + ".png", alt: "sample " + n });
+        var badge = el("span", { class: "pick" });
+        var tile = el("button", { class: "tile", "data-sample": String(n), "aria-pressed": "false", title: "sample " + n }, [img, badge]);
+        tile.addEventListener("click", function () {
           var i = picked.indexOf(n);
           if (i >= 0) picked.splice(i, 1);
           else if (picked.length < count) picked.push(n);
-          img.style.borderColor = picked.indexOf(n) >= 0 ? "#07c160" : "transparent";
+          thumbs.forEach(function (t, k) {
+            var at = picked.indexOf(k);
+            t.classList.toggle("on", at >= 0);
+            t.setAttribute("aria-pressed", at >= 0 ? "true" : "false");
+            t.lastChild.textContent = at >= 0 ? String(at + 1) : "";
+          });
+          if (finishButton) finishButton.textContent = picked.length ? "完成(" + picked.length + "/" + count + ")" : "完成";
         });
-        return img;
+        return tile;
       });
       var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/gif", "data-file": "" });
       if (count > 1) file.setAttribute("multiple", "");
@@ -373,15 +395,16 @@
       });
       var album = sources.indexOf("album") !== -1;
       var camera = sources.indexOf("camera") !== -1;
+      finishButton = album ? el("button", { class: "ok", text: "完成", "data-send": "", onclick: function () { done(picked.length ? create(picked, []) : Promise.resolve({ err_msg: "chooseImage:cancel" })); } }) : null;
       mask = overlay(
         el("div", { class: "sheet", "data-choose-image": String(count) }, [
-          el("b", { text: "选择照片 (at most " + count + ")" }),
-          album ? el("div", { class: "items" }, thumbs) : null,
-          album ? file : null,
+          el("div", { class: "sheet-title", text: "选择照片 (at most " + count + ")" }),
+          album ? el("div", { class: "album" }, thumbs) : null,
+          album ? el("label", { class: "d" }, [el("span", { text: "或从电脑选择 · or files: " }), file]) : null,
           el("div", { class: "actions" }, [
             el("button", { text: "取消", "data-cancel": "", onclick: function () { done(Promise.resolve({ err_msg: "chooseImage:cancel" })); } }),
             camera ? el("button", { text: "拍照", "data-camera": "", onclick: function () { done(create([0], [])); } }) : null,
-            album ? el("button", { class: "ok", text: "完成", "data-send": "", onclick: function () { done(picked.length ? create(picked, []) : Promise.resolve({ err_msg: "chooseImage:cancel" })); } }) : null
+            finishButton
           ])
         ]),
         function () { done(Promise.resolve({ err_msg: "chooseImage:cancel" })); }
@@ -390,15 +413,42 @@
     });
   }
 
+  /** previewImage: the images full-screen on black, the current one first; ‹ › or the arrow
+   * keys move, a tap on the image (or ✕, or Esc) closes. */
   function previewPanel(params) {
-    var urls = params.urls || [];
-    var mask = overlay(
-      el("div", { class: "sheet", "data-preview": params.current || "" }, urls.map(function (u) {
-        var img = el("img", { src: u, alt: "" });
-        img.style.cssText = "max-width:100%;display:block;margin:4px auto;" + (u === params.current ? "outline:3px solid #07c160" : "opacity:.6");
-        return img;
-      }).concat([el("div", { class: "actions" }, [el("button", { text: "关闭", onclick: function () { mask.remove(); } })])]))
-    );
+    mount();
+    var urls = (params.urls || []).filter(function (u) { return typeof u === "string"; });
+    if (!urls.length) return;
+    var at = Math.max(0, urls.indexOf(params.current));
+    var img = el("img", { alt: "", "data-preview-image": "" });
+    var counter = el("div", { class: "counter", "data-preview-counter": "" });
+    var show = function () {
+      img.src = urls[at];
+      counter.textContent = at + 1 + " / " + urls.length;
+    };
+    var move = function (d) {
+      at = (at + d + urls.length) % urls.length;
+      show();
+    };
+    var viewer = el("div", { class: "mask viewer", "data-preview": params.current || "" }, [
+      img,
+      counter,
+      urls.length > 1 ? el("button", { class: "nav prev", text: "‹", title: "previous", onclick: function (e) { e.stopPropagation(); move(-1); } }) : null,
+      urls.length > 1 ? el("button", { class: "nav next", text: "›", title: "next", onclick: function (e) { e.stopPropagation(); move(1); } }) : null,
+      el("button", { class: "nav close", text: "✕", title: "close", "data-preview-close": "", onclick: function () { viewer.__dismiss(); } })
+    ]);
+    var keys = function (e) {
+      if (e.key === "ArrowLeft") move(-1);
+      if (e.key === "ArrowRight") move(1);
+    };
+    viewer.__dismiss = function () {
+      document.removeEventListener("keydown", keys);
+      viewer.remove();
+    };
+    img.addEventListener("click", viewer.__dismiss);
+    document.addEventListener("keydown", keys);
+    show();
+    root.appendChild(viewer);
   }
 
   function locationPanel(params) {
@@ -426,7 +476,8 @@
     shareQZone: "onMenuShareQZone"
   };
 
-  /** The order sheet of chooseWXPay: the person pays or cancels. */
+  /** The cashier of chooseWXPay: the amount, who is paid, the order; the person pays or
+   * cancels. 支付成功 follows once the app's other half has recorded the payment. */
   function paySheet(order, automated) {
     return new Promise(function (resolve) {
       var mask;
@@ -435,18 +486,26 @@
         if (mask) mask.remove();
         resolve({ err_msg: "get_brand_wcpay_request:" + action });
       };
+      lastOrder = order;
+      var amount = "¥" + (Number(order.totalFee || 0) / 100).toFixed(2);
+      var row = function (k, v, attr) {
+        var attrs = { class: "c-row" };
+        if (attr) attrs[attr] = "";
+        return el("div", attrs, [el("span", { class: "k", text: k }), el("span", { class: "v", text: v })]);
+      };
       mask = overlay(
-        el("div", { class: "sheet", "data-pay": order.outTradeNo || "" }, [
-          el("div", { class: "card" }, [
-            el("div", {}, [
-              el("div", { class: "t", text: order.body || "", "data-pay-body": "" }),
-              el("div", { class: "t", text: "¥" + (order.totalFee / 100).toFixed(2), "data-pay-amount": "" }),
-              el("div", { class: "d", text: "订单 " + (order.outTradeNo || "") })
-            ])
+        el("div", { class: "sheet cashier", "data-pay": order.outTradeNo || "" }, [
+          el("div", { class: "sheet-title", text: "确认付款" }),
+          el("div", { class: "amount", text: amount, "data-pay-amount": "" }),
+          el("div", { class: "card rows" }, [
+            row("收款方", order.payee || "", "data-pay-payee"),
+            row("商品", order.body || "", "data-pay-body"),
+            row("订单号", order.outTradeNo || ""),
+            row("支付方式", "零钱")
           ]),
           el("div", { class: "actions" }, [
             el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
-            el("button", { class: "ok", text: "支付", "data-send": "", onclick: function () { done("ok"); } })
+            el("button", { class: "ok", text: "支付 " + amount, "data-send": "", onclick: function () { done("ok"); } })
           ])
         ]),
         function () { done("cancel"); }
@@ -456,8 +515,19 @@
     });
   }
 
+  /** The order the last cashier showed (for 支付成功). */
+  var lastOrder = null;
+
+  /** What the app shows once a call's outcome is final: 支付成功 after a payment. */
+  function announce(name, result) {
+    var m = String((result && result.err_msg) || "");
+    if (name === "getBrandWCPayRequest" && /:ok$/.test(m)) {
+      toast("支付成功" + (lastOrder ? " ¥" + (Number(lastOrder.totalFee || 0) / 100).toFixed(2) : ""), "ok");
+    }
+  }
+
   /** A sheet that waits for the person's (or automation's) answer under a wx api name. */
-  function promptSheet(api, attrs, body, okLabel, finish, automated) {
+  function promptSheet(api, attrs, body, okLabel, finish, automated, cancelLabel) {
     return new Promise(function (resolve) {
       var mask;
       var done = function (action, answer) {
@@ -468,7 +538,7 @@
       mask = overlay(
         el("div", attrs, body.concat([
           el("div", { class: "actions" }, [
-            el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+            el("button", { text: cancelLabel || "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
             el("button", { class: "ok", text: okLabel, "data-send": "", onclick: function () { done("ok"); } })
           ])
         ])),

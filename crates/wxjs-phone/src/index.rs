@@ -17,7 +17,7 @@ const fn e(
 }
 
 /// Every endpoint: method, path, what it is for, an example.
-pub const ENDPOINTS: [Endpoint; 22] = [
+pub const ENDPOINTS: [Endpoint; 23] = [
     e(
         "POST",
         "/__wxjs/user/next",
@@ -103,6 +103,12 @@ pub const ENDPOINTS: [Endpoint; 22] = [
         "GET",
         "/__wxjs/info",
         "Where the service and the platform are, and the demo account",
+        "",
+    ),
+    e(
+        "GET",
+        "/__wxjs/device",
+        "The device view: the page (?url=/path) in a phone-sized frame (?preset=iphone-se|iphone-14|iphone-15-pro-max|pixel-7|galaxy-s20|huawei-p30), the console beside",
         "",
     ),
     e(

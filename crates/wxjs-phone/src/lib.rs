@@ -31,6 +31,7 @@
 
 pub mod calls;
 pub mod device;
+pub mod device_view;
 pub mod index;
 pub mod miniprogram;
 pub mod origin;

@@ -27,10 +27,11 @@ const BRIDGE_JS: &str = concat!(
     " * WeixinJSBridgeReady event, and the app's UI (top bar, \"…\" menu, share sheet, panels, debug\n",
     " * console) isolated in a shadow DOM. Every invoke goes to the phone origin, which verifies it against\n",
     " * the simulated platform like the real app; automation answers prompts and taps menus.\n",
-    " * Sources: crates/wxjs-phone/web/bridge/{transport,ui,console,opentags,devices,protocol}.js */\n",
+    " * Sources: crates/wxjs-phone/web/bridge/{transport,dom,ui,console,opentags,devices,protocol}.js */\n",
     "(function () {\n",
     "  \"use strict\";\n",
     include_str!("../web/bridge/transport.js"),
+    include_str!("../web/bridge/dom.js"),
     include_str!("../web/bridge/ui.js"),
     include_str!("../web/bridge/console.js"),
     include_str!("../web/bridge/opentags.js"),
@@ -79,6 +80,11 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/openapi.json", get(phone_openapi))
         .route("/__wxjs/info", get(info))
         .route("/__wxjs/bridge.js", get(bridge_js))
+        .route("/__wxjs/device", get(device_view))
+        .route(
+            "/__wxjs/device.js",
+            get(|| async { crate::device_view::script() }),
+        )
         .route("/jweixin-1.0.0.js", get(jweixin_js))
         .route("/jweixin-1.6.0.js", get(jweixin_js))
         .route("/__wxjs/invoke", post(invoke))
@@ -580,6 +586,20 @@ struct LogQuery {
     /// Only calls after this one.
     #[serde(default)]
     after: u64,
+}
+
+/// `GET /__wxjs/device?url=/page&preset=iphone-14`: the page in a phone-sized frame.
+async fn device_view(
+    State(p): State<Origin>,
+    q: Result<Query<crate::device_view::DeviceQuery>, QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(q)) => crate::device_view::page(p.phone.os(), &q),
+        Err(e) => bad_request(format!(
+            "{} (the device view takes url=/path and preset=…)",
+            e.body_text()
+        )),
+    }
 }
 
 /// The call log, or the part of it a page's debug console asks for.

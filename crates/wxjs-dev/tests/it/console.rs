@@ -14,12 +14,13 @@ use crate::browser::{
 };
 use crate::dev;
 
-/// Runs `body` with `root` bound to the client's shadow root, and the helpers a visibility check
+/// Runs `body` with `root` bound to the client's shadow root (the device view's console's, in
+/// the device view), and the helpers a visibility check
 /// needs: `contrast(el)` (WCAG ratio of the text colour on the first opaque background behind
 /// it, through the shadow host) and `onScreen(el)` (a box of its own, inside the viewport).
 fn in_client(body: &str) -> String {
     format!(
-        r#"var root = document.getElementById('wxjs-client').shadowRoot;
+        r#"var root = (document.getElementById('wxjs-client') || document.getElementById('wxjs-device-console')).shadowRoot;
         function rgba(c) {{ var m = c.match(/[\d.]+/g).map(Number); return {{ r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }}; }}
         function lum(c) {{ return [c.r, c.g, c.b].map(function (v) {{ v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }}).reduce(function (s, v, i) {{ return s + v * [0.2126, 0.7152, 0.0722][i]; }}, 0); }}
         function background(el) {{
@@ -778,6 +779,146 @@ async fn what_the_person_did_left_nothing_to_see() {
             .contains("the person denied the location permission"),
         "{lines:?}"
     );
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// In the device view's frame: `[innerWidth, innerHeight, screen.width, devicePixelRatio, userAgent, href]`.
+async fn framed(c: &Client) -> Value {
+    c.enter_frame(0).await.unwrap();
+    let v = wait_for(
+        c,
+        "return window.__done ? [innerWidth, innerHeight, screen.width, devicePixelRatio, navigator.userAgent, location.href] : null;",
+        Value::is_array,
+    )
+    .await;
+    c.enter_parent_frame().await.unwrap();
+    v
+}
+
+/// On a desktop the "web view" was the whole browser window, ✕ and … 1,200 pixels apart. The
+/// device view frames the page at a phone's size with presets for both platforms, an iOS/Android
+/// switch and the console beside — and the page keeps its URL, signs it, and sees a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_view_was_the_whole_desktop_window() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    c.set_window_size(1400, 1000).await.unwrap();
+
+    // The 📱 button of a page in a desktop window opens it in the device view.
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    click_in_client(&c, "[data-device-button]").await;
+    wait_for(
+        &c,
+        "return location.pathname === '/__wxjs/device' ? location.search : null;",
+        Value::is_string,
+    )
+    .await;
+    let inside = framed(&c).await;
+    assert_eq!(
+        inside[5],
+        format!("{base}/suite.html?scenario=good"),
+        "the page keeps its URL"
+    );
+    let platform: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        platform["platform"], "android",
+        "the default platform's preset: {inside}"
+    );
+    assert_eq!(inside[0], 412, "{inside}");
+
+    // Every preset of both platforms: the page's viewport, screen and user agent follow.
+    let presets: Vec<(&str, &str, u64, u64, u64)> = vec![
+        ("ios", "iphone-se", 375, 667, 20),
+        ("ios", "iphone-14", 390, 844, 47),
+        ("ios", "iphone-15-pro-max", 430, 932, 54),
+        ("android", "pixel-7", 412, 915, 24),
+        ("android", "galaxy-s20", 360, 800, 24),
+        ("android", "huawei-p30", 360, 780, 24),
+    ];
+    for (os, id, w, h, bar) in presets {
+        let switch = c
+            .execute(
+                "var b = document.querySelector('[data-platform=' + arguments[0] + ']'); if (b.getAttribute('aria-pressed') !== 'true') { b.click(); return 'switched'; } var s = document.querySelector('[data-preset]'); s.value = arguments[1]; s.dispatchEvent(new Event('change')); return 'chosen';",
+                vec![json!(os), json!(id)],
+            )
+            .await
+            .unwrap();
+        if switch == "switched" {
+            // The switch picks the platform's first preset; then choose this one.
+            let has =
+                format!("return !!document.querySelector('[data-preset] option[value=\"{id}\"]');");
+            wait_for(&c, &has, |v| v == &json!(true)).await;
+            c.execute(
+                "var s = document.querySelector('[data-preset]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+                vec![json!(id)],
+            )
+            .await
+            .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let inside = loop {
+            let v = framed(&c).await;
+            if v[0] == w && v[1] == h - bar && v[2] == w {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let ua = inside[4].as_str().unwrap();
+        assert_eq!(ua.contains("iPhone"), os == "ios", "{id}: {ua}");
+        assert_eq!(ua.contains("Android"), os == "android", "{id}: {ua}");
+        let pressed = c
+            .execute(
+                "return document.querySelector('[data-platform][aria-pressed=true]').textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(pressed, if os == "ios" { "iOS" } else { "Android" });
+        if id == "iphone-14" || id == "pixel-7" {
+            // The console beside lists the framed page's calls, readable.
+            let lines = console_lines(&c, 1).await;
+            assert_eq!(lines[0][0], "config", "{lines:?}");
+            assert_eq!(lines[0][1], "ok", "the page signed its own URL: {lines:?}");
+            assert!(assert_readable(&c, "[data-console] *").await >= 3);
+            shot(&c, &format!("device-{id}")).await;
+        }
+    }
+
+    // The framed page counts as the open top-level page: unaddressed automation reaches it.
+    let pages: Value = reqwest::get(format!("{phone}/__wxjs/pages"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        pages.as_array().unwrap().iter().any(|p| p["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/suite.html?scenario=good"))),
+        "{pages}"
+    );
+    // The device view's own URL keeps the page and the preset; bad ones get a clear error.
+    let here = c.execute("return location.search", vec![]).await.unwrap();
+    assert_eq!(
+        here,
+        "?url=%2Fsuite.html%3Fscenario%3Dgood&preset=huawei-p30"
+    );
+    for bad in ["?url=https://evil.test/", "?preset=nokia-3310", "?page=/"] {
+        let r = reqwest::get(format!("{phone}/__wxjs/device{bad}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["message"].is_string(), "{bad}: {body}");
+    }
     c.close().await.unwrap();
     child.stop().await;
 }

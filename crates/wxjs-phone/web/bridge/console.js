@@ -2,7 +2,28 @@
   // The call log lives on the phone origin (GET /__wxjs/log); the console shows the entries of
   // this tab's page sessions (kept in sessionStorage, so a reload keeps them), one line each.
   var TAB_KEY = "__wxjs_sessions";
-  var tabSessions = (function () {
+  // A panel at the right on a desktop, the lower 70 % on a phone; docked: a column of the
+  // device view.
+  var CONSOLE_CSS =
+    ".console{position:fixed;top:45px;right:0;bottom:0;width:min(440px,100vw);background:#fff;color:#111;border-left:1px solid #d9d9d9;box-shadow:-4px 0 16px rgba(0,0,0,.12);z-index:2147483003;display:flex;flex-direction:column;font:13px -apple-system,'PingFang SC',sans-serif}" +
+    "@media (max-width:600px){.console{top:auto;left:0;width:auto;height:70vh;border-left:0;border-top:1px solid #d9d9d9;border-radius:12px 12px 0 0;box-shadow:0 -4px 16px rgba(0,0,0,.15)}}" +
+    ".c-top{display:flex;align-items:center;gap:6px;padding:8px 10px;border-bottom:1px solid #e5e5e5;background:#f7f7f7}" +
+    ".c-top b{flex:1;font-size:13px;color:#111}.c-count{color:#595959;font-size:12px}" +
+    ".c-top button{background:#fff;border:1px solid #c9c9c9;border-radius:4px;color:#111;font-size:12px;padding:3px 8px;cursor:pointer}" +
+    ".console input{margin:8px 10px;padding:6px 8px;border:1px solid #c9c9c9;border-radius:4px;font-size:13px;color:#111;background:#fff}" +
+    ".c-list{flex:1;overflow:auto}.c-empty{padding:16px;color:#595959}" +
+    ".c-line{border-bottom:1px solid #eee;border-left:3px solid #8c8c8c}.c-line.ok{border-left-color:#067d3a}.c-line.fail{border-left-color:#c4161c;background:#fff7f7}" +
+    ".c-head{display:flex;gap:8px;width:100%;align-items:baseline;background:none;border:0;padding:7px 10px;text-align:left;cursor:pointer;font:13px ui-monospace,Menlo,monospace;color:#111}" +
+    ".c-time{color:#595959;font-size:12px}.c-api{flex:1;word-break:break-all}" +
+    ".c-line .c-mark{color:#595959}.c-line.ok .c-mark{color:#067d3a}.c-line.fail .c-mark{color:#c4161c}" +
+    ".c-why{padding:0 10px 7px 20px;color:#a10f14;font-size:12px;word-break:break-word}" +
+    ".c-detail{padding:0 10px 8px 20px}.c-k{color:#595959;font-size:11px;text-transform:uppercase;margin-top:6px}" +
+    ".c-v{margin:2px 0;background:#f4f5f7;color:#111;padding:6px;border-radius:4px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all}" +
+    ".c-reason{background:#fff0f0;color:#8a0c10}" +
+    ".console.docked{position:static;width:auto;height:100%;border:0;box-shadow:none;border-radius:0}";
+  /** This tab's page sessions, oldest first (`add`: a page of this tab that just loaded). The
+   * device view reads the same list: its frame is of the same origin and the same tab. */
+  function tabSessions(add) {
     var list = [];
     try {
       list = JSON.parse(window.sessionStorage.getItem(TAB_KEY) || "[]");
@@ -10,16 +31,20 @@
       list = [];
     }
     if (!Array.isArray(list)) list = [];
-    if (list.indexOf(session) === -1) list.push(session);
-    list = list.slice(-20);
-    try {
-      window.sessionStorage.setItem(TAB_KEY, JSON.stringify(list));
-    } catch (e) {
-      /* storage refused (a sandboxed frame): this page's calls only */
+    if (add && list.indexOf(add) === -1) {
+      list.push(add);
+      list = list.slice(-20);
+      try {
+        window.sessionStorage.setItem(TAB_KEY, JSON.stringify(list));
+      } catch (e) {
+        /* storage refused (a sandboxed frame): this page's calls only */
+      }
     }
-    return list;
-  })();
-  var consoleState = { open: false, filter: "", clearedAfter: 0, expanded: {}, timer: null, entries: [] };
+    return list.length ? list : add ? [add] : [];
+  }
+  if (typeof session === "string") tabSessions(session);
+  // docked: the console is a column of the device view (always open, no ✕, Esc leaves it).
+  var consoleState = { open: false, docked: false, filter: "", clearedAfter: 0, expanded: {}, timer: null, entries: [] };
   try {
     consoleState.clearedAfter = Number(window.sessionStorage.getItem(TAB_KEY + "_cleared") || 0);
   } catch (e) {
@@ -148,7 +173,13 @@
   }
 
   function refreshConsole() {
-    return fetchLog(tabSessions, consoleState.clearedAfter).then(function (entries) {
+    var sessions = tabSessions();
+    if (!sessions.length) {
+      consoleState.entries = [];
+      renderConsole();
+      return Promise.resolve();
+    }
+    return fetchLog(sessions, consoleState.clearedAfter).then(function (entries) {
       consoleState.entries = entries;
       renderConsole();
     });
@@ -173,7 +204,7 @@
       consoleState.filter = filter.value;
       renderConsole();
     });
-    var panel = el("aside", { class: "console", "data-console": "", role: "dialog", "aria-label": "JS-SDK console" }, [
+    var panel = el("aside", { class: "console" + (consoleState.docked ? " docked" : ""), "data-console": "", role: consoleState.docked ? "region" : "dialog", "aria-label": "JS-SDK console" }, [
       el("div", { class: "c-top" }, [
         el("b", { text: "JS-SDK 调试 · console" }),
         el("span", { class: "c-count", "data-console-count": "" }),
@@ -193,7 +224,7 @@
             renderConsole();
           }
         }),
-        el("button", { text: "✕", title: "close (Esc)", "data-console-close": "", onclick: closeConsole })
+        consoleState.docked ? null : el("button", { text: "✕", title: "close (Esc)", "data-console-close": "", onclick: closeConsole })
       ]),
       filter,
       el("div", { class: "c-list", "data-console-list": "" })
@@ -242,7 +273,7 @@
   // Esc closes what is on top: the console, else the topmost sheet (as its 取消 would).
   document.addEventListener("keydown", function (ev) {
     if (ev.key !== "Escape" || !root) return;
-    if (consoleState.open) return closeConsole();
+    if (consoleState.open && !consoleState.docked) return closeConsole();
     var masks = root.querySelectorAll(".mask");
     if (masks.length) masks[masks.length - 1].__dismiss();
   });

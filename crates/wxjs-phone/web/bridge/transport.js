@@ -49,6 +49,30 @@
       window.location.href = CONFIG.platformUrl + m[1];
     });
   }
+  // Inside the device view (/__wxjs/device): framed by a page of this origin that shows a phone.
+  // The page counts as top-level there, and sees the preset's screen.
+  var device = (function () {
+    try {
+      if (window.parent === window || !window.parent.__wxjsDevice) return null;
+      return window.parent.location.origin === window.location.origin ? window.parent.__wxjsDevice : null;
+    } catch (e) {
+      return null;
+    }
+  })();
+  if (device && device.screen) {
+    try {
+      var scr = device.screen;
+      ["width", "availWidth"].forEach(function (k) {
+        Object.defineProperty(Screen.prototype, k, { configurable: true, get: function () { return scr.width; } });
+      });
+      ["height", "availHeight"].forEach(function (k) {
+        Object.defineProperty(Screen.prototype, k, { configurable: true, get: function () { return scr.height; } });
+      });
+      Object.defineProperty(window, "devicePixelRatio", { configurable: true, get: function () { return scr.dpr; } });
+    } catch (e) {
+      /* a browser that refuses: the desktop's screen shows through */
+    }
+  }
   // The host mini program's page stack, as its last answer gave it.
   var mpStack = null;
 
@@ -92,7 +116,7 @@
     // Where the page is, when that changed (pushState, a new title).
     if (window.location.href !== reported.url) query += "&url=" + encodeURIComponent((reported.url = window.location.href));
     if (document.title !== reported.title) query += "&title=" + encodeURIComponent((reported.title = document.title));
-    if (window.top !== window.self) query += "&frame=1";
+    if (window.top !== window.self && !device) query += "&frame=1";
     window
       .fetch("/__wxjs/events?" + query)
       .then(function (r) {

@@ -50,7 +50,7 @@
     "menuItem:copyUrl": function () {
       copyText(window.location.href, function () { toast("已复制链接", "ok"); });
     },
-    "menuItem:jsDebug": function () { showConsole(); },
+    "menuItem:jsDebug": function () { openConsole(); },
     "menuItem:dayMode": function () { menuState.night = false; toast("已切换到日间模式", "ok"); },
     "menuItem:nightMode": function () { menuState.night = true; toast("已切换到夜间模式", "ok"); },
     "menuItem:addContact": function () { menuState.follows = true; toast("已关注", "ok"); }
@@ -59,19 +59,6 @@
   // ---- UI --------------------------------------------------------------------------------------
   var root = null;
   var calls = [];
-
-  function el(tag, attrs, children) {
-    var e = document.createElement(tag);
-    for (var k in attrs || {}) {
-      if (k === "text") e.textContent = attrs[k];
-      else if (k === "onclick") e.addEventListener("click", attrs[k]);
-      else e.setAttribute(k, attrs[k]);
-    }
-    (children || []).forEach(function (c) {
-      if (c) e.appendChild(c);
-    });
-    return e;
-  }
 
   var CSS =
     ":host{all:initial}" +
@@ -103,22 +90,6 @@
     ".warn{background:#fff8e6;color:#7a4a00;border-radius:6px;padding:6px 8px;margin:6px 0;font-size:13px}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;text-align:center;font:16px -apple-system,sans-serif;color:#4d4d4d}" +
     ".closed button{padding:10px 20px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
-    // The debug console: a panel at the right on a desktop, the lower 70 % on a phone.
-    ".console{position:fixed;top:45px;right:0;bottom:0;width:min(440px,100vw);background:#fff;color:#111;border-left:1px solid #d9d9d9;box-shadow:-4px 0 16px rgba(0,0,0,.12);z-index:2147483003;display:flex;flex-direction:column;font:13px -apple-system,'PingFang SC',sans-serif}" +
-    "@media (max-width:600px){.console{top:auto;left:0;width:auto;height:70vh;border-left:0;border-top:1px solid #d9d9d9;border-radius:12px 12px 0 0;box-shadow:0 -4px 16px rgba(0,0,0,.15)}}" +
-    ".c-top{display:flex;align-items:center;gap:6px;padding:8px 10px;border-bottom:1px solid #e5e5e5;background:#f7f7f7}" +
-    ".c-top b{flex:1;font-size:13px;color:#111}.c-count{color:#595959;font-size:12px}" +
-    ".c-top button{background:#fff;border:1px solid #c9c9c9;border-radius:4px;color:#111;font-size:12px;padding:3px 8px;cursor:pointer}" +
-    ".console input{margin:8px 10px;padding:6px 8px;border:1px solid #c9c9c9;border-radius:4px;font-size:13px;color:#111;background:#fff}" +
-    ".c-list{flex:1;overflow:auto}.c-empty{padding:16px;color:#595959}" +
-    ".c-line{border-bottom:1px solid #eee;border-left:3px solid #8c8c8c}.c-line.ok{border-left-color:#067d3a}.c-line.fail{border-left-color:#c4161c;background:#fff7f7}" +
-    ".c-head{display:flex;gap:8px;width:100%;align-items:baseline;background:none;border:0;padding:7px 10px;text-align:left;cursor:pointer;font:13px ui-monospace,Menlo,monospace;color:#111}" +
-    ".c-time{color:#595959;font-size:12px}.c-api{flex:1;word-break:break-all}" +
-    ".c-line .c-mark{color:#595959}.c-line.ok .c-mark{color:#067d3a}.c-line.fail .c-mark{color:#c4161c}" +
-    ".c-why{padding:0 10px 7px 20px;color:#a10f14;font-size:12px;word-break:break-word}" +
-    ".c-detail{padding:0 10px 8px 20px}.c-k{color:#595959;font-size:11px;text-transform:uppercase;margin-top:6px}" +
-    ".c-v{margin:2px 0;background:#f4f5f7;color:#111;padding:6px;border-radius:4px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all}" +
-    ".c-reason{background:#fff0f0;color:#8a0c10}" +
     ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);max-width:min(560px,92vw);background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);cursor:pointer;word-break:break-word}" +
     ".toast.done{top:40%;bottom:auto;min-width:120px;text-align:center;background:rgba(17,17,17,.88);cursor:default}";
 
@@ -127,19 +98,31 @@
     var host = el("div", { id: "wxjs-client" });
     document.documentElement.appendChild(host);
     root = host.attachShadow({ mode: "open" });
-    var style = el("style", { text: CSS });
+    var style = el("style", { text: CSS + CONSOLE_CSS });
     if (NONCE) style.nonce = NONCE;
     root.appendChild(style);
     var bar = el("div", { class: "bar", "data-bar": "" }, [
       el("button", { title: "关闭", text: "✕", onclick: closeWindow }),
       el("div", { class: "title", "data-title": "" }),
-      el("button", { class: "log", text: "调试", title: "JS-SDK console", "data-log-button": "", onclick: showConsole }),
+      // On a desktop, the same page in the device view (a phone-sized frame, the console beside).
+      !device && window.top === window.self && window.innerWidth >= 900
+        ? el("button", { class: "log", text: "📱 设备", title: "open this page in the device view", "data-device-button": "", onclick: function () {
+            window.location.href = "/__wxjs/device?url=" + encodeURIComponent(window.location.pathname + window.location.search + window.location.hash);
+          } })
+        : null,
+      el("button", { class: "log", text: "调试", title: "JS-SDK console", "data-log-button": "", onclick: openConsole }),
       el("button", { text: "…", "data-menu-button": "", onclick: showMenu })
     ]);
     root.appendChild(bar);
     document.documentElement.style.paddingTop = "45px";
     renderBar();
     return root;
+  }
+
+  /** The console: beside the phone in the device view, else over the page. */
+  function openConsole() {
+    if (device && device.showConsole) device.showConsole();
+    else showConsole();
   }
 
   function renderBar() {

@@ -48,6 +48,8 @@ pub(crate) fn router(
         .route("/__wxjs/demo/media/{server_id}", get(media))
         .route("/__wxjs/demo/pay/order", post(pay_order))
         .route("/__wxjs/demo/pay/order/{out_trade_no}", get(pay_query))
+        .route("/__wxjs/demo/cards/ext", post(card_ext))
+        .route("/__wxjs/demo/cards/choose", post(card_choose))
         .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
         .route(
             "/__wxjs/demo/notify",
@@ -173,6 +175,31 @@ async fn pay_query(
         p.app_id,
         percent_encoding::utf8_percent_encode(&no, percent_encoding::NON_ALPHANUMERIC)
     ));
+    if let Some(key) = &p.api_key {
+        req = req.bearer_auth(key);
+    }
+    relay(req.send().await).await
+}
+
+/// `POST /__wxjs/demo/cards/ext {"cards":[{"cardId"}]}` (same origin): `addCard`'s `cardList`,
+/// signed by the service with the card ticket — what a back end does before the page adds cards.
+async fn card_ext(State(p): State<Backend>, axum::Json(b): axum::Json<Value>) -> Response {
+    relay_post(&p, "cards/ext", &b).await
+}
+
+/// `POST /__wxjs/demo/cards/choose {"cardType"?, "cardId"?, "shopId"?}` (same origin):
+/// `chooseCard`'s parameters with `cardSign` (`"cardType":"INVOICE"`: `chooseInvoice`'s).
+async fn card_choose(State(p): State<Backend>, axum::Json(b): axum::Json<Value>) -> Response {
+    relay_post(&p, "cards/choose", &b).await
+}
+
+/// Posts `body` to the service's `/v1/{appId}/{path}` with the back end's API key, and relays
+/// the answer.
+async fn relay_post(p: &Backend, path: &str, body: &Value) -> Response {
+    let mut req = p
+        .http
+        .post(format!("{}/v1/{}/{path}", p.service_url, p.app_id))
+        .json(body);
     if let Some(key) = &p.api_key {
         req = req.bearer_auth(key);
     }

@@ -318,9 +318,20 @@ async fn jweixin_js(uri: axum::http::Uri) -> Response {
 }
 
 async fn demo(State(p): State<Origin>) -> Html<String> {
-    let info = serde_json::to_string(&p.config)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
+    let mut info = serde_json::to_value(&p.config).unwrap_or_default();
+    // The account's cards, for the demo's addCard.
+    info["cards"] = p
+        .phone
+        .sim()
+        .account(&p.config.app_id)
+        .map(|a| {
+            a.cards
+                .iter()
+                .map(|c| json!({ "cardId": c.id, "cardType": c.card_type, "title": c.title }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let info = info.to_string().replace('<', "\\u003c");
     Html(inject(&DEMO.replace("/*INFO*/null", &info)))
 }
 

@@ -3905,6 +3905,14 @@ async fn the_demo_s_payment_button_could_not_succeed() {
             assert_eq!(n["form"], api, "{n}");
             assert_eq!(n["verified"], true, "{n}");
             assert_eq!(n["answered"], "success", "{n}");
+            // The page shows it decoded, live, without a reload.
+            let decoded = wait_for_secs(&c, &format!("var n = document.querySelector('[data-notification=\"{no}\"]'); return n ? n.textContent : null;"), 10, |v| v.is_string()).await;
+            let decoded = decoded.as_str().unwrap();
+            assert!(
+                decoded.contains("SUCCESS")
+                    && decoded.contains("signature verified by the service"),
+                "{api} {os}: {decoded}"
+            );
             if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
                 c.execute("document.querySelector('button[data-api=chooseWXPay]').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
                 std::fs::write(

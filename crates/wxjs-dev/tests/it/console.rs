@@ -922,3 +922,93 @@ async fn the_web_view_was_the_whole_desktop_window() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// Clicks a demo button and waits for its result: `[className, text, contrast]`.
+async fn demo_click(c: &Client, api: &str) -> Value {
+    c.execute(
+        "var b = document.querySelector('button[data-api=\"' + arguments[0] + '\"]'); b.scrollIntoView({ block: 'center' }); b.nextSibling.className = ''; b.nextSibling.textContent = ''; b.click();",
+        vec![json!(api)],
+    )
+    .await
+    .unwrap();
+    let script = in_client(&format!(
+        "var o = document.querySelector('button[data-api=\"{api}\"]').nextSibling; return o.className && onScreen(o) ? [o.className, o.textContent, contrast(o)] : null;"
+    ));
+    wait_for(c, &script, Value::is_array).await
+}
+
+/// The demo's card buttons sent empty parameters (addCard an empty list, chooseCard no
+/// cardSign, openCard nothing, chooseInvoice an empty sign), so nobody saw a card succeed; the
+/// config JSON filled the first screen; results squeezed beside their buttons at 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_s_card_buttons_sent_empty_parameters() {
+    let (child, p) = dev(None).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("http://localhost:{p}/")).await.unwrap();
+    wait_for(&c, "var s = document.getElementById('status').textContent; return s.indexOf('wx.config verified') === 0 ? s : null;", Value::is_string).await;
+    // The signed config is there, folded.
+    let folded = c
+        .execute("var d = document.querySelector('details'); return [d.open, d.querySelector('pre').textContent.indexOf('signature') !== -1];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(folded, json!([false, true]));
+    for (api, data) in [
+        ("addCard", json!({})),
+        ("chooseCard", json!({})),
+        (
+            "chooseInvoice",
+            json!({"invoices": [{"card_id": "pInvoice", "encrypt_code": "e"}]}),
+        ),
+    ] {
+        let r = crate::browser::post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": api, "action": "ok", "data": data}),
+        )
+        .await;
+        assert_eq!(r.status(), 204, "{api}");
+    }
+    let added = demo_click(&c, "addCard").await;
+    assert_eq!(added[0], "ok", "{added}");
+    assert!(
+        added[1].as_str().unwrap().contains("\"isSuccess\":true"),
+        "{added}"
+    );
+    assert!(added[2].as_f64().unwrap() >= 4.5, "{added}");
+    let opened = demo_click(&c, "openCard").await;
+    assert_eq!(
+        opened[0], "ok",
+        "openCard with the wallet's cards: {opened}"
+    );
+    c.execute(
+        "document.getElementById('wxjs-client').shadowRoot.querySelectorAll('.mask').forEach(function (m) { m.__dismiss(); });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let chosen = demo_click(&c, "chooseCard").await;
+    assert_eq!(chosen[0], "ok", "{chosen}");
+    assert!(
+        chosen[1].as_str().unwrap().contains("pDemoGroupon"),
+        "{chosen}"
+    );
+    let invoice = demo_click(&c, "chooseInvoice").await;
+    assert_eq!(invoice[0], "ok", "{invoice}");
+    // The failure row keeps its colour and tells where the reason is.
+    let packet = demo_click(&c, "openEnterpriseRedPacket").await;
+    assert_eq!(packet[0], "fail");
+    assert!(packet[2].as_f64().unwrap() >= 4.5, "{packet}");
+    // 390 px: nothing wider than the screen, each result under its button.
+    let layout = c
+        .execute(
+            "var b = document.querySelector('button[data-api=addCard]'); var o = b.nextSibling; return [document.documentElement.scrollWidth <= innerWidth, o.getBoundingClientRect().top >= b.getBoundingClientRect().bottom];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(layout, json!([true, true]));
+    shot(&c, "demo-cards-phone").await;
+    c.close().await.unwrap();
+    child.stop().await;
+}

@@ -807,7 +807,7 @@ async fn the_web_view_was_the_whole_desktop_window() {
     let c = browser().await;
     c.set_window_size(1400, 1000).await.unwrap();
 
-    // The 📱 button of a page in a desktop window opens it in the device view.
+    // The 设备 button of a page in a desktop window opens it in the device view.
     assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
     click_in_client(&c, "[data-device-button]").await;
     wait_for(
@@ -1009,6 +1009,80 @@ async fn the_demo_s_card_buttons_sent_empty_parameters() {
         .unwrap();
     assert_eq!(layout, json!([true, true]));
     shot(&c, "demo-cards-phone").await;
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// Writes a README screenshot when `WXJS_README_SCREENSHOTS` names a directory
+/// (`scripts/screenshots` sets it to `docs/screenshots`).
+async fn readme_shot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("WXJS_README_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+/// The README's screenshots, from the real UI: the device view with the demo and the console
+/// beside it, a sheet (the cashier) on a phone, and the console with a failing config and
+/// payment. Each state is checked before it is shot, so the pictures cannot show a broken UI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_screenshots() {
+    // The device view, with the demo page.
+    let (child, p) = dev(None).await;
+    let c = browser().await;
+    c.set_window_size(1440, 960).await.unwrap();
+    c.goto(&format!(
+        "http://localhost:{p}/__wxjs/device?url=/&preset=iphone-14"
+    ))
+    .await
+    .unwrap();
+    c.enter_frame(0).await.unwrap();
+    wait_for(&c, "var s = document.getElementById('status'); return s && s.textContent.indexOf('wx.config verified') === 0 ? s.textContent : null;", Value::is_string).await;
+    c.enter_parent_frame().await.unwrap();
+    let lines = console_lines(&c, 1).await;
+    assert_eq!(
+        (&lines[0][0], &lines[0][1]),
+        (&json!("config"), &json!("ok")),
+        "{lines:?}"
+    );
+    readme_shot(&c, "device-view").await;
+    c.close().await.unwrap();
+    child.stop().await;
+
+    // A sheet: the cashier, on a phone-sized window.
+    let (child, p, c) = configured_suite_page().await;
+    c.set_window_size(390, 844).await.unwrap();
+    let params = package_params(p, "o-readme-1", "1999", json!({})).await;
+    start_wx(&c, "chooseWXPay", params, "__paid").await;
+    let (amount, _) = shown(&c, "[data-pay='o-readme-1'] [data-pay-amount]").await;
+    assert_eq!(amount, "¥19.99");
+    readme_shot(&c, "sheet-cashier").await;
+
+    // The console: a config that failed, a payment refused, newest first, the reason open.
+    click_in_client(&c, "[data-pay] [data-cancel]").await;
+    outcome_of(&c, "__paid").await;
+    let base = format!("http://localhost:{p}");
+    c.set_window_size(1280, 800).await.unwrap();
+    scenario(&c, &base, "badsig").await;
+    assert_eq!(kinds(&scenario(&c, &base, "good").await), ["ready"]);
+    let mut bad = package_params(p, "o-readme-2", "100", json!({})).await;
+    bad["paySign"] = json!("0".repeat(32));
+    call_wx(&c, "chooseWXPay", bad).await;
+    c.execute(
+        &in_client("var t = root.querySelector('[data-toast]'); if (t) t.remove();"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    click_in_client(&c, "[data-log-button]").await;
+    let lines = console_lines(&c, 4).await;
+    assert_eq!(lines[0][0], "chooseWXPay", "{lines:?}");
+    let open_config_failure = in_client(
+        "var ls = root.querySelectorAll('[data-console-entry][data-outcome=fail] .c-head'); ls[ls.length - 1].click(); return true;",
+    );
+    c.execute(&open_config_failure, vec![]).await.unwrap();
+    shown(&c, "[data-console-detail]").await;
+    readme_shot(&c, "console").await;
     c.close().await.unwrap();
     child.stop().await;
 }

@@ -313,19 +313,17 @@
       });
   }
 
-  /** A short message at the bottom: a failure's reason (a tap opens the console), or what the
-   * app confirms (`kind` "ok": 已发送, 支付成功). */
+  /** A short message: a failure's reason at the bottom, or what the app confirms in the middle
+   * (`kind` "ok": 已发送, 支付成功). */
   function toast(text, kind) {
     mount();
     var old = root.querySelector("[data-toast]");
     if (old) old.remove();
+    // Never in the way: a toast lets taps through to the page under it (the console is the
+    // 调试 button).
     var t = el("div", { class: "toast" + (kind === "ok" ? " done" : ""), "data-toast": kind || "fail", role: "status", text: (kind === "ok" ? "✓ " : "") + text });
-    if (!kind) {
-      t.title = "open the console";
-      t.addEventListener("click", showConsole);
-    }
     root.appendChild(t);
     setTimeout(function () {
       t.remove();
-    }, kind ? 2000 : 6000);
+    }, kind ? 2000 : 5000);
   }

@@ -90,8 +90,8 @@
     ".warn{background:#fff8e6;color:#7a4a00;border-radius:6px;padding:6px 8px;margin:6px 0;font-size:13px}" +
     ".closed{position:fixed;inset:0;background:#ededed;z-index:2147483002;display:flex;align-items:center;justify-content:center;text-align:center;font:16px -apple-system,sans-serif;color:#4d4d4d}" +
     ".closed button{padding:10px 20px;border:0;border-radius:6px;font-size:15px;cursor:pointer}" +
-    ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);width:max-content;max-width:min(560px,92vw);box-sizing:border-box;background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);cursor:pointer;word-break:break-word}" +
-    ".toast.done{top:40%;bottom:auto;min-width:120px;text-align:center;background:rgba(17,17,17,.88);cursor:default}";
+    ".toast{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);width:max-content;max-width:min(560px,92vw);box-sizing:border-box;background:#1f1f1f;color:#fff;padding:10px 14px;border-radius:8px;font:14px -apple-system,'PingFang SC',sans-serif;z-index:2147483004;box-shadow:0 4px 16px rgba(0,0,0,.3);pointer-events:none;word-break:break-word}" +
+    ".toast.done{top:40%;bottom:auto;min-width:120px;text-align:center;background:rgba(17,17,17,.88)}";
 
   function mount() {
     if (root) return root;
@@ -106,7 +106,7 @@
       el("div", { class: "title", "data-title": "" }),
       // On a desktop, the same page in the device view (a phone-sized frame, the console beside).
       !device && window.top === window.self && window.innerWidth >= 900
-        ? el("button", { class: "log", text: "📱 设备", title: "open this page in the device view", "data-device-button": "", onclick: function () {
+        ? el("button", { class: "log", text: "设备", title: "open this page in the device view (a phone-sized frame, the console beside)", "data-device-button": "", onclick: function () {
             window.location.href = "/__wxjs/device?url=" + encodeURIComponent(window.location.pathname + window.location.search + window.location.hash);
           } })
         : null,

@@ -413,6 +413,20 @@ async fn the_menu_s_own_items_did_nothing() {
         "{items:?}"
     );
 
+    // 日间模式 switches back; an item the emulator does not simulate says so.
+    click_in_client(&c, "[data-item='menuItem:dayMode']").await;
+    let (said, _) = shown(&c, "[data-toast=ok]").await;
+    assert_eq!(said, "✓ 已切换到日间模式");
+    let items = open_menu(&c).await;
+    assert!(
+        items.contains(&"menuItem:nightMode".to_owned()),
+        "{items:?}"
+    );
+    click_in_client(&c, "[data-item='menuItem:readMode']").await;
+    let (said, _) = shown(&c, "[data-toast=info]").await;
+    assert_eq!(said, "阅读模式: the emulator does not simulate this item");
+    open_menu(&c).await;
+
     // 取消 closes the menu; so does Esc.
     click_in_client(&c, "[data-menu] [data-cancel]").await;
     gone(&c, "[data-menu]").await;
@@ -1083,6 +1097,51 @@ async fn readme_screenshots() {
     c.execute(&open_config_failure, vec![]).await.unwrap();
     shown(&c, "[data-console-detail]").await;
     readme_shot(&c, "console").await;
+    c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// The demo is a working reference for what 1.1.0–1.6.0 added: every later button succeeds
+/// when the person (here automation) agrees — all but the enterprise red packet, which needs
+/// an enterprise payment back end the demo does not have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_s_later_buttons_worked_as_a_reference() {
+    let (child, p) = dev(None).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let c = browser().await;
+    c.goto(&format!("http://localhost:{p}/")).await.unwrap();
+    wait_for(&c, "var s = document.getElementById('status').textContent; return s.indexOf('wx.config verified') === 0 ? s : null;", Value::is_string).await;
+    for (api, data) in [
+        ("chooseImage", json!({"samples": [1]})),
+        ("openAddress", json!({})),
+        ("launchMiniProgram", json!({})),
+        ("openBusinessView", json!({"extraData": {"a": 1}})),
+    ] {
+        let r = crate::browser::post(
+            format!("{phone}/__wxjs/user/next"),
+            json!({"api": api, "action": "ok", "data": data}),
+        )
+        .await;
+        assert_eq!(r.status(), 204, "{api}");
+    }
+    // A photo first: getLocalImgData reads it.
+    assert_eq!(demo_click(&c, "chooseImage").await[0], "ok");
+    for api in [
+        "updateAppMessageShareData",
+        "updateTimelineShareData",
+        "getLocalImgData",
+        "openAddress",
+        "consumeAndShareCard",
+        "openEnterpriseChat",
+        "startSearchBeacons",
+        "stopSearchBeacons",
+        "launchMiniProgram",
+        "openBusinessView",
+    ] {
+        let r = demo_click(&c, api).await;
+        assert_eq!(r[0], "ok", "{api}: {r}");
+        assert!(r[2].as_f64().unwrap() >= 4.5, "{api}: {r}");
+    }
     c.close().await.unwrap();
     child.stop().await;
 }

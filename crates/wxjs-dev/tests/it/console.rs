@@ -86,12 +86,9 @@ async fn click_in_client(c: &Client, selector: &str) {
 
 /// The toast's text, once it is on screen and readable.
 async fn toast(c: &Client) -> String {
-    let script = in_client(
-        "var t = root.querySelector('[data-toast]'); return t && onScreen(t) ? [t.textContent, contrast(t)] : null;",
-    );
-    let t = wait_for(c, &script, Value::is_array).await;
-    assert!(t[1].as_f64().unwrap() >= 4.5, "toast unreadable: {t}");
-    t[0].as_str().unwrap().to_owned()
+    let (text, ratio) = shown(c, "[data-toast]").await;
+    assert!(ratio >= 4.5, "toast unreadable: {text} at {ratio}");
+    text
 }
 
 /// Records the page's console groups and errors (the mirror of each call must be there, and no
@@ -101,11 +98,22 @@ const WATCH_CONSOLE: &str = "window.__groups = []; window.__errors = [];
     console.groupCollapsed = function () { __groups.push(Array.prototype.join.call(arguments, ' ')); return g.apply(console, arguments); };
     console.error = function () { __errors.push(Array.prototype.join.call(arguments, ' ')); return e.apply(console, arguments); };";
 
-async fn shot(c: &Client, name: &str) {
-    if let Ok(dir) = std::env::var("WXJS_SCREENSHOTS") {
+/// `GET url` as JSON.
+async fn get_json(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Writes a screenshot into the directory the environment variable `var` names, if it does.
+async fn shot_into(var: &str, c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var(var) {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await.unwrap()).unwrap();
     }
+}
+
+/// A screenshot for the person reviewing a run (`WXJS_SCREENSHOTS`).
+async fn shot(c: &Client, name: &str) {
+    shot_into("WXJS_SCREENSHOTS", c, name).await;
 }
 
 /// A failing payment or config returned a bare `…:fail` to the page; the reason sat only in a
@@ -248,18 +256,8 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     );
 
     // Esc closes it; the 调试 menu item opens it again.
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(&Key::Escape.to_string())
-        .await
-        .unwrap();
-    wait_for(
-        &c,
-        &in_client("return !root.querySelector('[data-console]');"),
-        |v| v == &json!(true),
-    )
-    .await;
+    press_key(&c, Key::Escape).await;
+    gone(&c, "[data-console]").await;
     click_in_client(&c, "[data-menu-button]").await;
     click_in_client(&c, "[data-item='menuItem:jsDebug']").await;
     console_lines(&c, 3).await;
@@ -366,13 +364,17 @@ async fn gone(c: &Client, selector: &str) {
     .await;
 }
 
-async fn press_escape(c: &Client) {
+async fn press_key(c: &Client, key: Key) {
     c.active_element()
         .await
         .unwrap()
-        .send_keys(&Key::Escape.to_string())
+        .send_keys(&key.to_string())
         .await
         .unwrap();
+}
+
+async fn press_escape(c: &Client) {
+    press_key(c, Key::Escape).await;
 }
 
 /// The client's own menu items did nothing but share: 刷新 did not reload, 复制链接 copied
@@ -398,14 +400,9 @@ async fn the_menu_s_own_items_did_nothing() {
 
     // 夜间模式: switched, and now only 日间模式 is offered.
     click_in_client(&c, "[data-item='menuItem:nightMode']").await;
-    let said = wait_for(
-        &c,
-        &in_client("var t = root.querySelector('[data-toast=ok]'); return t && onScreen(t) ? [t.textContent, contrast(t)] : null;"),
-        Value::is_array,
-    )
-    .await;
-    assert_eq!(said[0], "✓ 已切换到夜间模式");
-    assert!(said[1].as_f64().unwrap() >= 4.5, "{said}");
+    let (said, ratio) = shown(&c, "[data-toast=ok]").await;
+    assert_eq!(said, "✓ 已切换到夜间模式");
+    assert!(ratio >= 4.5, "{said}: {ratio}");
     let items = open_menu(&c).await;
     assert!(items.contains(&"menuItem:dayMode".to_owned()), "{items:?}");
     assert!(
@@ -532,14 +529,14 @@ async fn the_share_sheet_hid_what_breaks_a_real_share() {
     .unwrap();
     open_menu(&c).await;
     click_in_client(&c, "[data-item='menuItem:share:appMessage']").await;
-    let shown = wait_for(
+    let sheet = wait_for(
         &c,
         &in_client("var s = root.querySelector('[data-share]'); var w = s ? Array.from(s.querySelectorAll('[data-share-warning]')) : []; return w.length >= 3 ? [s.querySelector('[data-share-channel]').textContent, w.map(function (e) { return [e.textContent, contrast(e), onScreen(e)]; })] : null;"),
         Value::is_array,
     )
     .await;
-    assert_eq!(shown[0], "发送给朋友");
-    let warnings = shown[1].as_array().unwrap();
+    assert_eq!(sheet[0], "发送给朋友");
+    let warnings = sheet[1].as_array().unwrap();
     let text: Vec<&str> = warnings.iter().map(|w| w[0].as_str().unwrap()).collect();
     assert!(
         text[0].contains("\"/logo.png\" is not an absolute http(s) URL"),
@@ -559,14 +556,9 @@ async fn the_share_sheet_hid_what_breaks_a_real_share() {
     assert!(assert_readable(&c, "[data-share] *").await >= 5);
     shot(&c, "share-sheet-phone").await;
     click_in_client(&c, "[data-share] [data-send]").await;
-    let sent = wait_for(
-        &c,
-        &in_client("var t = root.querySelector('[data-toast=ok]'); return t && onScreen(t) ? [t.textContent, contrast(t)] : null;"),
-        Value::is_array,
-    )
-    .await;
-    assert_eq!(sent[0], "✓ 已发送");
-    assert!(sent[1].as_f64().unwrap() >= 4.5);
+    let (sent, ratio) = shown(&c, "[data-toast=ok]").await;
+    assert_eq!(sent, "✓ 已发送");
+    assert!(ratio >= 4.5);
     // The page gets what WeChat gives: the warnings are the emulator's, not the page's.
     let r = wait_for(&c, "return window.__shared", Value::is_string).await;
     assert_eq!(r, "sendAppMessage:ok");
@@ -712,12 +704,7 @@ async fn what_the_person_did_left_nothing_to_see() {
     assert_eq!(view[0], json!(true), "full-screen: {view}");
     assert_eq!(view[1], "rgb(0, 0, 0)");
     assert_eq!(view[3], json!(urls[1]));
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(&Key::Right.to_string())
-        .await
-        .unwrap();
+    press_key(&c, Key::Right).await;
     wait_for(
         &c,
         &in_client("return root.querySelector('[data-preview-counter]').textContent;"),
@@ -754,12 +741,7 @@ async fn what_the_person_did_left_nothing_to_see() {
         again["res"]["errMsg"], "getLocation:fail auth deny",
         "remembered, no prompt"
     );
-    let now: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = get_json(format!("{phone}/__wxjs/settings")).await;
     assert_eq!(
         now["permissions"],
         json!({"location": "deny", "microphone": "ask"})
@@ -836,12 +818,7 @@ async fn the_web_view_was_the_whole_desktop_window() {
         format!("{base}/suite.html?scenario=good"),
         "the page keeps its URL"
     );
-    let platform: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let platform: Value = get_json(format!("{phone}/__wxjs/settings")).await;
     assert_eq!(
         platform["platform"], "android",
         "the default platform's preset: {inside}"
@@ -907,12 +884,7 @@ async fn the_web_view_was_the_whole_desktop_window() {
     }
 
     // The framed page counts as the open top-level page: unaddressed automation reaches it.
-    let pages: Value = reqwest::get(format!("{phone}/__wxjs/pages"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pages: Value = get_json(format!("{phone}/__wxjs/pages")).await;
     assert!(
         pages.as_array().unwrap().iter().any(|p| p["url"]
             .as_str()
@@ -1030,10 +1002,7 @@ async fn the_demo_s_card_buttons_sent_empty_parameters() {
 /// Writes a README screenshot when `WXJS_README_SCREENSHOTS` names a directory
 /// (`scripts/screenshots` sets it to `docs/screenshots`).
 async fn readme_shot(c: &Client, name: &str) {
-    if let Ok(dir) = std::env::var("WXJS_README_SCREENSHOTS") {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await.unwrap()).unwrap();
-    }
+    shot_into("WXJS_README_SCREENSHOTS", c, name).await;
 }
 
 /// The README's screenshots, from the real UI: the device view with the demo and the console

@@ -153,7 +153,16 @@ pub(crate) fn page(os: Os, q: &DeviceQuery) -> Response {
             "<script type=\"application/json\" id=\"wxjs-device\">{island}</script>\n<script src=\"/__wxjs/device.js\"></script>"
         ),
     );
-    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            // Another site must not frame the view: its script changes the phone's platform.
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+            (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'self'"),
+        ],
+        Html(html),
+    )
+        .into_response()
 }
 
 /// `GET /__wxjs/device.js`.

@@ -419,6 +419,9 @@ struct EventsQuery {
     /// `1` when it is a frame inside another page.
     #[serde(default)]
     frame: u8,
+    /// `1` on its first poll after the back-forward cache restored it.
+    #[serde(default)]
+    restored: u8,
 }
 
 async fn events(State(p): State<Origin>, Query(q): Query<EventsQuery>) -> Response {
@@ -429,6 +432,7 @@ async fn events(State(p): State<Origin>, Query(q): Query<EventsQuery>) -> Respon
         q.url.as_deref(),
         q.title.as_deref(),
         q.frame == 1,
+        q.restored == 1,
     ))
     .into_response()
 }

@@ -64,6 +64,10 @@ impl Page {
 pub struct Pages {
     pages: HashMap<String, Page>,
     loads: u64,
+    /// Pages that said they went away: a poll of theirs still on its way (sent before
+    /// `pagehide`, answered after it) must not bring them back as the newest page — only a
+    /// page restored from the back-forward cache, which says so, comes back.
+    closed: std::collections::HashSet<String>,
 }
 
 impl Pages {
@@ -111,9 +115,10 @@ impl Pages {
         self.pages.get(id).map(|p| (p.environment, p.frame))
     }
 
-    /// The page `id` polled; it reports where it is now when that changed, and whether it is a
-    /// frame. A page this registry does not know (restored from the back-forward cache after
-    /// it was forgotten, or open across a restart of the phone) is taken in as loaded now.
+    /// The page `id` polled; it reports where it is now when that changed, whether it is a
+    /// frame, and whether it was just restored from the back-forward cache (`restored`). A page
+    /// this registry does not know (open across a restart of the phone, or forgotten) is taken
+    /// in as loaded now; a page that went away only when it says it was restored.
     pub fn seen(
         &mut self,
         id: &str,
@@ -121,9 +126,16 @@ impl Pages {
         title: Option<&str>,
         frame: bool,
         environment: Environment,
+        restored: bool,
     ) {
         if id.is_empty() || id.len() > 64 {
             return;
+        }
+        if self.closed.contains(id) {
+            if !restored {
+                return;
+            }
+            self.closed.remove(id);
         }
         if !self.pages.contains_key(id) {
             self.insert(id.to_owned(), url.unwrap_or(""), environment);
@@ -144,6 +156,13 @@ impl Pages {
     /// The page `id` is going away.
     pub fn close(&mut self, id: &str) {
         self.pages.remove(id);
+        if id.is_empty() || id.len() > 64 {
+            return;
+        }
+        if self.closed.len() >= PAGES_KEPT {
+            self.closed.clear();
+        }
+        self.closed.insert(id.to_owned());
     }
 
     /// Whether `id` is an open page.
@@ -212,6 +231,7 @@ mod tests {
             Some("A"),
             false,
             Environment::Webview,
+            false,
         );
         let listed = pages.list();
         assert_eq!(listed.len(), 2);
@@ -227,8 +247,8 @@ mod tests {
         let mut pages = Pages::default();
         let top = pages.open("http://localhost/", Environment::Webview);
         let frame = pages.open("http://localhost/frame.html", Environment::Webview);
-        pages.seen(&top, None, None, false, Environment::Webview);
-        pages.seen(&frame, None, None, true, Environment::Webview);
+        pages.seen(&top, None, None, false, Environment::Webview, false);
+        pages.seen(&frame, None, None, true, Environment::Webview, false);
         assert_eq!(pages.newest(), Some(top.as_str()));
         assert_eq!(pages.list().len(), 1);
         assert!(pages.contains(&frame), "a frame is still addressable by id");
@@ -236,22 +256,39 @@ mod tests {
         assert!(!pages.contains(&top));
         assert!(!pages.deliverable(Some(&top)));
         assert!(pages.deliverable(None));
-        // Back from the back-forward cache: it polls again and is a page again.
+        // Back from the back-forward cache: it polls again, says so, and is a page again.
         pages.seen(
             &top,
             Some("http://localhost/"),
             None,
             false,
             Environment::Webview,
+            true,
         );
         assert_eq!(pages.newest(), Some(top.as_str()));
+    }
+
+    /// The flake of the payment tests: the page that navigated away had a poll on its way when
+    /// it said it was leaving; answered after the leave, that poll took the page back in as the
+    /// newest, and the next page's unaddressed payment answer went to the page that was gone.
+    #[test]
+    fn a_late_poll_brought_a_closed_page_back_as_the_newest() {
+        let mut pages = Pages::default();
+        let old = pages.open("http://localhost/a", Environment::Webview);
+        pages.seen(&old, None, None, false, Environment::Webview, false);
+        pages.close(&old);
+        let new = pages.open("http://localhost/b", Environment::Webview);
+        pages.seen(&old, None, None, false, Environment::Webview, false);
+        assert!(!pages.contains(&old));
+        assert_eq!(pages.newest(), Some(new.as_str()));
+        assert!(pages.addressed(None, &new));
     }
 
     #[test]
     fn the_registry_is_bounded_and_forgets_closed_pages_first() {
         let mut pages = Pages::default();
         let first = pages.open("u", Environment::Webview);
-        pages.seen(&first, None, None, false, Environment::Webview);
+        pages.seen(&first, None, None, false, Environment::Webview, false);
         for _ in 0..PAGES_KEPT {
             pages.open("u", Environment::Webview);
         }
@@ -259,7 +296,7 @@ mod tests {
         assert!(!pages.contains(&first), "all were open: the oldest went");
         let mut pages = Pages::default();
         let keep = pages.open("u", Environment::Webview);
-        pages.seen(&keep, None, None, false, Environment::Webview);
+        pages.seen(&keep, None, None, false, Environment::Webview, false);
         let long_ago = Instant::now()
             .checked_sub(FIRST_POLL_WITHIN * 2)
             .expect("a monotonic clock this far along");

@@ -655,6 +655,15 @@ impl Phone {
         json!({ "platform": s.os, "networkType": s.network, "userAgent": s.os.user_agent(s.version()), "clientVersion": s.version(), "environment": s.environment, "location": s.location.unwrap_or(SHENZHEN), "recordLimitMs": s.record_limit_ms.unwrap_or(60_000), "locationSource": if s.browser_location { "browser" } else { "setting" }, "microphone": !s.no_microphone, "addresses": s.addresses.clone().unwrap_or_else(Address::demo), "permissions": s.permissions })
     }
 
+    /// The person's answer to the permission prompt of `kind` (location, microphone).
+    pub(crate) fn permission(&self, kind: &str) -> Permission {
+        let s = self.lock();
+        match kind {
+            "location" => s.permissions.location,
+            _ => s.permissions.microphone,
+        }
+    }
+
     /// Sets the answers to the first-use permission prompts (the person's, or automation's).
     pub fn set_permissions(&self, location: Option<Permission>, microphone: Option<Permission>) {
         let mut s = self.lock();
@@ -922,10 +931,11 @@ impl Phone {
         url: Option<&str>,
         title: Option<&str>,
         frame: bool,
+        restored: bool,
     ) -> Value {
         let mut s = self.lock();
         let env = s.environment;
-        s.pages.seen(session, url, title, frame, env);
+        s.pages.seen(session, url, title, frame, env, restored);
         let State { taps, pages, .. } = &mut *s;
         let mut mine = Vec::new();
         taps.retain(|(to, event)| {
@@ -1499,7 +1509,7 @@ mod bounds {
         c.tap("share:timeline", Some(&a)).unwrap();
         c.tap("share:qq", None).unwrap();
         // Page b polls first: it takes only what is for it (unaddressed: it is the newest).
-        let eb = c.events(&b, &["chooseImage"], None, Some("B"), false);
+        let eb = c.events(&b, &["chooseImage"], None, Some("B"), false, false);
         assert_eq!(eb["taps"], json!(["menu:share:qq"]));
         assert_eq!(eb["answers"][0]["action"], "ok");
         assert_eq!(eb["answers"].as_array().unwrap().len(), 1);
@@ -1508,6 +1518,7 @@ mod bounds {
             &["chooseImage"],
             Some("http://localhost/a#2"),
             None,
+            false,
             false,
         );
         assert_eq!(ea["taps"], json!(["menu:share:timeline"]));
@@ -1544,7 +1555,10 @@ mod bounds {
         assert_eq!(c.os(), Os::Ios);
         assert_eq!(c.settings()["networkType"], "wifi");
         assert_eq!(c.settings()["recordLimitMs"], 60_000);
-        assert_eq!(c.events(&page, &[], None, None, false)["taps"], json!([]));
+        assert_eq!(
+            c.events(&page, &[], None, None, false, false)["taps"],
+            json!([])
+        );
         assert_eq!(c.pages().len(), 1);
         c.note(&page, "tap", json!({}));
         assert!(c.log()[0].id > last, "ids stay unique across resets");

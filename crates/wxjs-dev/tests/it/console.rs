@@ -94,6 +94,8 @@ async fn toast(c: &Client) -> String {
 /// Records the page's console groups and errors (the mirror of each call must be there, and no
 /// error of the emulator's own).
 const WATCH_CONSOLE: &str = "window.__groups = []; window.__errors = [];
+    window.addEventListener('error', function (e) { __errors.push('uncaught ' + e.message); });
+    window.addEventListener('unhandledrejection', function (e) { __errors.push('unhandled ' + e.reason); });
     var g = console.groupCollapsed, e = console.error;
     console.groupCollapsed = function () { __groups.push(Array.prototype.join.call(arguments, ' ')); return g.apply(console, arguments); };
     console.error = function () { __errors.push(Array.prototype.join.call(arguments, ' ')); return e.apply(console, arguments); };";
@@ -318,16 +320,58 @@ async fn the_reason_for_a_failure_was_a_bare_fail_at_the_bottom_of_a_json_log() 
     child2.stop().await;
 }
 
-/// A call that succeeds shows no toast: the toast is for failures only.
+/// A call that succeeds shows no toast: the toast is for failures only. And a page callback
+/// that throws was called a second time with `…:fail_client`, and its call never reached the
+/// browser console.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_successful_call_showed_a_toast() {
     let (child, _p, c) = configured_suite_page().await;
+    // A failure shows one; it goes.
+    let r = call_wx(
+        &c,
+        "chooseWXPay",
+        json!({"timestamp": 1, "nonceStr": "n", "package": "prepay_id=1", "paySign": "x"}),
+    )
+    .await;
+    assert_eq!(r["cb"], "fail", "{r}");
+    toast(&c).await;
+    c.execute(
+        &in_client("root.querySelector('[data-toast]').remove();"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    // A callback that throws: called once, its call mirrored, its error the page's own.
+    c.execute(WATCH_CONSOLE, vec![]).await.unwrap();
+    c.execute(
+        "window.__calls = 0; wx.getNetworkType({ complete: function () { window.__calls++; throw new Error('the page broke'); } });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for(
+        &c,
+        "return __groups.length ? __groups : null",
+        Value::is_array,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = c
+        .execute("return [__calls, __errors];", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        json!([1, ["uncaught Uncaught Error: the page broke"]])
+    );
     let r = call_wx(&c, "getNetworkType", json!({})).await;
     assert_eq!(r["cb"], "success", "{r}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         c.execute(
-            &in_client("return !!root.querySelector('[data-toast]');"),
+            &in_client(
+                "var t = root.querySelector('[data-toast]'); return t ? t.textContent : false;"
+            ),
             vec![]
         )
         .await
@@ -475,7 +519,9 @@ async fn the_menu_s_own_items_did_nothing() {
     assert_eq!(r, "shareTimeline:cancel");
     gone(&c, "[data-share]").await;
 
-    // closeWindow offers to reopen the page, fresh from its link.
+    // closeWindow offers to reopen the page, fresh from its link — also when only its
+    // #fragment moved since.
+    c.execute("location.hash = 'moved';", vec![]).await.unwrap();
     let r = call_wx(&c, "closeWindow", json!({})).await;
     assert_eq!(r["res"]["errMsg"], "closeWindow:ok");
     let closed = wait_for(
@@ -501,6 +547,10 @@ async fn the_menu_s_own_items_did_nothing() {
         |v| v.is_string() && v != &json!(before),
     )
     .await;
+    assert_eq!(
+        c.current_url().await.unwrap().as_str(),
+        format!("{base}/suite.html?scenario=good")
+    );
     // ✕ closes it too, saying who did.
     click_in_client(&c, "[data-bar] button[title='关闭']").await;
     let who = wait_for(
@@ -730,6 +780,14 @@ async fn what_the_person_did_left_nothing_to_see() {
     );
     assert!(ratio >= 4.5);
     shot(&c, "permission-phone").await;
+    // Dismissed (Esc): this call fails, nothing is remembered; 拒绝 is remembered.
+    press_escape(&c).await;
+    let dismissed = outcome_of(&c, "__where").await;
+    assert_eq!(dismissed["res"]["errMsg"], "getLocation:fail auth deny");
+    let kept = get_json(format!("{phone}/__wxjs/settings")).await;
+    assert_eq!(kept["permissions"]["location"], "ask");
+    start_wx(&c, "getLocation", json!({}), "__where").await;
+    shown(&c, "[data-permission='location'] .t").await;
     click_in_client(&c, "[data-permission='location'] [data-cancel]").await;
     let denied = outcome_of(&c, "__where").await;
     assert_eq!(
@@ -1112,5 +1170,70 @@ async fn the_demo_s_later_buttons_worked_as_a_reference() {
         assert!(r[2].as_f64().unwrap() >= 4.5, "{api}: {r}");
     }
     c.close().await.unwrap();
+    child.stop().await;
+}
+
+/// The page a new one is loaded by (`GET /__wxjs/bridge.js`, as a page's first script): its id.
+async fn load_page(phone: &str) -> String {
+    let js = reqwest::get(format!("{phone}/__wxjs/bridge.js"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = js
+        .find("\"session\":\"")
+        .expect("the bridge carries its page id")
+        + 11;
+    js[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn poll(phone: &str, page: &str, extra: &str) -> Value {
+    get_json(format!(
+        "{phone}/__wxjs/events?session={page}&open=chooseWXPay{extra}"
+    ))
+    .await
+}
+
+/// The flake of the payment tests, through the phone's listener: a page that navigated away had
+/// a poll on its way when it said it was leaving; answered after the leave, the poll took it
+/// back in as the newest page, and the next page's unaddressed payment answer went to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_poll_brought_a_page_that_left_back_as_the_newest() {
+    let (child, p) = dev(None).await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let old = load_page(&phone).await;
+    poll(&phone, &old, "").await;
+    let left = reqwest::Client::new()
+        .delete(format!("{phone}/__wxjs/pages/{old}"))
+        .header("Content-Type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), 204);
+    let new = load_page(&phone).await;
+    poll(&phone, &new, "").await;
+    // The old page's late poll.
+    poll(&phone, &old, "").await;
+    let pages = get_json(format!("{phone}/__wxjs/pages")).await;
+    let ids: Vec<&str> = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [new.as_str()]);
+    let queued = crate::browser::post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "chooseWXPay", "action": "ok"}),
+    )
+    .await;
+    assert_eq!(queued.status(), 204);
+    assert_eq!(poll(&phone, &old, "").await["answers"], json!([]));
+    assert_eq!(poll(&phone, &new, "").await["answers"][0]["action"], "ok");
+    // A page the back-forward cache restores says so, and is a page again.
+    poll(&phone, &old, "&restored=1").await;
+    let pages = get_json(format!("{phone}/__wxjs/pages")).await;
+    assert_eq!(pages.as_array().unwrap().len(), 2, "{pages}");
     child.stop().await;
 }

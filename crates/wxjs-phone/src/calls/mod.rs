@@ -304,8 +304,22 @@ impl Phone {
             }),
             Call::Menu(m) => menu::carry_out(m, name),
             Call::Image(i) => image::carry_out(self, i, app_id, name, params),
-            Call::Voice(v) => voice::carry_out(self, v, app_id, name, params),
-            Call::Location(l) => location::carry_out(self, l, name, params),
+            Call::Voice(v) => {
+                let outcome = voice::carry_out(self, v, app_id, name, params);
+                if v == Voice::StartRecord {
+                    self.with_permission("microphone", name, outcome)
+                } else {
+                    outcome
+                }
+            }
+            Call::Location(l) => {
+                let outcome = location::carry_out(self, l, name, params);
+                if l == Location::Get {
+                    self.with_permission("location", name, outcome)
+                } else {
+                    outcome
+                }
+            }
             Call::Scan => scan::carry_out(params),
             Call::Pay => payment::carry_out(self, app_id, params, page),
             Call::Card(c) => cards::carry_out(self, c, app_id, params),
@@ -319,6 +333,44 @@ impl Phone {
             // Carried out before verification (Phone::invoke): never here.
             Call::MiniProgram | Call::OpenTag => Outcome::result(fail(name, "fail")),
             Call::Unknown => Outcome::result(fail(name, "fail_function_not_exist")),
+        }
+    }
+
+    /// A verified call that needs the person's permission (`kind`: location, microphone): as
+    /// `outcome` when allowed; `auth deny` when denied; otherwise the page's UI asks first
+    /// (the prompt names the permission and carries the answer the app would give).
+    fn with_permission(&self, kind: &str, name: &str, outcome: Outcome) -> Outcome {
+        use crate::phone::Permission;
+        let setting = self.permission(kind);
+        // Refused, or failed on its own parameters: no prompt.
+        let failed = outcome.result.as_ref().is_some_and(|r| {
+            !r.get("err_msg")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.ends_with(":ok"))
+        });
+        if outcome.verification.is_some() || failed {
+            return outcome;
+        }
+        match setting {
+            Permission::Allow => outcome,
+            Permission::Deny => Outcome::result(fail(name, "fail auth deny")),
+            Permission::Auto | Permission::Ask => {
+                let mut prompt = json!({
+                    "permission": kind,
+                    "setting": setting,
+                });
+                if let Some(then) = &outcome.result {
+                    prompt["then"] = then.clone();
+                } else if let Some(inner) = &outcome.prompt {
+                    prompt["prompt"] = inner.clone();
+                }
+                Outcome {
+                    verification: None,
+                    result: None,
+                    prompt: Some(prompt),
+                    pending: outcome.pending,
+                }
+            }
         }
     }
 

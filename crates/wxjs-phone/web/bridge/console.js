@@ -57,7 +57,8 @@
     // A note (a menu tap, an ignored repeat): what happened, neither success nor failure.
     if (e.result.err_msg === undefined && e.result.errMsg === undefined) return "note";
     var m = String(e.result.err_msg || e.result.errMsg || "");
-    if (/:(ok|confirm)$/.test(m) || / ok$/.test(m)) return "ok";
+    // getNetworkType succeeds with the network as its suffix.
+    if (/:(ok|confirm)$/.test(m) || / ok$/.test(m) || /^network_type:(wifi|edge|wwan)$/.test(m)) return "ok";
     if (/:cancel$/.test(m)) return "cancel";
     return "fail";
   }
@@ -70,14 +71,15 @@
     // ("invalid signature") only repeats the errMsg.
     var out = [];
     var r = e.reason || {};
-    if (e.params && e.params.permission && /auth deny/.test(String(e.result && e.result.err_msg))) {
-      out.push("the person denied the " + e.params.permission + " permission: POST /__wxjs/settings {\"permissions\":{\"" + e.params.permission + "\":\"allow\"}} allows it again");
+    if (/auth deny$/.test(String(e.result && e.result.err_msg))) {
+      var kind = e.api === "startRecord" ? "microphone" : "location";
+      out.push("the person denied the " + kind + " permission: POST /__wxjs/settings {\"permissions\":{\"" + kind + "\":\"allow\"}} allows it again");
     }
     if (r.payment) out.push(r.payment);
     if (r.why) out.push(r.why);
     if (r.diagnosis && r.diagnosis.findings) {
       r.diagnosis.findings.forEach(function (f) {
-        out.push(f.message + (f.fix ? " → " + f.fix : ""));
+        out.push(f.message);
       });
     }
     if (e.verification && e.verification !== "ok" && e.verification !== "n/a") out.push(e.verification);
@@ -181,6 +183,10 @@
     }
     return fetchLog(sessions, consoleState.clearedAfter).then(function (entries) {
       consoleState.entries = entries;
+      // Drawn again only when a call came or finished: a selection or focus in the list stays.
+      var sig = entries.map(function (e) { return e.id + ":" + (e.result ? JSON.stringify(e.result).length : 0); }).join(",");
+      if (sig === consoleState.sig) return;
+      consoleState.sig = sig;
       renderConsole();
     });
   }

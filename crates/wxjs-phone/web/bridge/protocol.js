@@ -122,46 +122,43 @@
 
   // ---- first-use permissions -----------------------------------------------------------------
   var PERMISSIONS = {
-    geoLocation: { kind: "location", api: "getLocation", prefix: "geo_location", text: "申请获取你的地理位置 (location)" },
-    startRecord: { kind: "microphone", api: "startRecord", prefix: "startRecord", text: "申请使用你的麦克风 (microphone)" }
+    location: "申请获取你的地理位置 (location)",
+    microphone: "申请使用你的麦克风 (microphone)"
   };
 
-  /** Whether the person lets the page use the location or the microphone: asked the first time
-   * (the answer is kept in the app's settings), allowed at once under automation unless the
-   * setting says "ask". */
-  function permitted(name) {
-    var p = PERMISSIONS[name];
-    if (!p) return Promise.resolve(true);
-    // The app's current answer (a change made a moment ago counts, not the last poll's).
-    return window
-      .fetch("/__wxjs/settings")
-      .then(function (r) {
-        return r.json();
-      })
-      .then(function (settings) {
-        CONFIG.permissions = settings.permissions || {};
-        return askPermission(p, CONFIG.permissions[p.kind] || "auto");
-      }, function () {
-        return askPermission(p, (CONFIG.permissions || {})[p.kind] || "auto");
-      });
-  }
-
-  function askPermission(p, setting) {
-    if (setting === "allow") return Promise.resolve(true);
-    if (setting === "deny") return Promise.resolve(false);
-    if (setting === "auto" && navigator.webdriver) return Promise.resolve(true);
-    var prompt = "permission:" + p.kind;
-    return promptSheet(prompt, { class: "sheet", "data-permission": p.kind }, [
-      el("div", { class: "t", text: (document.title || window.location.host) + " " + p.text })
-    ], "允许", function (action) {
-      var allowed = action === "ok";
-      var change = { permissions: {} };
-      change.permissions[p.kind] = allowed ? "allow" : "deny";
-      CONFIG.permissions = CONFIG.permissions || {};
-      CONFIG.permissions[p.kind] = change.permissions[p.kind];
-      post("/__wxjs/settings", change);
-      return allowed;
-    }, null, "拒绝");
+  /** The app asks the person before a verified call uses the location or the microphone for the
+   * first time (`prompt.setting` auto: a person is asked, automation — navigator.webdriver — is
+   * allowed at once; ask: always asked). 允许 and 拒绝 are remembered in the app's settings;
+   * dismissing the sheet (a tap beside it, Esc) refuses this call only. */
+  function permitted(name, prompt) {
+    var kind = prompt.permission;
+    if (prompt.setting === "auto" && navigator.webdriver) return Promise.resolve(true);
+    var api = "permission:" + kind;
+    return new Promise(function (resolve) {
+      var mask;
+      var done = function (action) {
+        delete openPrompts[api];
+        if (mask) mask.remove();
+        var allowed = action === "ok";
+        if (action !== "dismiss") {
+          var change = { permissions: {} };
+          change.permissions[kind] = allowed ? "allow" : "deny";
+          post("/__wxjs/settings", change);
+        }
+        resolve(allowed);
+      };
+      mask = overlay(
+        el("div", { class: "sheet", "data-permission": kind }, [
+          el("div", { class: "t", text: (document.title || window.location.host) + " " + PERMISSIONS[kind] }),
+          el("div", { class: "actions" }, [
+            el("button", { text: "拒绝", "data-cancel": "", onclick: function () { done("deny"); } }),
+            el("button", { class: "ok", text: "允许", "data-send": "", onclick: function () { done("ok"); } })
+          ])
+        ]),
+        function () { done("dismiss"); }
+      );
+      openPrompts[api] = function (action) { done(action === "ok" ? "ok" : "deny"); };
+    });
   }
 
   // ---- the bridge --------------------------------------------------------------------------
@@ -190,18 +187,19 @@
       var callId = 0;
       // A share-content registration counts from when the page made it, not from the answer.
       var registeredAt = UPDATE_SHARE[name] ? ++registrations : 0;
-      permitted(name)
-        .then(function (allowed) {
-          if (allowed) return post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params });
-          // Denied: the call fails as the app fails it, without reaching the app's other half;
-          // the log still shows it.
-          var denied = { err_msg: PERMISSIONS[name].prefix + ":fail auth deny" };
-          post("/__wxjs/note", { session: session, api: PERMISSIONS[name].api, params: { permission: PERMISSIONS[name].kind }, result: denied });
-          return { id: 0, result: denied };
-        })
+      post("/__wxjs/invoke", { session: session, landingUrl: landingUrl, currentUrl: window.location.href, name: name, params: params })
         .then(function (ans) {
           if (ans.result) return { id: ans.id, result: ans.result, recorded: true };
-          return perform(name, params, ans.answer, ans.prompt, ans.id).then(function (result) {
+          var p = ans.prompt && ans.prompt.permission ? permitted(name, ans.prompt) : null;
+          var carried = p
+            ? p.then(function (allowed) {
+                if (!allowed) return { err_msg: name + ":fail auth deny" };
+                // Allowed: the app's answer, or the call carried out as without a prompt.
+                if (ans.prompt.then) return ans.prompt.then;
+                return perform(name, params, ans.answer, ans.prompt.prompt, ans.id);
+              })
+            : perform(name, params, ans.answer, ans.prompt, ans.id);
+          return carried.then(function (result) {
             return { id: ans.id, result: result, recorded: false };
           });
         })
@@ -245,8 +243,18 @@
           }
           calls.push({ name: name, result: result });
           announce(name, result);
-          if (callback) callback(result);
           reportCall(callId, name, params, result);
+          if (callback) {
+            try {
+              callback(result);
+            } catch (e) {
+              // The page's own error: thrown where the page would see it, never answered as a
+              // second, failed result.
+              setTimeout(function () {
+                throw e;
+              }, 0);
+            }
+          }
         })
         .catch(function (e) {
           delete sheetCalls[name];

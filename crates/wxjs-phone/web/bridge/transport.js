@@ -117,6 +117,10 @@
     if (window.location.href !== reported.url) query += "&url=" + encodeURIComponent((reported.url = window.location.href));
     if (document.title !== reported.title) query += "&title=" + encodeURIComponent((reported.title = document.title));
     if (window.top !== window.self && !device) query += "&frame=1";
+    if (restored) {
+      query += "&restored=1";
+      restored = false;
+    }
     window
       .fetch("/__wxjs/events?" + query)
       .then(function (r) {
@@ -146,8 +150,13 @@
       });
   }
 
-  // Going away: the phone origin stops counting this page as open (a page restored from the
-  // back-forward cache polls again and is taken back in).
+  // Going away: the phone origin stops counting this page as open. A page restored from the
+  // back-forward cache says so on its next poll and is taken back in (a poll that was merely
+  // late is not).
+  var restored = false;
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) restored = true;
+  });
   window.addEventListener("pagehide", function () {
     try {
       window.fetch("/__wxjs/pages/" + encodeURIComponent(session), {

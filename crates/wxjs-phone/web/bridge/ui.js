@@ -159,9 +159,12 @@
         onclick: function () {
           mask.remove();
           if (item.event) return fireMenu(item.event, "person");
-          post("/__wxjs/note", { session: session, api: "tap " + item.id.replace("menuItem:", ""), result: { by: "person" } });
-          if (ACTIONS[item.id]) ACTIONS[item.id]();
-          else toast(item.label + ": the emulator does not simulate this item", "info");
+          // Logged first: 刷新 would cancel a post still on its way.
+          var act = function () {
+            if (ACTIONS[item.id]) ACTIONS[item.id]();
+            else toast(item.label + ": the emulator does not simulate this item", "info");
+          };
+          post("/__wxjs/note", { session: session, api: "tap " + item.id.replace("menuItem:", ""), result: { by: "person" } }).then(act, act);
         }
       });
     });
@@ -274,8 +277,12 @@
           text: "重新打开 reopen",
           "data-reopen": "",
           onclick: function () {
-            if (window.location.href === landingUrl) window.location.reload();
-            else window.location.href = landingUrl;
+            // Fresh from the link. A URL without a #fragment always loads anew; one with a
+            // fragment, in the same document, only scrolls: then it is reloaded (after the
+            // fragment changed, which is synchronous).
+            var sameDocument = window.location.href.split("#")[0] === landingUrl.split("#")[0];
+            window.location.href = landingUrl;
+            if (sameDocument && landingUrl.indexOf("#") !== -1) window.location.reload();
           }
         })
       ])
@@ -510,7 +517,7 @@
   }
 
   /** A sheet that waits for the person's (or automation's) answer under a wx api name. */
-  function promptSheet(api, attrs, body, okLabel, finish, automated, cancelLabel) {
+  function promptSheet(api, attrs, body, okLabel, finish, automated) {
     return new Promise(function (resolve) {
       var mask;
       var done = function (action, answer) {
@@ -521,7 +528,7 @@
       mask = overlay(
         el("div", attrs, body.concat([
           el("div", { class: "actions" }, [
-            el("button", { text: cancelLabel || "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+            el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
             el("button", { class: "ok", text: okLabel, "data-send": "", onclick: function () { done("ok"); } })
           ])
         ])),

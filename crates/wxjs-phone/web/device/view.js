@@ -94,14 +94,23 @@
     });
   }
 
+  /** Loads the page again: its own reload where it is of this origin (also when only its
+   * #fragment moved), else the page the view was opened with. */
+  function reloadFrame() {
+    try {
+      frame.contentWindow.location.reload();
+    } catch (e) {
+      frame.src = DEVICE.url;
+    }
+  }
+
   /** The platform switch: the app's setting (pages loaded afterwards see it), then a reload. */
   function switchPlatform(os) {
     if (current && current.os === os) return;
     post("/__wxjs/settings", { platform: os }).then(function () {
       fillPresets(os);
       apply(presetsOf(os)[0]);
-      DEVICE.url = pageUrl();
-      frame.src = DEVICE.url;
+      reloadFrame();
     });
   }
 
@@ -113,11 +122,9 @@
     if (!p) return;
     apply(p);
     // The page sees its new viewport; screen.width changes on its next load.
-    frame.contentWindow.location.reload();
+    reloadFrame();
   });
-  $("[data-reload]").addEventListener("click", function () {
-    frame.contentWindow.location.reload();
-  });
+  $("[data-reload]").addEventListener("click", reloadFrame);
   frame.addEventListener("load", function () {
     DEVICE.url = pageUrl();
     remember();

@@ -113,6 +113,9 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                 (None, None) => ", the demo page".to_owned(),
             }
         );
+        crate::say!(
+            "  device    {phone_url}/__wxjs/device   (on a desktop: the page in a phone-sized frame, the debug console beside)"
+        );
         crate::say!("  platform  {platform_url}   (simulated WeChat API; control at /__sim/)");
         crate::say!(
             "  service   {service_url}   (wx.config signing, credentials; /metrics, /openapi.json)"

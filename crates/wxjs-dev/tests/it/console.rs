@@ -1237,3 +1237,35 @@ async fn a_late_poll_brought_a_page_that_left_back_as_the_newest() {
     assert_eq!(pages.as_array().unwrap().len(), 2, "{pages}");
     child.stop().await;
 }
+
+/// 刷新 shows the iOS landing-URL rule in one click: a single-page app that signed the URL it
+/// pushed fails on iOS; reloaded there, that URL is the landing URL and the same code passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_showed_the_ios_landing_url_rule_in_one_click() {
+    let (child, p) = dev(Some(PAGES)).await;
+    let base = format!("http://localhost:{p}");
+    let phone = format!("http://127.0.0.1:{p}");
+    let set = crate::browser::post(
+        format!("{phone}/__wxjs/settings"),
+        json!({"platform": "ios"}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    let c = browser().await;
+    assert_eq!(
+        kinds(&scenario(&c, &base, "spa").await),
+        ["error:config:invalid signature", "ready"]
+    );
+    c.execute("window.__before = true;", vec![]).await.unwrap();
+    open_menu(&c).await;
+    click_in_client(&c, "[data-item='menuItem:refresh']").await;
+    let events = wait_for(
+        &c,
+        "return !window.__before && window.__done && location.search.indexOf('step=2') !== -1 ? window.__events : null;",
+        Value::is_array,
+    )
+    .await;
+    assert_eq!(kinds(events.as_array().unwrap()), ["ready"]);
+    c.close().await.unwrap();
+    child.stop().await;
+}

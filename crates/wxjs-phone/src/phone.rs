@@ -202,6 +202,25 @@ pub struct LogEntry {
     pub at: u64,
 }
 
+/// Why the app refuses cards an `addCard` prompt offers, for the log: `{"why": …}`, or `None`
+/// when it takes them all.
+fn refused_cards(prompt: Option<&Value>) -> Option<Value> {
+    let refused: Vec<String> = prompt?
+        .get("cards")?
+        .as_array()?
+        .iter()
+        .filter(|c| c.get("accepted") == Some(&Value::Bool(false)))
+        .map(|c| {
+            format!(
+                "card {} refused: {}",
+                c.get("cardId").and_then(Value::as_str).unwrap_or("?"),
+                c.get("why").and_then(Value::as_str).unwrap_or("invalid")
+            )
+        })
+        .collect();
+    (!refused.is_empty()).then(|| json!({ "why": refused.join("; ") }))
+}
+
 /// The first-use permission prompts automation can answer (`/__wxjs/user/next`).
 pub const PERMISSION_PROMPTS: [&str; 2] = ["permission:location", "permission:microphone"];
 
@@ -1202,6 +1221,8 @@ impl Phone {
             prompt,
             pending,
         } = outcome;
+        // addCard: the cards the app refuses, with why (the page only learns `isSuccess`).
+        let reason = reason.or_else(|| refused_cards(prompt.as_ref()));
         // An open tag's tap goes by the tag's name (automation answers it by that name).
         let api = if call == Call::OpenTag {
             req.params

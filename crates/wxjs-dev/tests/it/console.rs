@@ -1269,3 +1269,73 @@ async fn refresh_showed_the_ios_landing_url_rule_in_one_click() {
     c.close().await.unwrap();
     child.stop().await;
 }
+
+/// A card call WeChat answers as done although it refused part of it looked like a success:
+/// addCard's refused cards (only `isSuccess: false` reaches the page) and a chooseCard with a
+/// wrong cardSign (an empty choice). The console and a toast now say what was refused and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_card_looked_like_a_success() {
+    let (child, p, c) = configured_suite_page().await;
+    let phone = format!("http://127.0.0.1:{p}");
+    let signed: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/v1/wxdemo000000000001/cards/ext", p.service))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(&json!({"cards": [{"cardId": "pDemoGroupon00000000000000001"}, {"cardId": "pDemoCash0000000000000000001"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut list = signed["cardList"].as_array().unwrap().clone();
+    list[1]["cardExt"] = json!(
+        list[1]["cardExt"]
+            .as_str()
+            .unwrap()
+            .replace("\"timestamp\":\"", "\"timestamp\":\"9")
+    );
+    crate::browser::post(
+        format!("{phone}/__wxjs/user/next"),
+        json!({"api": "addCard", "action": "ok"}),
+    )
+    .await;
+    let r = call_wx(&c, "addCard", json!({"cardList": list})).await;
+    assert_eq!(
+        r["res"]["errMsg"], "addCard:ok",
+        "WeChat's answer stays: {r}"
+    );
+    let said = toast(&c).await;
+    assert!(
+        said.starts_with("addCard — card pDemoCash0000000000000000001 refused: "),
+        "{said}"
+    );
+    let r = call_wx(
+        &c,
+        "chooseCard",
+        json!({"timestamp": 1, "nonceStr": "n", "signType": "SHA1", "cardSign": "wrong"}),
+    )
+    .await;
+    assert_eq!(r["res"]["errMsg"], "chooseCard:ok");
+    click_in_client(&c, "[data-log-button]").await;
+    let lines = console_lines(&c, 3).await;
+    assert_eq!(
+        (&lines[0][0], &lines[0][1]),
+        (&json!("chooseCard"), &json!("ok")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[0][2], "cardSign does not match: an empty list",
+        "{lines:?}"
+    );
+    assert_eq!(lines[1][0], "addCard", "{lines:?}");
+    assert!(
+        lines[1][2]
+            .as_str()
+            .unwrap()
+            .contains("card pDemoCash0000000000000000001 refused"),
+        "{lines:?}"
+    );
+    assert!(assert_readable(&c, "[data-console-why]").await >= 2);
+    c.close().await.unwrap();
+    child.stop().await;
+}

@@ -16,7 +16,7 @@
     ".c-head{display:flex;gap:8px;width:100%;align-items:baseline;background:none;border:0;padding:7px 10px;text-align:left;cursor:pointer;font:13px ui-monospace,Menlo,monospace;color:#111}" +
     ".c-time{color:#595959;font-size:12px}.c-api{flex:1;word-break:break-all}" +
     ".c-line .c-mark{color:#595959}.c-line.ok .c-mark{color:#067d3a}.c-line.fail .c-mark{color:#c4161c}" +
-    ".c-why{padding:0 10px 7px 20px;color:#a10f14;font-size:12px;word-break:break-word}" +
+    ".c-why{padding:0 10px 7px 20px;color:#a10f14;font-size:12px;word-break:break-word}.c-why.c-warn{color:#7a4a00}" +
     ".c-detail{padding:0 10px 8px 20px}.c-k{color:#595959;font-size:11px;text-transform:uppercase;margin-top:6px}" +
     ".c-v{margin:2px 0;background:#f4f5f7;color:#111;padding:6px;border-radius:4px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;word-break:break-all}" +
     ".c-reason{background:#fff0f0;color:#8a0c10}" +
@@ -153,7 +153,9 @@
           el("span", { class: "c-api", text: e.api }),
           el("span", { class: "c-mark", text: GLYPH[kind] })
         ]),
-        kind === "fail" && why.length && !open ? el("div", { class: "c-why", "data-console-why": "", text: why[0] }) : null
+        // A failure's reason; for a call WeChat answers as done though it refused part of it
+        // (an empty chooseCard for a wrong cardSign, addCard's refused cards), the refusal.
+        why.length && !open && kind !== "note" ? el("div", { class: "c-why" + (kind === "fail" ? "" : " c-warn"), "data-console-why": "", text: why[0] }) : null
       ]);
       if (open) {
         // Why first (it is what the line was opened for), then what the page got and sent.
@@ -311,7 +313,7 @@
           c.groupEnd();
         }
         // With the console open the failure is its top line already.
-        if (kind === "fail" && !consoleState.open) toast(api + " — " + (why[0] || String((result && result.err_msg) || "fail")));
+        if ((kind === "fail" || (kind === "ok" && why.length)) && !consoleState.open) toast(api + " — " + (why[0] || String((result && result.err_msg) || "fail")));
         if (consoleState.open) refreshConsole();
       })
       .catch(function () {

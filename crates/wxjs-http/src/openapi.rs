@@ -17,6 +17,24 @@ pub struct Endpoint {
     pub example: &'static str,
 }
 
+impl Endpoint {
+    /// A row of a table: method, path, what it is for, an example body (or `""`).
+    #[must_use]
+    pub const fn new(
+        method: &'static str,
+        path: &'static str,
+        summary: &'static str,
+        example: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            summary,
+            example,
+        }
+    }
+}
+
 /// The OpenAPI 3.0 document of `endpoints`.
 #[must_use]
 pub fn document(title: &str, description: &str, endpoints: &[Endpoint]) -> Value {

@@ -2,18 +2,14 @@
 
 use wxjs_http::openapi::Endpoint;
 
+/// A row of the table.
 const fn e(
     method: &'static str,
     path: &'static str,
     summary: &'static str,
     example: &'static str,
 ) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        summary,
-        example,
-    }
+    Endpoint::new(method, path, summary, example)
 }
 
 /// Every endpoint: method, path, what it is for, an example.

@@ -1,5 +1,6 @@
 //! Wire types of the WeChat Official Account platform API (`platform.md`): one module per
-//! endpoint with its request and response, the errcode catalogue, and response decoding.
+//! endpoint with its request and response, the errcode catalogue, and response decoding; and
+//! WeChat Pay's shared rules (`pay`).
 //!
 //! Shared by the platform client (`wxjs-client`) and the simulator (`wxjs-sim`), as ruma shares
 //! types between client and server. No I/O.
@@ -10,6 +11,7 @@ mod error;
 pub mod jsapi;
 pub mod media;
 pub mod oauth;
+pub mod pay;
 pub mod quota;
 pub mod stable_token;
 pub mod ticket;

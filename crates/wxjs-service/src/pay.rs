@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use wxjs_sign::{
-    PaySignType, PrivateKeyPem, SignatureError, V3Authorization, V3PrivateKey, V3PublicKey,
-    WechatpayHeaders,
+    PayApiKey, PaySignType, PrivateKeyPem, SignatureError, V3Authorization, V3PrivateKey,
+    V3PublicKey, WechatpayHeaders,
 };
 
 use crate::config::Merchant;
@@ -156,12 +156,7 @@ impl MerchantApi {
                 .unwrap_or("")
                 .to_owned()
         };
-        let headers = WechatpayHeaders {
-            timestamp: h("Wechatpay-Timestamp"),
-            nonce: h("Wechatpay-Nonce"),
-            serial: h("Wechatpay-Serial"),
-            signature: h("Wechatpay-Signature"),
-        };
+        let headers = WechatpayHeaders::read(h);
         let status = res.status().as_u16();
         let mut bytes = Vec::new();
         while let Some(chunk) = res.chunk().await.map_err(unavailable)? {
@@ -357,8 +352,6 @@ impl MerchantApi {
         let mut f: BTreeMap<String, String> = [
             ("appid", app_id),
             ("mch_id", m.partner_id.as_str()),
-            ("nonce_str", &wxjs_sign::nonce_str()),
-            ("sign_type", "HMAC-SHA256"),
             ("body", &o.description),
             ("out_trade_no", &o.out_trade_no),
             ("total_fee", &o.total.to_string()),
@@ -375,22 +368,8 @@ impl MerchantApi {
         if let Some(t) = &o.time_expire {
             f.insert("time_expire".into(), t.clone());
         }
-        let sign = wxjs_sign::sign_v2_fields(&f, PaySignType::HmacSha256, key);
-        f.insert("sign".into(), sign);
-        let res = self
-            .http
-            .post(format!("{}/pay/unifiedorder", self.base))
-            .header("Content-Type", "text/xml")
-            .body(wxjs_sign::write_v2_xml(&f))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let bytes = res.bytes().await.map_err(unavailable)?;
-        let a = wxjs_sign::parse_v2_xml(&bytes).map_err(|e| unverified(&e))?;
+        let a = self.v2_call("unifiedorder", f, key).await?;
         let get = |k: &str| a.get(k).map_or("", String::as_str);
-        if get("return_code") != "SUCCESS" {
-            return Err(refused(502, "FAIL", get("return_msg")));
-        }
         if a.contains_key("sign") && !wxjs_sign::verify_v2_fields(&a, PaySignType::HmacSha256, key)
         {
             return Err(unverified(
@@ -408,6 +387,36 @@ impl MerchantApi {
 }
 
 impl MerchantApi {
+    /// Posts a v2 call (`/pay/{path}`): the fields with a nonce, signed HMAC-SHA256 with `key`,
+    /// as XML; the answer's fields once its `return_code` is `SUCCESS` (the caller checks its
+    /// signature and business result, whose rules differ per call).
+    async fn v2_call(
+        &self,
+        path: &str,
+        mut f: BTreeMap<String, String>,
+        key: &PayApiKey,
+    ) -> Result<BTreeMap<String, String>, ApiError> {
+        f.insert("nonce_str".into(), wxjs_sign::nonce_str());
+        f.insert("sign_type".into(), "HMAC-SHA256".into());
+        let sign = wxjs_sign::sign_v2_fields(&f, PaySignType::HmacSha256, key);
+        f.insert("sign".into(), sign);
+        let res = self
+            .http
+            .post(format!("{}/pay/{path}", self.base))
+            .header("Content-Type", "text/xml")
+            .body(wxjs_sign::write_v2_xml(&f))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let bytes = res.bytes().await.map_err(unavailable)?;
+        let a = wxjs_sign::parse_v2_xml(&bytes).map_err(|e| unverified(&e))?;
+        if a.get("return_code").map(String::as_str) != Some("SUCCESS") {
+            let msg = a.get("return_msg").map_or("", String::as_str);
+            return Err(refused(502, "FAIL", msg));
+        }
+        Ok(a)
+    }
+
     /// Queries an order by the merchant's number: v3's transaction object, or v2's fields.
     pub(crate) async fn query(
         &self,
@@ -441,32 +450,16 @@ impl MerchantApi {
             .api_key
             .as_ref()
             .ok_or_else(|| not_configured("api_key"))?;
-        let mut f: BTreeMap<String, String> = [
+        let f: BTreeMap<String, String> = [
             ("appid", app_id),
             ("mch_id", m.partner_id.as_str()),
             ("out_trade_no", out_trade_no),
-            ("nonce_str", &wxjs_sign::nonce_str()),
-            ("sign_type", "HMAC-SHA256"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let sign = wxjs_sign::sign_v2_fields(&f, PaySignType::HmacSha256, key);
-        f.insert("sign".into(), sign);
-        let res = self
-            .http
-            .post(format!("{}/pay/orderquery", self.base))
-            .header("Content-Type", "text/xml")
-            .body(wxjs_sign::write_v2_xml(&f))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let bytes = res.bytes().await.map_err(unavailable)?;
-        let a = wxjs_sign::parse_v2_xml(&bytes).map_err(|e| unverified(&e))?;
+        let a = self.v2_call("orderquery", f, key).await?;
         let get = |k: &str| a.get(k).map_or("", String::as_str);
-        if get("return_code") != "SUCCESS" {
-            return Err(refused(502, "FAIL", get("return_msg")));
-        }
         if !wxjs_sign::verify_v2_fields(&a, PaySignType::HmacSha256, key) {
             return Err(unverified(
                 "the v2 answer's sign does not match the API key",

@@ -334,6 +334,28 @@ pub enum SignatureError {
 }
 
 impl WechatpayHeaders {
+    /// Reads the four headers with `get` (a header's value by name, `""` when absent).
+    pub fn read(get: impl Fn(&str) -> String) -> Self {
+        Self {
+            timestamp: get("Wechatpay-Timestamp"),
+            nonce: get("Wechatpay-Nonce"),
+            serial: get("Wechatpay-Serial"),
+            signature: get("Wechatpay-Signature"),
+        }
+    }
+
+    /// The headers to send, with `Wechatpay-Signature-Type`.
+    #[must_use]
+    pub fn into_pairs(self) -> [(&'static str, String); 5] {
+        [
+            ("Wechatpay-Timestamp", self.timestamp),
+            ("Wechatpay-Nonce", self.nonce),
+            ("Wechatpay-Serial", self.serial),
+            ("Wechatpay-Signature", self.signature),
+            ("Wechatpay-Signature-Type", V3_SCHEMA.to_owned()),
+        ]
+    }
+
     /// Signs `body` as the platform.
     #[must_use]
     pub fn sign(

@@ -107,14 +107,9 @@ fn v3_headers(sim: &Sim, n: &Notification) -> Vec<(&'static str, String)> {
             wxjs_sign::nonce_of_len(40)
         );
     }
-    vec![
-        ("Wechatpay-Timestamp", h.timestamp),
-        ("Wechatpay-Nonce", h.nonce),
-        ("Wechatpay-Serial", h.serial),
-        ("Wechatpay-Signature", h.signature),
-        ("Wechatpay-Signature-Type", wxjs_sign::V3_SCHEMA.to_owned()),
-        ("Request-ID", wxjs_sign::nonce_of_len(32)),
-    ]
+    let mut headers = h.into_pairs().to_vec();
+    headers.push(("Request-ID", wxjs_sign::nonce_of_len(32)));
+    headers
 }
 
 async fn deliver(sim: &Sim, http: &reqwest::Client, n: &Notification) -> (bool, String) {

@@ -247,20 +247,15 @@ fn notifications(
             }
         })
         .to_string();
-        let n = |probe: bool| Notification {
-            id: 0,
-            form: "v3".into(),
-            out_trade_no: pay.order.out_trade_no.clone(),
-            total_fee: pay.order.total_fee,
-            url: pay.order.notify_url.clone(),
-            body: body.clone(),
-            attempts: 0,
-            delivered: false,
-            next_at: 0,
-            last_response: None,
-            last_at: 0,
-            mch_id: merchant.partner_id.clone(),
-            probe,
+        let n = |probe: bool| {
+            Notification::new(
+                "v3",
+                &pay.order,
+                pay.order.notify_url.clone(),
+                body.clone(),
+                &merchant.partner_id,
+                probe,
+            )
         };
         let mut out = Vec::new();
         if merchant.probe_notifications {
@@ -356,21 +351,14 @@ fn notifications(
         }
         PayForm::V3 => unreachable!("v3 is handled above"),
     };
-    vec![Notification {
-        id: 0,
-        form: form.into(),
-        out_trade_no: o.out_trade_no.clone(),
-        total_fee: o.total_fee,
+    vec![Notification::new(
+        form,
+        o,
         url,
         body,
-        attempts: 0,
-        delivered: false,
-        next_at: 0,
-        last_response: None,
-        last_at: 0,
-        mch_id: merchant.partner_id.clone(),
-        probe: false,
-    }]
+        &merchant.partner_id,
+        false,
+    )]
 }
 
 /// A notification id in the shape v3 uses (a UUID).

@@ -309,6 +309,33 @@ pub struct Notification {
 }
 
 impl Notification {
+    /// A notification of `form` for an order, not yet tried (its id is given when queued).
+    #[must_use]
+    pub fn new(
+        form: &str,
+        order: &Order,
+        url: String,
+        body: String,
+        mch_id: &str,
+        probe: bool,
+    ) -> Self {
+        Self {
+            id: 0,
+            form: form.into(),
+            out_trade_no: order.out_trade_no.clone(),
+            total_fee: order.total_fee,
+            url,
+            body,
+            attempts: 0,
+            delivered: false,
+            next_at: 0,
+            last_response: None,
+            last_at: 0,
+            mch_id: mch_id.to_owned(),
+            probe,
+        }
+    }
+
     /// When its last delivery was tried (simulator clock), for retention.
     fn finished_at(&self) -> u64 {
         self.last_at

@@ -1835,25 +1835,30 @@ pub(crate) async fn configured_suite_page() -> (crate::Running, Ports, Client) {
 }
 
 /// The service's 2014 payment parameters for an order (`extra` adds order fields).
+/// `POST` to the demo account's back-end endpoint `path` of the service, with the dev API key.
+pub(crate) async fn service_post(p: Ports, path: &str, body: &Value) -> Value {
+    reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/v1/wxdemo000000000001/{path}",
+            p.service
+        ))
+        .bearer_auth("wxjs-dev-api-key-0000")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn package_params(p: Ports, order: &str, fee: &str, extra: Value) -> Value {
     let mut body = json!({"body": "测试商品", "out_trade_no": order, "total_fee": fee,
         "notify_url": format!("http://127.0.0.1:{p}/__wxjs/demo/notify"), "spbill_create_ip": "127.0.0.1"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let v: Value = reqwest::Client::new()
-        .post(format!(
-            "http://127.0.0.1:{}/v1/wxdemo000000000001/pay/package",
-            p.service
-        ))
-        .bearer_auth("wxjs-dev-api-key-0000")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = service_post(p, "pay/package", &body).await;
     assert!(v["package"].is_string(), "{v}");
     json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": v["signType"], "paySign": v["paySign"]})
 }

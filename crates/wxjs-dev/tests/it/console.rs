@@ -1277,16 +1277,8 @@ async fn refresh_showed_the_ios_landing_url_rule_in_one_click() {
 async fn a_refused_card_looked_like_a_success() {
     let (child, p, c) = configured_suite_page().await;
     let phone = format!("http://127.0.0.1:{p}");
-    let signed: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/v1/wxdemo000000000001/cards/ext", p.service))
-        .bearer_auth("wxjs-dev-api-key-0000")
-        .json(&json!({"cards": [{"cardId": "pDemoGroupon00000000000000001"}, {"cardId": "pDemoCash0000000000000000001"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cards = json!({"cards": [{"cardId": "pDemoGroupon00000000000000001"}, {"cardId": "pDemoCash0000000000000000001"}]});
+    let signed = crate::browser::service_post(p, "cards/ext", &cards).await;
     let mut list = signed["cardList"].as_array().unwrap().clone();
     list[1]["cardExt"] = json!(
         list[1]["cardExt"]

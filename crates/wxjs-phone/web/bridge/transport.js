@@ -98,17 +98,6 @@
   var registrations = 0;
   var openPrompts = {}; // wx api → resolve(action)
 
-  // Posts JSON to the phone origin. Answers without a JSON body (204) give null: parsing them
-  // would put the emulator's own errors in the page's console.
-  function post(path, body) {
-    return window
-      .fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-      .then(function (r) {
-        var type = r.headers.get("Content-Type") || "";
-        return r.status !== 204 && type.indexOf("application/json") === 0 ? r.json() : null;
-      });
-  }
-
   var reported = { url: null, title: null };
   function poll() {
     var open = Object.keys(openPrompts).join(",");

@@ -88,12 +88,6 @@
     return DEVICE.url;
   }
 
-  function post(path, body) {
-    return window.fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(function (r) {
-      return r.json();
-    });
-  }
-
   /** Loads the page again: its own reload where it is of this origin (also when only its
    * #fragment moved), else the page the view was opened with. */
   function reloadFrame() {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// Authenticates, then finds the account.
-fn enter<'a>(
+pub(crate) fn enter<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
     app_id: &str,
@@ -28,7 +28,8 @@ fn enter<'a>(
     state.app(app_id)
 }
 
-fn merchant(app: &AppConfig) -> Result<&Merchant, ApiError> {
+/// The account's merchant, or `409 merchant_not_configured`.
+pub(crate) fn merchant(app: &AppConfig) -> Result<&Merchant, ApiError> {
     app.merchant.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,

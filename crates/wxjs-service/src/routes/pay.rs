@@ -12,6 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use wxjs_sign::{PaySignType, WechatpayHeaders};
 
+use super::backend::{enter, merchant};
 use super::{json_body, json_response};
 use crate::error::{ApiError, ErrorBody};
 use crate::pay::{NewOrder, notification_error, open_v3_resource};
@@ -60,24 +61,6 @@ pub(crate) struct OrderResponse {
     pay_sign: String,
 }
 
-fn merchant_of(app: &crate::config::AppConfig) -> Result<&crate::config::Merchant, ApiError> {
-    app.merchant.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "merchant_not_configured",
-            format!("app {} has no [apps.merchant] section", app.app_id),
-        )
-    })
-}
-
-fn valid_out_trade_no(no: &str) -> bool {
-    !no.is_empty()
-        && no.len() <= 32
-        && no
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'|' | b'*'))
-}
-
 /// Creates a JSAPI order on WeChat Pay (v3, or v2 when the merchant has only an API key) and
 /// answers `chooseWXPay`'s parameters.
 #[utoipa::path(post, path = "/v1/{appId}/pay/orders", tag = "backend", security(("api_key" = [])),
@@ -90,12 +73,11 @@ pub(crate) async fn create_order(
     headers: HeaderMap,
     body: Result<axum::Json<OrderRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers)?;
-    let app = state.app(&app_id)?;
+    let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
-    let m = merchant_of(app)?;
+    let m = merchant(app)?;
     let bad = |m: &str| ApiError::bad_request("bad_request", m);
-    if !valid_out_trade_no(&req.out_trade_no) {
+    if !wxjs_platform::pay::valid_out_trade_no(&req.out_trade_no) {
         return Err(bad("outTradeNo must be 1 to 32 letters, digits, _ - | *"));
     }
     if req.description.is_empty() || req.description.len() > 127 {
@@ -210,10 +192,9 @@ pub(crate) async fn query_order(
     Path((app_id, out_trade_no)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers)?;
-    let app = state.app(&app_id)?;
-    let m = merchant_of(app)?;
-    if !valid_out_trade_no(&out_trade_no) {
+    let app = enter(&state, &headers, &app_id)?;
+    let m = merchant(app)?;
+    if !wxjs_platform::pay::valid_out_trade_no(&out_trade_no) {
         return Err(ApiError::bad_request(
             "bad_request",
             "outTradeNo must be 1 to 32 letters, digits, _ - | *",
@@ -257,9 +238,8 @@ pub(crate) async fn notification(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers)?;
-    let app = state.app(&app_id)?;
-    let m = merchant_of(app)?;
+    let app = enter(&state, &headers, &app_id)?;
+    let m = merchant(app)?;
     let h = |k: &str| {
         headers
             .get(k)
@@ -311,12 +291,7 @@ pub(crate) async fn notification(
             ack: "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>".into(),
         }));
     }
-    let wh = WechatpayHeaders {
-        timestamp: h("Wechatpay-Timestamp"),
-        nonce: h("Wechatpay-Nonce"),
-        serial: h("Wechatpay-Serial"),
-        signature: h("Wechatpay-Signature"),
-    };
+    let wh = WechatpayHeaders::read(h);
     if wh.signature.is_empty() {
         return Err(notification_error(
             "no Wechatpay-Signature header: copy the Wechatpay-* headers of the notification",

@@ -481,18 +481,14 @@ async fn notifications(State(sim): State<Sim>) -> Json<Value> {
 
 use wxjs_http::openapi::Endpoint;
 
+/// A row of the table.
 const fn e(
     method: &'static str,
     path: &'static str,
     summary: &'static str,
     example: &'static str,
 ) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        summary,
-        example,
-    }
+    Endpoint::new(method, path, summary, example)
 }
 
 /// Every endpoint of the control API.

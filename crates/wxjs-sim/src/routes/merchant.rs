@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -88,15 +88,6 @@ fn is_openid_of(sim: &Sim, app_id: &str, candidate: &str) -> bool {
         .any(|u| openid(app_id, &u.id) == candidate)
 }
 
-/// Checks an order number: at most 32 letters, digits, `_ - | *`.
-fn valid_out_trade_no(no: &str) -> bool {
-    !no.is_empty()
-        && no.len() <= 32
-        && no
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'|' | b'*'))
-}
-
 // ---- v2 ----------------------------------------------------------------------------------------
 
 /// A v2 answer: the fields as XML, signed with the merchant's key when one is given.
@@ -161,8 +152,8 @@ impl V2Request {
 }
 
 /// The checks every v2 call makes before its own: a document, a known merchant, a valid
-/// signature, an account bound to the merchant.
-fn v2_request(sim: &Sim, body: &[u8]) -> Result<V2Request, Response> {
+/// signature, an account bound to the merchant; then a fault set for the path.
+fn v2_request(sim: &Sim, body: &[u8], fault: Fault) -> Result<V2Request, Response> {
     let fields =
         parse_v2_xml(body).map_err(|why| v2_return_fail(&format!("XML格式错误: {why}")))?;
     let mch_id = fields.get("mch_id").cloned().unwrap_or_default();
@@ -213,7 +204,10 @@ fn v2_request(sim: &Sim, body: &[u8]) -> Result<V2Request, Response> {
     if !app_ids.contains(&app_id) {
         return Err(req.fail("APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配"));
     }
-    Ok(req)
+    match v2_fault(&req, fault) {
+        Some(res) => Err(res),
+        None => Ok(req),
+    }
 }
 
 /// A fault set for this path, answered as a v2 business error.
@@ -238,13 +232,10 @@ fn refusal_v2(req: &V2Request, r: &OrderRefusal) -> Response {
 
 /// `POST /pay/unifiedorder`.
 async fn v2_unifiedorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
-    let req = match v2_request(&sim, &body) {
+    let req = match v2_request(&sim, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v2_fault(&req, fault) {
-        return res;
-    }
     for field in [
         "body",
         "out_trade_no",
@@ -284,7 +275,7 @@ async fn v2_unifiedorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> R
         return req.fail("PARAM_ERROR", "fee_type参数格式错误: CNY");
     }
     let out_trade_no = req.get("out_trade_no").to_owned();
-    if !valid_out_trade_no(&out_trade_no) {
+    if !wxjs_platform::pay::valid_out_trade_no(&out_trade_no) {
         return req.fail(
             "PARAM_ERROR",
             "out_trade_no参数格式错误: at most 32 letters, digits, _ - | *",
@@ -360,13 +351,10 @@ fn v2_trade(sim: &Sim, req: &V2Request) -> Result<Trade, Response> {
 
 /// `POST /pay/orderquery`.
 async fn v2_orderquery(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
-    let req = match v2_request(&sim, &body) {
+    let req = match v2_request(&sim, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v2_fault(&req, fault) {
-        return res;
-    }
     let trade = match v2_trade(&sim, &req) {
         Ok(t) => t,
         Err(res) => return res,
@@ -397,13 +385,10 @@ async fn v2_orderquery(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Res
 
 /// `POST /pay/closeorder`.
 async fn v2_closeorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> Response {
-    let req = match v2_request(&sim, &body) {
+    let req = match v2_request(&sim, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v2_fault(&req, fault) {
-        return res;
-    }
     if req.get("out_trade_no").is_empty() {
         return req.fail("PARAM_ERROR", "out_trade_no参数缺失");
     }
@@ -456,15 +441,9 @@ fn v3_reply(
         status.into_response()
     };
     let headers = res.headers_mut();
-    for (k, v) in [
-        ("wechatpay-timestamp", h.timestamp),
-        ("wechatpay-nonce", h.nonce),
-        ("wechatpay-serial", h.serial),
-        ("wechatpay-signature", h.signature),
-        ("wechatpay-signature-type", wxjs_sign::V3_SCHEMA.to_owned()),
-        ("request-id", wxjs_sign::nonce_of_len(32)),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&v) {
+    let request_id = ("Request-ID", wxjs_sign::nonce_of_len(32));
+    for (k, v) in h.into_pairs().into_iter().chain([request_id]) {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
             headers.insert(k, v);
         }
     }
@@ -507,13 +486,15 @@ fn sign_error(sim: &Sim, merchant: Option<&Merchant>, why: &str, detail: Value) 
 }
 
 /// Authenticates a v3 request: the `Authorization` header's merchant, serial, timestamp (within
-/// 5 minutes of real time) and signature over `METHOD\nPATH\nTIMESTAMP\nNONCE\nBODY\n`.
+/// 5 minutes of real time) and signature over `METHOD\nPATH\nTIMESTAMP\nNONCE\nBODY\n`; then a
+/// fault set for the path.
 fn v3_request(
     sim: &Sim,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    fault: Fault,
 ) -> Result<V3Request, Response> {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let header = headers
@@ -578,7 +559,11 @@ fn v3_request(
             json!({ "signed_message": expected, "method": method.as_str(), "url": path }),
         ));
     }
-    Ok(V3Request { merchant, app_ids })
+    let req = V3Request { merchant, app_ids };
+    match v3_fault(sim, &req, fault) {
+        Some(res) => Err(res),
+        None => Ok(req),
+    }
 }
 
 /// A fault set for this path, answered as a v3 error.
@@ -608,13 +593,10 @@ async fn v3_jsapi(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req = match v3_request(&sim, &method, &uri, &headers, &body) {
+    let req = match v3_request(&sim, &method, &uri, &headers, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v3_fault(&sim, &req, fault) {
-        return res;
-    }
     let m = Some(&req.merchant);
     let bad = |msg: String| v3_error(&sim, m, StatusCode::BAD_REQUEST, "PARAM_ERROR", msg);
     let Ok(b) = serde_json::from_slice::<Value>(&body) else {
@@ -676,7 +658,7 @@ async fn v3_jsapi(
         );
     }
     let out_trade_no = text(&b, "out_trade_no").to_owned();
-    if !valid_out_trade_no(&out_trade_no) {
+    if !wxjs_platform::pay::valid_out_trade_no(&out_trade_no) {
         return bad("out_trade_no: 6 to 32 letters, digits, _ - | *".into());
     }
     if text(&b, "description").len() > 127 || text(&b, "attach").len() > 128 {
@@ -740,9 +722,23 @@ struct MchQuery {
     mchid: String,
 }
 
-fn v3_query_answer(sim: &Sim, req: &V3Request, q: &MchQuery, trade: Option<Trade>) -> Response {
+/// A v3 order query (`GET …?mchid=`): authenticated, then the query's `mchid` must be the
+/// caller's, then the trade `find` finds for the caller's merchant, or `ORDER_NOT_EXIST`.
+fn v3_query(
+    sim: &Sim,
+    fault: Fault,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    find: impl FnOnce(&crate::state::State, &str, u64) -> Option<Trade>,
+) -> Response {
+    let req = match v3_request(sim, method, uri, headers, b"", fault) {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
     let m = Some(&req.merchant);
-    if q.mchid != req.merchant.partner_id {
+    let mchid = Query::<MchQuery>::try_from_uri(uri).map_or_else(|_| String::new(), |q| q.0.mchid);
+    if mchid != req.merchant.partner_id {
         return v3_error(
             sim,
             m,
@@ -751,6 +747,7 @@ fn v3_query_answer(sim: &Sim, req: &V3Request, q: &MchQuery, trade: Option<Trade
             "mchid in the query is not the mchid of the Authorization header",
         );
     }
+    let trade = sim.read(|s, now| find(s, &req.merchant.partner_id, now));
     match trade {
         Some(t) => v3_reply(sim, m, StatusCode::OK, Some(&v3_transaction(&t))),
         None => v3_error(
@@ -772,21 +769,9 @@ async fn v3_by_out_trade_no(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let req = match v3_request(&sim, &method, &uri, &headers, b"") {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    if let Some(res) = v3_fault(&sim, &req, fault) {
-        return res;
-    }
-    let q = Query::<MchQuery>::try_from_uri(&uri).map_or(
-        MchQuery {
-            mchid: String::new(),
-        },
-        |q| q.0,
-    );
-    let trade = sim.read(|s, now| s.trade_by_out_trade_no(&req.merchant.partner_id, &no, now));
-    v3_query_answer(&sim, &req, &q, trade)
+    v3_query(&sim, fault, &method, &uri, &headers, |s, mch, now| {
+        s.trade_by_out_trade_no(mch, &no, now)
+    })
 }
 
 /// `GET /v3/pay/transactions/id/{transaction_id}?mchid=`.
@@ -798,21 +783,9 @@ async fn v3_by_id(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let req = match v3_request(&sim, &method, &uri, &headers, b"") {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    if let Some(res) = v3_fault(&sim, &req, fault) {
-        return res;
-    }
-    let q = Query::<MchQuery>::try_from_uri(&uri).map_or(
-        MchQuery {
-            mchid: String::new(),
-        },
-        |q| q.0,
-    );
-    let trade = sim.read(|s, now| s.trade_by_transaction_id(&req.merchant.partner_id, &id, now));
-    v3_query_answer(&sim, &req, &q, trade)
+    v3_query(&sim, fault, &method, &uri, &headers, |s, mch, now| {
+        s.trade_by_transaction_id(mch, &id, now)
+    })
 }
 
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close {"mchid"}` → 204.
@@ -825,13 +798,10 @@ async fn v3_close(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let req = match v3_request(&sim, &method, &uri, &headers, &body) {
+    let req = match v3_request(&sim, &method, &uri, &headers, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v3_fault(&sim, &req, fault) {
-        return res;
-    }
     let m = Some(&req.merchant);
     let b: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if text(&b, "mchid") != req.merchant.partner_id {
@@ -865,13 +835,10 @@ async fn v3_certificates(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let req = match v3_request(&sim, &method, &uri, &headers, b"") {
+    let req = match v3_request(&sim, &method, &uri, &headers, b"", fault) {
         Ok(r) => r,
         Err(res) => return res,
     };
-    if let Some(res) = v3_fault(&sim, &req, fault) {
-        return res;
-    }
     let m = Some(&req.merchant);
     let keys = sim.platform_keys();
     let nonce = wxjs_sign::nonce_of_len(12);

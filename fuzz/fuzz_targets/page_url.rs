@@ -1,5 +1,6 @@
 //! `PageUrl::parse`, config signing and `diagnose`, on arbitrary text: never a panic, and a
-//! parsed URL signs exactly what it is given without its `#…` part.
+//! parsed URL signs exactly what it is given without its `#…` part, and the plain-host shortcut
+//! answers exactly as the URL standard's full parsers do.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let sig = lines.next().unwrap_or("");
     let domain = lines.next().unwrap_or("example.com");
     let ticket = JsapiTicket::new("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg");
-    if let Ok(page) = PageUrl::parse(url) {
+    let parsed = PageUrl::parse(url);
+    assert_eq!(parsed, PageUrl::parse_with(url, false), "the shortcut differs");
+    if let Ok(page) = parsed {
         let signed = page.for_signing();
         assert!(url.starts_with(signed), "signs a prefix of the text");
         assert!(!signed.contains('#'));

@@ -509,7 +509,9 @@ impl Credentials {
             }
             return Ok(v);
         }
-        self.refresh(app, kind, false).await
+        // Boxed: a read answered from memory (nearly all of them) then never lays out the
+        // refresh's large state machine, and every caller's future stays small.
+        Box::pin(self.refresh(app, kind, false)).await
     }
 
     fn get_boxed<'a>(

@@ -13,6 +13,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 use wxjs_service::{AppState, ServiceConfig};
 
+/// The allocator the `wxjs` binary ships with, so that allocation costs what it costs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn request(uri: &str) -> axum::http::Request<Body> {
     let mut req = axum::http::Request::get(uri)
         .header("host", "127.0.0.1:8082")

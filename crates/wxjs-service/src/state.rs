@@ -28,6 +28,10 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 const NONCE_RANDOM: usize = 10;
 const NONCE_TS: usize = 6;
 const NONCE_SEAL: usize = 4;
+/// Addresses the rate limiter holds before it forgets those whose rate has recovered.
+const PRUNE_ABOVE: usize = 100_000;
+/// How often (in admissions per worker thread) the rate limiter's size is looked at.
+const PRUNE_EVERY: u32 = 1024;
 
 fn base62(mut n: u64, width: usize, out: &mut String) {
     let mut digits = [0u8; 16];
@@ -160,14 +164,22 @@ impl AppState {
             .ok_or_else(|| ApiError::unknown_app(app_id))
     }
 
-    /// 429 with `Retry-After` when the caller exceeds its rate.
+    /// 429 with `Retry-After` when the caller exceeds its rate. The limiter forgets addresses whose
+    /// rate has recovered once it holds more than [`PRUNE_ABOVE`] of them.
     pub(crate) fn rate_limit(&self, caller: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.0.limiter else {
             return Ok(());
         };
         match limiter.check_key(&caller) {
             Ok(()) => {
-                if limiter.len() > 100_000 {
+                // Counting the limiter's entries locks each of its shards, so it is done once per
+                // `PRUNE_EVERY` admissions of a worker thread, not on every request.
+                thread_local!(static ADMITTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+                let due = ADMITTED.with(|n| {
+                    n.set(n.get().wrapping_add(1));
+                    n.get() % PRUNE_EVERY == 0
+                });
+                if due && limiter.len() > PRUNE_ABOVE {
                     limiter.retain_recent();
                 }
                 Ok(())
@@ -225,11 +237,11 @@ impl AppState {
     /// a key of this process, so that `explain` can tell which timestamp went with a nonce this
     /// service issued — without a shared memory that every config request would lock.
     pub(crate) fn issue_nonce(&self, timestamp: u64) -> String {
-        let random = wxjs_sign::nonce_of_len(NONCE_RANDOM);
-        let mut nonce = String::with_capacity(NONCE_RANDOM + NONCE_TS + NONCE_SEAL);
-        nonce.push_str(&random);
+        let mut nonce = wxjs_sign::nonce_of_len(NONCE_RANDOM);
+        nonce.reserve_exact(NONCE_TS + NONCE_SEAL);
+        let seal = self.seal(&nonce, timestamp);
         base62(timestamp, NONCE_TS, &mut nonce);
-        base62(self.seal(&random, timestamp), NONCE_SEAL, &mut nonce);
+        base62(seal, NONCE_SEAL, &mut nonce);
         nonce
     }
 

@@ -183,3 +183,70 @@ fn round_trip(charset: &str, body: &str, attach: &str, key: &str) -> Result<(), 
     prop_assert!(verify_package(&signed.package, &key));
     Ok(())
 }
+
+/// Hosts near the edges of the URL standard's host parser: punycode labels, numbers that read as
+/// IPv4, empty labels, escapes, forbidden code points, non-ASCII, brackets.
+fn edgy_host() -> impl Strategy<Value = String> {
+    let label = prop_oneof![
+        "[a-zA-Z][a-zA-Z0-9-]{0,6}",
+        "[a-zA-Z0-9-]{0,4}",
+        "[0-9]{1,4}",
+        "0[xX][0-9a-fA-F]{0,3}",
+        "[xX][nN]--[a-z0-9-]{0,8}",
+        "[a-z_%*<>|^ 0-9]{1,4}",
+        "(例子|测试|Ａ|ß|ｘｎ--a)",
+        "\\[[0-9a-f:]{0,8}\\]",
+    ];
+    (proptest::collection::vec(label, 1..4), "(|\\.)")
+        .prop_map(|(labels, trailing)| format!("{}{trailing}", labels.join(".")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// `PageUrl::parse` skips the URL standard's parsers for plain host names; for every text the
+    /// answer (the URL, or the exact error) must be the one the full parsers give.
+    #[test]
+    fn the_plain_host_shortcut_answers_as_the_url_standard_does(
+        scheme in "(http|HTTPS|Http|ftp|h)",
+        slashes in "(//|/|\\\\\\\\|)",
+        host in edgy_host(),
+        port in "(|:|:80|:443|:0|:08080|:65536|:x)",
+        path in "(|[/?#\\\\][ -~]{0,12}|/活动页\\?a=测试#/x)",
+    ) {
+        let text = format!("{scheme}:{slashes}{host}{port}{path}");
+        prop_assert_eq!(PageUrl::parse_with(&text, true), PageUrl::parse_with(&text, false), "{}", text);
+    }
+}
+
+#[test]
+fn the_plain_host_shortcut_agrees_on_known_edges() {
+    for text in [
+        "http://localhost/h5/page?a=1",
+        "https://Example.COM:8443/x",
+        "http://a..b/",
+        "http://a.b./",
+        "http://.a/",
+        "http://1.2.3.4/",
+        "http://a.1/",
+        "http://a.0x1f/",
+        "http://a.b1/",
+        "http://xn--fiqs8s/",
+        "http://XN--fiqs8s.com/",
+        "http://xn--a.com/",
+        "http://a-.b-/",
+        "http://--a--b.c/",
+        "http://a%41.com/",
+        "http://例子.测试/",
+        "http://[::1]:8080/",
+        "http://a.b:/",
+        "http://a.b\\c",
+        "http://a.b?x#y",
+    ] {
+        assert_eq!(
+            PageUrl::parse_with(text, true),
+            PageUrl::parse_with(text, false),
+            "{text}"
+        );
+    }
+}

@@ -249,33 +249,3 @@ pub async fn require_same_origin(req: Request, next: Next) -> Response {
         Err(refused) => refused.into_response(),
     }
 }
-
-/// Refuses a query whose keys or values are not UTF-8 once percent-decoded (`%FF`): decoders
-/// that replace such bytes with U+FFFD would hand a handler text the client never sent.
-pub fn strict_query(uri: &axum::http::Uri) -> Result<(), Refusal> {
-    let Some(query) = uri.query() else {
-        return Ok(());
-    };
-    // Only an escape of a byte from 0x80 up can decode to something that is not UTF-8 (the
-    // query itself is ASCII): most queries need no decoding to be checked.
-    let high_escape = query
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[0] == b'%' && matches!(w[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'));
-    if !high_escape {
-        return Ok(());
-    }
-    for part in query.split('&').flat_map(|kv| kv.splitn(2, '=')) {
-        if percent_encoding::percent_decode_str(part)
-            .decode_utf8()
-            .is_err()
-        {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the query is not UTF-8 once percent-decoded",
-            ));
-        }
-    }
-    Ok(())
-}

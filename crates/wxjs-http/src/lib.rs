@@ -40,7 +40,6 @@ use tower::ServiceExt;
 
 pub use errors::{
     Refusal, Verbatim, json_body, json_error, require_json, require_same_origin, same_origin,
-    strict_query,
 };
 pub use host::HostPolicy;
 

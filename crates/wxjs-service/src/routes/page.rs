@@ -28,13 +28,20 @@ pub(crate) struct ConfigQuery {
 }
 
 /// The config endpoint's two parameters, read straight from the query (the hottest path of the
-/// service: no serde machinery); other parameters are ignored, a repeated one is an error.
+/// service: no serde machinery, one decoding pass); other parameters are ignored, a repeated one
+/// is an error, and any key or value that is not UTF-8 once decoded is refused (`%FF` must not
+/// become U+FFFD in the signed URL).
 fn config_query(uri: &axum::http::Uri) -> Result<ConfigQuery, ApiError> {
     let mut q = ConfigQuery {
         url: None,
         js_api_list: None,
     };
-    for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+    for pair in uri.query().unwrap_or("").split('&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (form_decode(k)?, form_decode(v)?);
         let slot = match k.as_ref() {
             "url" => &mut q.url,
             "jsApiList" => &mut q.js_api_list,
@@ -48,6 +55,24 @@ fn config_query(uri: &axum::http::Uri) -> Result<ConfigQuery, ApiError> {
         }
     }
     Ok(q)
+}
+
+/// One key or value of a form-encoded query: `+` is a space, `%XX` a byte, and the bytes must be
+/// UTF-8. Text without either is borrowed as it is.
+fn form_decode(part: &str) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+    use std::borrow::Cow;
+    if !part.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(part));
+    }
+    let spaced: Cow<'_, str> = if part.contains('+') {
+        Cow::Owned(part.replace('+', " "))
+    } else {
+        Cow::Borrowed(part)
+    };
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    String::from_utf8(bytes).map(Cow::Owned).map_err(|_| {
+        ApiError::bad_request("bad_url", "the query is not UTF-8 once percent-decoded")
+    })
 }
 
 /// `wx.config` parameters.
@@ -191,8 +216,6 @@ pub(crate) async fn config(
     let result = async {
         let app = state.app(&app_id)?;
         state.rate_limit(caller_ip(&state, peer, headers))?;
-        // `%FF` must not become U+FFFD in the signed URL.
-        wxjs_http::strict_query(uri).map_err(|r| ApiError::bad_request("bad_url", r.message))?;
         let q = config_query(uri)?;
         let page = page_url(app, q.url.as_deref())?;
         let asked = match q.js_api_list.as_deref() {

@@ -370,6 +370,40 @@ async fn the_config_url_was_decoded_lossily() {
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["url"], "http://localhost/中");
+    // The query is decoded in one strict pass: a parameter the endpoint ignores is held to the
+    // same rule, `+` is a space (refused in a page URL), and text without escapes is taken as is.
+    for (query, code) in [
+        ("url=http%3A%2F%2Flocalhost%2F&utm=%FF", "bad_url"),
+        ("url=http%3A%2F%2Flocalhost%2F&%FF=1", "bad_url"),
+        ("url=http%3A%2F%2Flocalhost%2Fa+b", "bad_url"),
+        (
+            "url=http%3A%2F%2Flocalhost%2F&url=http%3A%2F%2Flocalhost%2F",
+            "bad_request",
+        ),
+    ] {
+        let res = s
+            .http
+            .get(s.url(&format!("/v1/{APP}/jssdk/config?{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, 400, code).await;
+    }
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/v1/{APP}/jssdk/config?&url=http://localhost/plain&&jsApiList=chooseImage,previewImage"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["url"], "http://localhost/plain");
+    assert_eq!(
+        v["jsApiList"],
+        serde_json::json!(["chooseImage", "previewImage"])
+    );
 }
 
 /// Each new HTTP method (8 KB long if you like) became a permanent Prometheus series.

@@ -36,6 +36,9 @@ fn config_query(uri: &axum::http::Uri) -> Result<ConfigQuery, ApiError> {
         url: None,
         js_api_list: None,
     };
+    // A repeated parameter is reported once every pair has been decoded: a query that is not
+    // UTF-8 is `bad_url` wherever its bad pair stands.
+    let mut repeated = None;
     for pair in uri.query().unwrap_or("").split('&') {
         if pair.is_empty() {
             continue;
@@ -48,13 +51,16 @@ fn config_query(uri: &axum::http::Uri) -> Result<ConfigQuery, ApiError> {
             _ => continue,
         };
         if slot.replace(v.into_owned()).is_some() {
-            return Err(ApiError::bad_request(
-                "bad_request",
-                format!("{k} is given more than once"),
-            ));
+            repeated.get_or_insert(k);
         }
     }
-    Ok(q)
+    match repeated {
+        None => Ok(q),
+        Some(k) => Err(ApiError::bad_request(
+            "bad_request",
+            format!("{k} is given more than once"),
+        )),
+    }
 }
 
 /// One key or value of a form-encoded query: `+` is a space, `%XX` a byte, and the bytes must be

@@ -376,6 +376,13 @@ async fn the_config_url_was_decoded_lossily() {
         ("url=http%3A%2F%2Flocalhost%2F&utm=%FF", "bad_url"),
         ("url=http%3A%2F%2Flocalhost%2F&%FF=1", "bad_url"),
         ("url=http%3A%2F%2Flocalhost%2Fa+b", "bad_url"),
+        // Not UTF-8 wins over a repeated parameter, wherever each stands.
+        (
+            "url=http%3A%2F%2Flocalhost%2F&url=http%3A%2F%2Flocalhost%2F&x=%FF",
+            "bad_url",
+        ),
+        // A key without `=` has an empty value.
+        ("url", "bad_url"),
         (
             "url=http%3A%2F%2Flocalhost%2F&url=http%3A%2F%2Flocalhost%2F",
             "bad_request",
@@ -404,6 +411,18 @@ async fn the_config_url_was_decoded_lossily() {
         v["jsApiList"],
         serde_json::json!(["chooseImage", "previewImage"])
     );
+    // A malformed escape is kept as it is, as form decoding does (and the browser's URL has it).
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%zz%4"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["url"], "http://localhost/%zz%4");
 }
 
 /// Each new HTTP method (8 KB long if you like) became a permanent Prometheus series.

@@ -208,8 +208,9 @@ proptest! {
     /// answer (the URL, or the exact error) must be the one the full parsers give.
     #[test]
     fn the_plain_host_shortcut_answers_as_the_url_standard_does(
-        scheme in "(http|HTTPS|Http|ftp|h)",
-        slashes in "(//|/|\\\\\\\\|)",
+        // Mostly what reaches the host rules; now and then what stops before them.
+        scheme in prop_oneof![6 => Just("http"), 3 => Just("HTTPS"), 1 => Just("Http"), 1 => Just("ftp")],
+        slashes in prop_oneof![9 => Just("//"), 1 => Just("/"), 1 => Just("\\\\"), 1 => Just("")],
         host in edgy_host(),
         port in "(|:|:80|:443|:0|:08080|:65536|:x)",
         path in "(|[/?#\\\\][ -~]{0,12}|/活动页\\?a=测试#/x)",

@@ -345,31 +345,17 @@ async fn fee_arithmetic_overflowed() {
 #[tokio::test]
 async fn the_config_url_was_decoded_lossily() {
     let s = spawn().await;
-    let res = s
-        .http
-        .get(s.url(&format!(
-            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%FF"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let config = |query: &str| {
+        s.http
+            .get(s.url(&format!("/v1/{APP}/jssdk/config?{query}")))
+            .send()
+    };
+    let res = config("url=http%3A%2F%2Flocalhost%2F%FF").await.unwrap();
     let v = assert_error(res, 400, "bad_url").await;
     assert!(
         !v.to_string().contains('\u{FFFD}'),
         "no replacement character anywhere: {v}"
     );
-    // Percent-encoded UTF-8 is fine.
-    let res = s
-        .http
-        .get(s.url(&format!(
-            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%E4%B8%AD"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let v: Value = res.json().await.unwrap();
-    assert_eq!(v["url"], "http://localhost/中");
     // The query is decoded in one strict pass: a parameter the endpoint ignores is held to the
     // same rule, `+` is a space (refused in a page URL), and text without escapes is taken as is.
     for (query, code) in [
@@ -388,41 +374,35 @@ async fn the_config_url_was_decoded_lossily() {
             "bad_request",
         ),
     ] {
-        let res = s
-            .http
-            .get(s.url(&format!("/v1/{APP}/jssdk/config?{query}")))
-            .send()
-            .await
-            .unwrap();
-        assert_error(res, 400, code).await;
+        assert_error(config(query).await.unwrap(), 400, code).await;
     }
-    let res = s
-        .http
-        .get(s.url(&format!(
-            "/v1/{APP}/jssdk/config?&url=http://localhost/plain&&jsApiList=chooseImage,previewImage"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let v: Value = res.json().await.unwrap();
-    assert_eq!(v["url"], "http://localhost/plain");
-    assert_eq!(
-        v["jsApiList"],
-        serde_json::json!(["chooseImage", "previewImage"])
-    );
-    // A malformed escape is kept as it is, as form decoding does (and the browser's URL has it).
-    let res = s
-        .http
-        .get(s.url(&format!(
-            "/v1/{APP}/jssdk/config?url=http%3A%2F%2Flocalhost%2F%zz%4"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let v: Value = res.json().await.unwrap();
-    assert_eq!(v["url"], "http://localhost/%zz%4");
+    for (query, url, list) in [
+        // Percent-encoded UTF-8 is fine.
+        (
+            "url=http%3A%2F%2Flocalhost%2F%E4%B8%AD",
+            "http://localhost/中",
+            None,
+        ),
+        (
+            "&url=http://localhost/plain&&jsApiList=chooseImage,previewImage",
+            "http://localhost/plain",
+            Some(serde_json::json!(["chooseImage", "previewImage"])),
+        ),
+        // A malformed escape is kept as it is, as form decoding does (the browser's URL has it).
+        (
+            "url=http%3A%2F%2Flocalhost%2F%zz%4",
+            "http://localhost/%zz%4",
+            None,
+        ),
+    ] {
+        let res = config(query).await.unwrap();
+        assert_eq!(res.status(), 200, "{query}");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["url"], url);
+        if let Some(list) = list {
+            assert_eq!(v["jsApiList"], list);
+        }
+    }
 }
 
 /// Each new HTTP method (8 KB long if you like) became a permanent Prometheus series.

@@ -16,11 +16,6 @@ pub(crate) async fn browser() -> Client {
     let url = std::env::var("WXJS_TEST_WEBDRIVER_URL")
         .expect("WXJS_TEST_WEBDRIVER_URL is not set: run scripts/test (it installs chromium and starts chromedriver)");
     let binary = std::env::var("WXJS_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let profile = std::env::temp_dir().join(format!(
-        "wxjs-chromium-{}-{}",
-        std::process::id(),
-        wxjs_sign::nonce_of_len(8)
-    ));
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -31,7 +26,6 @@ pub(crate) async fn browser() -> Client {
                 "--host-resolver-rules=MAP foreign.test 127.0.0.1",
                 "--autoplay-policy=no-user-gesture-required", "--mute-audio",
                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                format!("--user-data-dir={}", profile.display()),
             ]
         }
     });

@@ -88,6 +88,16 @@ pub(crate) async fn call_wx(c: &Client, name: &str, opts: Value) -> Value {
         .unwrap()
 }
 
+/// A GET answered with JSON (of the type the caller expects).
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(url: impl reqwest::IntoUrl) -> T {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// A GET's body as text.
+pub(crate) async fn get_text(url: impl reqwest::IntoUrl) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 pub(crate) async fn post(url: String, body: Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(url)
@@ -199,12 +209,7 @@ async fn config_succeeds_or_fails_with_the_exact_strings() {
     );
 
     // The call log says why, with the ticket masked.
-    let log: Vec<Value> = reqwest::get(format!("http://127.0.0.1:{p}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("http://127.0.0.1:{p}/__wxjs/log")).await;
     let bad = log
         .iter()
         .find(|e| {
@@ -372,12 +377,7 @@ async fn shares_through_the_menu_and_menu_items() {
     assert!(!tap_fires("share:timeline").await);
     call_wx(&c, "showOptionMenu", json!({})).await;
     assert!(tap_fires("share:timeline").await);
-    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
     assert!(
         log.iter()
             .any(|e| e["api"] == "tap share:timeline" && e["result"]["ignored"].is_string())
@@ -688,12 +688,7 @@ async fn every_interface_sends_what_the_protocol_table_says() {
             .await;
         }
         call_wx(&c, api, opts.clone()).await;
-        let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
         let entry = &log[before];
         assert_eq!(entry["name"], *bridge, "{api}");
         for (k, v) in want.as_object().unwrap() {
@@ -732,12 +727,7 @@ async fn every_interface_sends_what_the_protocol_table_says() {
     let page_url = c.current_url().await.unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
     let (timeline, message) = loop {
-        let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
         let find = |n: &str| log.iter().find(|e| e["name"] == n).cloned();
         if let (Some(t), Some(m)) = (find("shareTimeline"), find("sendAppMessage")) {
             break (t, m);
@@ -924,12 +914,7 @@ async fn images_and_location_end_to_end() {
             "identical bytes"
         );
         // The demo's own back end does the same through the service's credential server.
-        let demo: Value = reqwest::get(format!("{phone}/__wxjs/demo/media/{server_id}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let demo: Value = get_json(format!("{phone}/__wxjs/demo/media/{server_id}")).await;
         assert_eq!(
             demo,
             json!({"mediaId": server_id, "contentType": "image/png", "size": photo.len()})
@@ -958,15 +943,11 @@ async fn images_and_location_end_to_end() {
             )
             .await;
             let token = service_token(p).await;
-            let gone: Value = reqwest::get(format!(
+            let gone: Value = get_json(format!(
                 "http://127.0.0.1:{}/cgi-bin/media/get?access_token={}&media_id={server_id}",
                 p.platform, token
             ))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
             assert_eq!(gone["errcode"], 40007);
             let r = call_wx(&c, "downloadImage", json!({"serverId": server_id})).await;
             assert_eq!(
@@ -1118,12 +1099,7 @@ async fn images_and_location_end_to_end() {
     )
     .await;
     assert_eq!(res.status(), 400);
-    let settings: Value = reqwest::get(format!("{phone}/__wxjs/settings"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: Value = get_json(format!("{phone}/__wxjs/settings")).await;
     assert_eq!(settings["platform"], "ios");
     assert_eq!(settings["location"]["latitude"], 39.915);
     c.close().await.unwrap();
@@ -1281,12 +1257,7 @@ async fn payment_end_to_end() {
     ));
     let r = call_wx(&c, "chooseWXPay", bad_sign).await;
     assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail");
-    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
     let refusals: Vec<&str> = log
         .iter()
         .filter(|e| e["name"] == "getBrandWCPayRequest")
@@ -1412,12 +1383,7 @@ async fn payment_end_to_end() {
     .await;
     let rsa = json!({"timestamp": v["timestamp"], "nonceStr": v["nonceStr"], "package": v["package"], "signType": "RSA", "paySign": v["paySign"]});
     let r = call_wx(&c, "chooseWXPay", rsa.clone()).await;
-    let why: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let why: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
     let why = why
         .iter()
         .rev()
@@ -1546,12 +1512,7 @@ async fn cards_end_to_end() {
             ("pDemoMember00000000000000001".to_owned(), true)
         ]
     );
-    let wallet: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/wallet"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let wallet: Vec<Value> = get_json(format!("{phone}/__wxjs/wallet")).await;
     assert_eq!(wallet.len(), 2);
     assert_eq!(wallet[0]["code"], "800800800800");
 
@@ -1899,12 +1860,7 @@ async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
         let r = pay_automatically(&c, p, again).await;
         assert_eq!(r["res"]["errMsg"], "chooseWXPay:fail", "{r}");
     }
-    let log: Vec<Value> = reqwest::get(format!("http://127.0.0.1:{p}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("http://127.0.0.1:{p}/__wxjs/log")).await;
     assert!(
         log.iter().any(|e| e["verification"]
             .as_str()
@@ -1917,12 +1873,7 @@ async fn a_paid_order_could_be_paid_again_and_time_expire_was_ignored() {
     assert_eq!(notifications_for(p, "o-once-1").await.len(), 1);
 
     // time_expire, Beijing time, on the simulator's clock.
-    let now: Value = reqwest::get(format!("http://127.0.0.1:{}/__sim/clock", p.platform))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = get_json(format!("http://127.0.0.1:{}/__sim/clock", p.platform)).await;
     let now = now["now"].as_u64().unwrap();
     let past = wxjs_sim::state::beijing_datetime(now - 120);
     let r = pay_automatically(
@@ -2300,12 +2251,7 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
     assert_ne!(a, b);
 
     // Both are listed, in the order they were loaded, with their URL and title.
-    let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pages: Vec<Value> = get_json(format!("{phone}/__wxjs/pages")).await;
     let ids: Vec<&str> = pages.iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [a.as_str(), b.as_str()], "{pages:?}");
     assert!(
@@ -2406,19 +2352,9 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
-    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
     assert!(log.is_empty(), "{log:?}");
-    let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pages: Vec<Value> = get_json(format!("{phone}/__wxjs/pages")).await;
     assert_eq!(pages.len(), 2);
 
     // Page B goes away (its tab navigates elsewhere, then closes): it is no longer listed, and
@@ -2429,12 +2365,7 @@ async fn taps_and_answers_went_to_whichever_page_polled_first() {
     c.switch_to_window(window_a.clone()).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pages: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/pages"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let pages: Vec<Value> = get_json(format!("{phone}/__wxjs/pages")).await;
         if pages.len() == 1 {
             assert_eq!(pages[0]["id"], json!(a));
             break;
@@ -2481,12 +2412,7 @@ async fn service_credential(p: Ports, kind: &str) -> String {
 
 /// The log entries of one wx interface.
 async fn logged(phone: &str, api: &str) -> Vec<Value> {
-    let log: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/log"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<Value> = get_json(format!("{phone}/__wxjs/log")).await;
     log.into_iter().filter(|e| e["api"] == api).collect()
 }
 
@@ -2822,12 +2748,7 @@ fn local_url(phone: &str, local_id: &str) -> String {
 
 /// What the host mini program received.
 async fn host_report(phone: &str) -> Value {
-    reqwest::get(format!("{phone}/__wxjs/miniprogram"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(format!("{phone}/__wxjs/miniprogram")).await
 }
 
 async fn mini_program(c: &Client, name: &str, opts: Value) -> Value {
@@ -3005,12 +2926,7 @@ async fn payment_without_wx_config_was_refused() {
     let phone = format!("http://127.0.0.1:{p}");
     let c = browser().await;
     let merchants: Vec<Value> =
-        reqwest::get(format!("http://127.0.0.1:{}/__sim/merchants", p.platform))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        get_json(format!("http://127.0.0.1:{}/__sim/merchants", p.platform)).await;
     let dirs = merchants[0]["payDirs"].as_array().unwrap();
     assert!(
         dirs.contains(&json!(format!("http://localhost:{p}/"))),
@@ -3047,18 +2963,8 @@ async fn payment_without_wx_config_was_refused() {
     let paid = match c.execute_async(direct, vec![params]).await {
         Ok(v) => v,
         Err(e) => {
-            let log = reqwest::get(format!("{phone}/__wxjs/log"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let pages = reqwest::get(format!("{phone}/__wxjs/pages"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let log = get_text(format!("{phone}/__wxjs/log")).await;
+            let pages = get_text(format!("{phone}/__wxjs/pages")).await;
             panic!("{e}; log {log}; pages {pages}");
         }
     };
@@ -3200,13 +3106,8 @@ async fn open_tags_stayed_empty() {
         e.iter().any(|v| v["t"] == "launch" && v["id"] == "weapp")
     })
     .await;
-    let launches = reqwest::get(format!("{phone}/__wxjs/miniprogram"))
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["launches"]
-        .clone();
+    let launches =
+        get_json::<Value>(format!("{phone}/__wxjs/miniprogram")).await["launches"].clone();
     assert_eq!(launches[0]["api"], "wx-open-launch-weapp", "{launches}");
     assert_eq!(
         launches[0]["params"]["attrs"]["username"],
@@ -3525,12 +3426,7 @@ pay_dirs = ["https://shop.example.com/pay/"]
     let dev = wxjs_dev::start(options, wxjs_dev::Listeners::any_port().await.unwrap())
         .await
         .unwrap();
-    let merchants: Vec<Value> = reqwest::get(format!("{}/__sim/merchants", dev.urls().platform))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let merchants: Vec<Value> = get_json(format!("{}/__sim/merchants", dev.urls().platform)).await;
     let mine = merchants
         .iter()
         .find(|m| m["mchId"] == "1900000999")
@@ -3691,22 +3587,9 @@ async fn a_single_page_app_s_routes_and_cdn_library_failed_under_static() {
             "{missing}"
         );
     }
-    assert_eq!(
-        reqwest::get(format!("{phone}/app.js"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "console.log(1)"
-    );
+    assert_eq!(get_text(format!("{phone}/app.js")).await, "console.log(1)");
     // The CDN build itself, offline.
-    let lib = reqwest::get(format!("{phone}/jweixin-1.6.0.js"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let lib = get_text(format!("{phone}/jweixin-1.6.0.js")).await;
     assert!(lib.contains("\"1.6.0\""));
     child.stop().await;
 }
@@ -3740,12 +3623,7 @@ async fn the_automation_api_was_not_documented_where_a_developer_looks() {
     c.goto(&format!("http://localhost:{p}/__wxjs/"))
         .await
         .unwrap();
-    let doc: Value = reqwest::get(format!("{phone}/__wxjs/openapi.json"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(format!("{phone}/__wxjs/openapi.json")).await;
     for e in wxjs_phone::index::ENDPOINTS {
         assert!(
             doc["paths"][e.path][e.method.to_ascii_lowercase()]["summary"].is_string(),
@@ -3849,12 +3727,7 @@ async fn the_demo_s_payment_button_could_not_succeed() {
                 }
                 if Instant::now() > deadline {
                     let log = logged(&phone, "chooseWXPay").await;
-                    let notes = reqwest::get(format!("{platform}/__sim/pay/notifications"))
-                        .await
-                        .unwrap()
-                        .text()
-                        .await
-                        .unwrap();
+                    let notes = get_text(format!("{platform}/__sim/pay/notifications")).await;
                     panic!(
                         "{api} {os}: the page shows {t}; call log {log:?}; notifications {notes}"
                     );
@@ -3874,12 +3747,7 @@ async fn the_demo_s_payment_button_could_not_succeed() {
                 "{url}"
             );
             // The demo back end received the notification, and the service verified it.
-            let list: Vec<Value> = reqwest::get(format!("{phone}/__wxjs/demo/notify"))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let list: Vec<Value> = get_json(format!("{phone}/__wxjs/demo/notify")).await;
             let no = shown
                 .split_whitespace()
                 .nth(1)
@@ -3893,12 +3761,7 @@ async fn the_demo_s_payment_button_could_not_succeed() {
                     "{api} {os}: no notification for {no}: {list:?}"
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                list = reqwest::get(format!("{phone}/__wxjs/demo/notify"))
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                list = get_json(format!("{phone}/__wxjs/demo/notify")).await;
             }
             let n = list.iter().find(|n| n["outTradeNo"] == no).unwrap();
             assert_eq!(n["form"], api, "{n}");

@@ -9,8 +9,8 @@ use fantoccini::key::Key;
 use serde_json::{Value, json};
 
 use crate::browser::{
-    PAGES, browser, call_wx, configured_suite_page, kinds, package_params, scenario, wait_done,
-    wait_for,
+    PAGES, browser, call_wx, configured_suite_page, get_json, get_text, kinds, package_params,
+    scenario, wait_done, wait_for,
 };
 use crate::dev;
 
@@ -99,11 +99,6 @@ const WATCH_CONSOLE: &str = "window.__groups = []; window.__errors = [];
     var g = console.groupCollapsed, e = console.error;
     console.groupCollapsed = function () { __groups.push(Array.prototype.join.call(arguments, ' ')); return g.apply(console, arguments); };
     console.error = function () { __errors.push(Array.prototype.join.call(arguments, ' ')); return e.apply(console, arguments); };";
-
-/// `GET url` as JSON.
-async fn get_json(url: String) -> Value {
-    reqwest::get(url).await.unwrap().json().await.unwrap()
-}
 
 /// Writes a screenshot into the directory the environment variable `var` names, if it does.
 async fn shot_into(var: &str, c: &Client, name: &str) {
@@ -784,7 +779,7 @@ async fn what_the_person_did_left_nothing_to_see() {
     press_escape(&c).await;
     let dismissed = outcome_of(&c, "__where").await;
     assert_eq!(dismissed["res"]["errMsg"], "getLocation:fail auth deny");
-    let kept = get_json(format!("{phone}/__wxjs/settings")).await;
+    let kept: Value = get_json(format!("{phone}/__wxjs/settings")).await;
     assert_eq!(kept["permissions"]["location"], "ask");
     start_wx(&c, "getLocation", json!({}), "__where").await;
     shown(&c, "[data-permission='location'] .t").await;
@@ -1175,12 +1170,7 @@ async fn the_demo_s_later_buttons_worked_as_a_reference() {
 
 /// The page a new one is loaded by (`GET /__wxjs/bridge.js`, as a page's first script): its id.
 async fn load_page(phone: &str) -> String {
-    let js = reqwest::get(format!("{phone}/__wxjs/bridge.js"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let js = get_text(format!("{phone}/__wxjs/bridge.js")).await;
     let at = js
         .find("\"session\":\"")
         .expect("the bridge carries its page id")
@@ -1215,7 +1205,7 @@ async fn a_late_poll_brought_a_page_that_left_back_as_the_newest() {
     poll(&phone, &new, "").await;
     // The old page's late poll.
     poll(&phone, &old, "").await;
-    let pages = get_json(format!("{phone}/__wxjs/pages")).await;
+    let pages: Value = get_json(format!("{phone}/__wxjs/pages")).await;
     let ids: Vec<&str> = pages
         .as_array()
         .unwrap()
@@ -1233,7 +1223,7 @@ async fn a_late_poll_brought_a_page_that_left_back_as_the_newest() {
     assert_eq!(poll(&phone, &new, "").await["answers"][0]["action"], "ok");
     // A page the back-forward cache restores says so, and is a page again.
     poll(&phone, &old, "&restored=1").await;
-    let pages = get_json(format!("{phone}/__wxjs/pages")).await;
+    let pages: Value = get_json(format!("{phone}/__wxjs/pages")).await;
     assert_eq!(pages.as_array().unwrap().len(), 2, "{pages}");
     child.stop().await;
 }

@@ -220,7 +220,7 @@ pub(crate) async fn config(
         .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
     let app = state.app(&app_id).ok();
     let result = async {
-        let app = state.app(&app_id)?;
+        let app = app.ok_or_else(|| ApiError::unknown_app(&app_id))?;
         state.rate_limit(caller_ip(&state, peer, headers))?;
         let q = config_query(uri)?;
         let page = page_url(app, q.url.as_deref())?;
@@ -340,7 +340,7 @@ pub(crate) async fn explain(
 ) -> Response {
     let app = state.app(&app_id).ok();
     let result = async {
-        let app = state.app(&app_id)?;
+        let app = app.ok_or_else(|| ApiError::unknown_app(&app_id))?;
         state.rate_limit(caller_ip(&state, peer, &headers))?;
         let req = json_body(body)?;
         page_url(app, Some(&req.url))?;

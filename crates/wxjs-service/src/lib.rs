@@ -38,7 +38,7 @@ pub use wxjs_sign::{AppId, AppSecret, PartnerKey, PayApiKey, PaySignKey, Private
 /// The OpenAPI document of the service, generated from the code.
 #[must_use]
 pub fn openapi_json() -> String {
-    routes::openapi_json()
+    routes::openapi_json().to_owned()
 }
 
 /// Serves the service on `listener` until `shutdown`, letting in-flight requests finish, under

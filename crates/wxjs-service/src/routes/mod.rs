@@ -211,8 +211,12 @@ impl utoipa::Modify for ApiKeyScheme {
     }
 }
 
-pub(crate) fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+/// The OpenAPI document, written once: generating it takes about 0.25 ms of CPU, which every
+/// request for it spent before (a client asking in a loop held a core at 3,500 requests a second).
+pub(crate) fn openapi_json() -> &'static str {
+    static DOC: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default());
+    &DOC
 }
 
 /// A JSON answer, serialised once into a buffer sized for the config answer (about 1 KiB), so
@@ -246,7 +250,7 @@ mod tests {
     /// path is there, and nothing else.
     #[test]
     fn every_route_is_a_metric_label() {
-        let doc: serde_json::Value = serde_json::from_str(&super::openapi_json()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(super::openapi_json()).unwrap();
         let mut documented: Vec<String> = doc["paths"]
             .as_object()
             .unwrap()

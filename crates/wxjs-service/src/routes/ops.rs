@@ -75,7 +75,7 @@ pub(crate) async fn jweixin(uri: axum::http::Uri) -> Response {
 pub(crate) async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        super::openapi_json(),
+        axum::body::Bytes::from_static(super::openapi_json().as_bytes()),
     )
         .into_response()
 }

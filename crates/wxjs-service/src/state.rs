@@ -237,8 +237,8 @@ impl AppState {
     /// a key of this process, so that `explain` can tell which timestamp went with a nonce this
     /// service issued — without a shared memory that every config request would lock.
     pub(crate) fn issue_nonce(&self, timestamp: u64) -> String {
-        let mut nonce = wxjs_sign::nonce_of_len(NONCE_RANDOM);
-        nonce.reserve_exact(NONCE_TS + NONCE_SEAL);
+        let mut nonce = String::with_capacity(NONCE_RANDOM + NONCE_TS + NONCE_SEAL);
+        wxjs_sign::push_nonce(&mut nonce, NONCE_RANDOM);
         let seal = self.seal(&nonce, timestamp);
         base62(timestamp, NONCE_TS, &mut nonce);
         base62(seal, NONCE_SEAL, &mut nonce);

@@ -1,6 +1,6 @@
 //! The `wx.config` signature (appendix 1) and the `addrSign` of `editAddress` (appendix 4).
 
-use crate::digest::{Signed, ct_eq, sha1_hex, sorted_kv};
+use crate::digest::{Signed, ct_eq, sha1_hex, sha1_hex_of, sorted_kv};
 use crate::secret::{AccessToken, JsapiTicket};
 
 /// `signature` for `wx.config`: SHA-1 over
@@ -21,6 +21,28 @@ pub(crate) fn sign_config(
     let string1 = config_string1(ticket.secret(), noncestr, ts.as_str(), url);
     let signature = sha1_hex(string1.as_bytes());
     Signed::new(string1, signature)
+}
+
+/// The same signature as [`sign_config`], without keeping `string1`: SHA-1 is fed the pieces of
+/// `string1` in turn. (Public as [`ConfigParams::signature`](crate::ConfigParams::signature).)
+#[must_use]
+pub(crate) fn config_signature(
+    ticket: &JsapiTicket,
+    noncestr: &str,
+    timestamp: u64,
+    url: &str,
+) -> String {
+    let ts = itoa_buf(timestamp);
+    sha1_hex_of(&[
+        b"jsapi_ticket=",
+        ticket.secret().as_bytes(),
+        b"&noncestr=",
+        noncestr.as_bytes(),
+        b"&timestamp=",
+        ts.as_str().as_bytes(),
+        b"&url=",
+        strip_fragment(url).as_bytes(),
+    ])
 }
 
 /// The config signature over `url` exactly as given, fragment and all: what a server that
@@ -46,7 +68,7 @@ pub(crate) fn verify_config(
     signature: &str,
 ) -> bool {
     ct_eq(
-        sign_config(ticket, noncestr, timestamp, url).signature(),
+        &config_signature(ticket, noncestr, timestamp, url),
         signature,
     )
 }

@@ -74,7 +74,16 @@ pub(crate) fn sorted_concat(values: &mut [&str]) -> String {
 }
 
 pub(crate) fn sha1_hex(data: &[u8]) -> String {
-    to_hex(&Sha1::digest(data), LOWER)
+    sha1_hex_of(&[data])
+}
+
+/// SHA-1 over the concatenation of `parts`, lower-case hex, without joining them first.
+pub(crate) fn sha1_hex_of(parts: &[&[u8]]) -> String {
+    let mut sha = Sha1::new();
+    for part in parts {
+        sha.update(part);
+    }
+    to_hex(&sha.finalize(), LOWER)
 }
 
 pub(crate) fn md5_hex_upper(data: &[u8]) -> String {

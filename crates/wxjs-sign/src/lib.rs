@@ -48,7 +48,7 @@ pub use appid::{AppId, AppIdError};
 pub use card::CardExt;
 pub use diagnose::{DiagnoseInput, Diagnosis, Finding, FindingKind, UsedConfig, diagnose};
 pub use digest::Signed;
-pub use nonce::{NONCE_LEN, nonce_of_len, nonce_str, timestamp_now};
+pub use nonce::{NONCE_LEN, nonce_of_len, nonce_str, push_nonce, timestamp_now};
 pub use package::{
     Charset, PackageError, ParsedPackage, SignedPackage, charset_of, encode_uri_component,
     parse_package, sign_package, verify_package,

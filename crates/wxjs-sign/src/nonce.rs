@@ -27,21 +27,32 @@ const ZONE: u64 = u64::MAX - (u64::MAX % SPAN);
 /// rejected (one in about 2.3 million), so every character is uniform.
 #[must_use]
 pub fn nonce_of_len(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    push_nonce(&mut out, len);
+    out
+}
+
+/// Appends a random nonce of `len` ASCII letters and digits to `out`, drawn as in
+/// [`nonce_of_len`] (for a nonce that is part of a longer string, without a second buffer).
+pub fn push_nonce(out: &mut String, len: usize) {
     let mut rng = rand::rng();
-    let mut out = vec![0u8; len];
-    for chunk in out.chunks_mut(DIGITS_PER_WORD) {
+    let mut chunk = [0u8; DIGITS_PER_WORD];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(DIGITS_PER_WORD);
         let mut word = loop {
             let w = rng.next_u64();
             if w < ZONE {
                 break w % SPAN;
             }
         };
-        for c in chunk {
+        for c in &mut chunk[..n] {
             *c = ALPHABET[(word % 62) as usize];
             word /= 62;
         }
+        out.push_str(std::str::from_utf8(&chunk[..n]).expect("the alphabet is ASCII"));
+        left -= n;
     }
-    String::from_utf8(out).expect("the alphabet is ASCII")
 }
 
 /// Seconds since the Unix epoch, as the document's `timestamp` fields want.
@@ -64,6 +75,17 @@ mod tests {
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, b);
         assert_eq!(nonce_of_len(32).len(), 32);
+    }
+
+    #[test]
+    fn push_nonce_appends_exactly_len_characters() {
+        for len in [0, 1, 9, 10, 11, 20, 32] {
+            let mut s = String::from("ab");
+            push_nonce(&mut s, len);
+            assert_eq!(s.len(), 2 + len);
+            assert!(s.starts_with("ab"));
+            assert!(s.bytes().all(|c| c.is_ascii_alphanumeric()));
+        }
     }
 
     #[test]

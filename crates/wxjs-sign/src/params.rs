@@ -17,6 +17,7 @@ use crate::secret::{AccessToken, JsapiTicket, PayApiKey, PaySignKey};
 /// };
 /// let signed = params.sign(&ticket);
 /// assert_eq!(signed.signature(), "f4d90daf4b3bca3078ab155816175ba34c443a7b");
+/// assert_eq!(params.signature(&ticket), signed.signature());
 /// assert!(params.verify(&ticket, signed.signature()));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,13 @@ impl ConfigParams<'_> {
     #[must_use]
     pub fn sign(&self, ticket: &JsapiTicket) -> Signed {
         crate::config::sign_config(ticket, self.nonce_str, self.timestamp, self.url)
+    }
+
+    /// The `signature` alone: the same as `sign(ticket).signature()`, without building and
+    /// keeping the string it is computed over (what a server issuing configs needs).
+    #[must_use]
+    pub fn signature(&self, ticket: &JsapiTicket) -> String {
+        crate::config::config_signature(ticket, self.nonce_str, self.timestamp, self.url)
     }
 
     /// Whether `signature` is right (compared in constant time).

@@ -99,20 +99,44 @@ pub(crate) struct ConfigResponse<'a> {
 }
 
 /// The config answer: the bytes serde writes for [`ConfigResponse`] (the tests compare them),
-/// written straight into one buffer, as this is the service's hottest answer.
+/// written straight into one buffer of the answer's exact length, as this is the service's
+/// hottest answer.
 fn config_answer(r: &ConfigResponse<'_>) -> Response {
-    fn string(buf: &mut Vec<u8>, s: &str) {
-        // Writing a `&str` into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, s);
+    /// Whether JSON writes `s` between quotes as it is (no quote, backslash or control
+    /// character): the nonce, the hex signature and nearly every app id and URL.
+    fn plain(s: &str) -> bool {
+        !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
     }
+    fn string(buf: &mut Vec<u8>, s: &str) {
+        if plain(s) {
+            buf.push(b'"');
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(b'"');
+        } else {
+            // Writing a `&str` into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut *buf, s);
+        }
+    }
+    const FIXED: &str =
+        r#"{"appId":"","timestamp":,"nonceStr":"","signature":"","jsApiList":,"url":""}"#;
     let list = r.js_api_list.get();
+    let mut digits = itoa::Buffer::new();
+    let timestamp = digits.format(r.timestamp);
+    // Exact unless a string needs escaping; then the buffer grows once. A `Vec` whose length is
+    // its capacity becomes the body without another allocation.
     let mut buf = Vec::with_capacity(
-        96 + r.app_id.len() + r.nonce_str.len() + r.signature.len() + list.len() + r.url.len(),
+        FIXED.len()
+            + r.app_id.len()
+            + timestamp.len()
+            + r.nonce_str.len()
+            + r.signature.len()
+            + list.len()
+            + r.url.len(),
     );
     buf.extend_from_slice(b"{\"appId\":");
     string(&mut buf, r.app_id);
     buf.extend_from_slice(b",\"timestamp\":");
-    buf.extend_from_slice(itoa::Buffer::new().format(r.timestamp).as_bytes());
+    buf.extend_from_slice(timestamp.as_bytes());
     buf.extend_from_slice(b",\"nonceStr\":");
     string(&mut buf, &r.nonce_str);
     buf.extend_from_slice(b",\"signature\":");
@@ -251,9 +275,7 @@ pub(crate) async fn config(
             timestamp,
             nonce_str: &nonce,
         }
-        .sign(&JsapiTicket::new(ticket.value))
-        .into_parts()
-        .1;
+        .signature(&JsapiTicket::new(ticket.value));
         let js_api_list = match &asked {
             Some(raw) => raw.as_ref(),
             None => state
@@ -403,14 +425,23 @@ mod tests {
     async fn the_config_answer_is_the_json_of_its_type() {
         let list =
             serde_json::value::to_raw_value(&["chooseImage", "onMenuShareTimeline"]).unwrap();
-        for (app_id, url) in [
-            ("wx1a2b3c4d5e6f7a8b", "http://localhost/h5/page?a=1"),
-            ("wx\"quoted\\", "https://例子.example/活动页?q=\"x\"&b=\\"),
-            ("", "http://a.b/\u{7f}\u{2028}"),
+        for (app_id, url, timestamp) in [
+            (
+                "wx1a2b3c4d5e6f7a8b",
+                "http://localhost/h5/page?a=1",
+                1_414_587_457,
+            ),
+            (
+                "wx\"quoted\\",
+                "https://例子.example/活动页?q=\"x\"&b=\\",
+                0,
+            ),
+            ("", "http://a.b/\u{7f}\u{2028}", u64::MAX),
+            ("wx\u{1}", "http://a.b/\t\n\u{1f}", 9),
         ] {
             let answer = ConfigResponse {
                 app_id,
-                timestamp: 1_414_587_457,
+                timestamp,
                 nonce_str: "Wm3WZYTPz0wzccnW".to_owned(),
                 signature: "f4d90daf4b3bca3078ab155816175ba34c443a7b".to_owned(),
                 js_api_list: &list,

@@ -49,6 +49,14 @@ proptest! {
     }
 
     #[test]
+    fn the_signature_alone_is_the_signature_over_string1(url in url_strategy(), frag in proptest::option::of("[!-~]{0,20}"), nonce in "[a-zA-Z0-9]{0,32}", ts in proptest::num::u64::ANY, ticket in "[!-~]{0,100}") {
+        let t = JsapiTicket::new(ticket);
+        let url = frag.map_or(url.clone(), |f| format!("{url}#{f}"));
+        let params = wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce };
+        prop_assert_eq!(params.signature(&t), params.sign(&t).into_parts().1);
+    }
+
+    #[test]
     fn config_verify_accepts_its_own_and_rejects_any_change(url in url_strategy(), nonce in "[a-zA-Z0-9]{1,32}", ts in 0u64..4_000_000_000, at in 0usize..64, to in proptest::char::range('!', '~')) {
         let t = JsapiTicket::new("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3");
         let sig = wxjs_sign::ConfigParams { url: &url, timestamp: ts, nonce_str: &nonce }.sign(&t).into_parts().1;

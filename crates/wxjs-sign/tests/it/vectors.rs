@@ -50,6 +50,13 @@ fn every_vector_signs_and_verifies() {
                 .sign(&t);
                 assert_eq!(signed.string1(), s(&v, "string1"));
                 assert_digest(&v, signed.signature(), s(&v, "signature"));
+                let alone = wxjs_sign::ConfigParams {
+                    url: s(i, "url"),
+                    timestamp: ts,
+                    nonce_str: s(i, "noncestr"),
+                }
+                .signature(&t);
+                assert_digest(&v, &alone, s(&v, "signature"));
                 assert!(
                     wxjs_sign::ConfigParams {
                         url: s(i, "url"),

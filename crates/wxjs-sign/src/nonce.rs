@@ -88,6 +88,16 @@ mod tests {
         }
     }
 
+    /// Each run of ten characters comes from its own draw: a nonce longer than ten never
+    /// repeats its first ten.
+    #[test]
+    fn every_ten_characters_are_drawn_afresh() {
+        for _ in 0..1000 {
+            let n = nonce_of_len(20);
+            assert_ne!(n[..10], n[10..], "{n}");
+        }
+    }
+
     #[test]
     fn every_character_turns_up() {
         // 62 symbols over 20,000 draws: each is expected about 320 times.

@@ -122,8 +122,8 @@ fn config_answer(r: &ConfigResponse<'_>) -> Response {
     let list = r.js_api_list.get();
     let mut digits = itoa::Buffer::new();
     let timestamp = digits.format(r.timestamp);
-    // Exact unless a string needs escaping; then the buffer grows once. A `Vec` whose length is
-    // its capacity becomes the body without another allocation.
+    // Exact unless a string needs escaping; then the buffer grows. A `Vec` whose length is its
+    // capacity becomes the body without another allocation.
     let mut buf = Vec::with_capacity(
         FIXED.len()
             + r.app_id.len()
@@ -438,6 +438,9 @@ mod tests {
             ),
             ("", "http://a.b/\u{7f}\u{2028}", u64::MAX),
             ("wx\u{1}", "http://a.b/\t\n\u{1f}", 9),
+            // Each character JSON escapes, alone in a string.
+            ("wx\"a", "http://a.b/\\x", 10),
+            ("wx\\a", "http://a.b/\"x", 11),
         ] {
             let answer = ConfigResponse {
                 app_id,

@@ -23,10 +23,22 @@ pub(crate) fn sign_config(
     Signed::new(string1, signature)
 }
 
-/// The same signature as [`sign_config`], without keeping `string1`: SHA-1 is fed the pieces of
-/// `string1` in turn. (Public as [`ConfigParams::signature`](crate::ConfigParams::signature).)
+/// The same signature as [`sign_config`], without keeping `string1`. (Public as
+/// [`ConfigParams::signature`](crate::ConfigParams::signature).)
 #[must_use]
 pub(crate) fn config_signature(
+    ticket: &JsapiTicket,
+    noncestr: &str,
+    timestamp: u64,
+    url: &str,
+) -> String {
+    sign_config_raw(ticket, noncestr, timestamp, strip_fragment(url))
+}
+
+/// The config signature over `url` exactly as given, fragment and all: what a server that
+/// forgot to cut the fragment computed (the diagnosis needs it), and the step after the cut.
+/// SHA-1 is fed the pieces of `string1` in turn, without joining them.
+pub(crate) fn sign_config_raw(
     ticket: &JsapiTicket,
     noncestr: &str,
     timestamp: u64,
@@ -41,20 +53,8 @@ pub(crate) fn config_signature(
         b"&timestamp=",
         ts.as_str().as_bytes(),
         b"&url=",
-        strip_fragment(url).as_bytes(),
+        url.as_bytes(),
     ])
-}
-
-/// The config signature over `url` exactly as given, fragment and all: what a server that
-/// forgot to cut the fragment computed. Only the diagnosis needs it.
-pub(crate) fn sign_config_raw(
-    ticket: &JsapiTicket,
-    noncestr: &str,
-    timestamp: u64,
-    url: &str,
-) -> String {
-    let ts = itoa_buf(timestamp);
-    sha1_hex(config_string1(ticket.secret(), noncestr, ts.as_str(), url).as_bytes())
 }
 
 /// Whether `signature` is the config signature of these inputs (lower-case hex, as the client

@@ -1,7 +1,8 @@
 //! The demo back end: what "your server" does beside the page, on the page's own origin — it
 //! downloads media the page uploaded (the access token from the signing service, then the
-//! platform's `/cgi-bin/media/get`) and receives payment notifications from the platform. It is
-//! a client of the service and the platform like any back end, over HTTP.
+//! platform's `/cgi-bin/media/get`), orders payments and signs cards through the service, and
+//! receives payment notifications from the platform. It is a client of the service and the
+//! platform like any back end, over HTTP.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -23,6 +24,20 @@ struct Backend {
     api_key: Option<String>,
     http: reqwest::Client,
     received: std::sync::Arc<parking_lot::Mutex<Received>>,
+}
+
+impl Backend {
+    /// A request to the service's `/v1/{appId}/{path}`, with the back end's API key.
+    fn service(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(
+            method,
+            format!("{}/v1/{}/{path}", self.service_url, self.app_id),
+        );
+        match &self.api_key {
+            Some(key) => req.bearer_auth(key),
+            None => req,
+        }
+    }
 }
 
 /// The demo back end's routes, to merge into the phone origin: `GET /__wxjs/demo/media/{id}`
@@ -138,21 +153,14 @@ async fn pay_order(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis())
     );
-    let mut req = p
-        .http
-        .post(format!("{}/v1/{}/pay/orders", p.service_url, p.app_id))
-        .json(&json!({
-            "outTradeNo": out_trade_no,
-            "description": "wxjs demo — 1 fen",
-            "total": 1,
-            "openid": openid,
-            "notifyUrl": format!("http://{host}/__wxjs/demo/notify"),
-        }));
-    if let Some(key) = &p.api_key {
-        req = req.bearer_auth(key);
-    }
-    let res = req.send().await;
-    let res = relay(res).await;
+    let order = json!({
+        "outTradeNo": out_trade_no,
+        "description": "wxjs demo — 1 fen",
+        "total": 1,
+        "openid": openid,
+        "notifyUrl": format!("http://{host}/__wxjs/demo/notify"),
+    });
+    let res = relay_post(&p, "pay/orders", &order).await;
     if res.status() != StatusCode::OK {
         return res;
     }
@@ -169,15 +177,8 @@ async fn pay_query(
     State(p): State<Backend>,
     axum::extract::Path(no): axum::extract::Path<String>,
 ) -> Response {
-    let mut req = p.http.get(format!(
-        "{}/v1/{}/pay/orders/{}",
-        p.service_url,
-        p.app_id,
-        percent_encoding::utf8_percent_encode(&no, percent_encoding::NON_ALPHANUMERIC)
-    ));
-    if let Some(key) = &p.api_key {
-        req = req.bearer_auth(key);
-    }
+    let no = percent_encoding::utf8_percent_encode(&no, percent_encoding::NON_ALPHANUMERIC);
+    let req = p.service(reqwest::Method::GET, &format!("pay/orders/{no}"));
     relay(req.send().await).await
 }
 
@@ -196,13 +197,7 @@ async fn card_choose(State(p): State<Backend>, axum::Json(b): axum::Json<Value>)
 /// Posts `body` to the service's `/v1/{appId}/{path}` with the back end's API key, and relays
 /// the answer.
 async fn relay_post(p: &Backend, path: &str, body: &Value) -> Response {
-    let mut req = p
-        .http
-        .post(format!("{}/v1/{}/{path}", p.service_url, p.app_id))
-        .json(body);
-    if let Some(key) = &p.api_key {
-        req = req.bearer_auth(key);
-    }
+    let req = p.service(reqwest::Method::POST, path).json(body);
     relay(req.send().await).await
 }
 
@@ -226,11 +221,7 @@ async fn media(
     axum::extract::Path(server_id): axum::extract::Path<String>,
 ) -> Response {
     let http = &p.http;
-    let token_url = format!("{}/v1/{}/credentials/access_token", p.service_url, p.app_id);
-    let mut req = http.get(token_url);
-    if let Some(key) = &p.api_key {
-        req = req.bearer_auth(key);
-    }
+    let req = p.service(reqwest::Method::GET, "credentials/access_token");
     let token = match req.send().await {
         Ok(r) => r
             .json::<Value>()
@@ -287,19 +278,12 @@ async fn notify(
     // v2 and v3 go through the service; the 2014 form is recorded as it came.
     let verified = if v2 || v3 {
         let mut req = p
-            .http
-            .post(format!(
-                "{}/v1/{}/pay/notifications",
-                p.service_url, p.app_id
-            ))
+            .service(reqwest::Method::POST, "pay/notifications")
             .body(body.clone());
         for (k, v) in &headers {
             if k.as_str().starts_with("wechatpay-") || k == header::CONTENT_TYPE {
                 req = req.header(k.as_str(), v.as_bytes());
             }
-        }
-        if let Some(key) = &p.api_key {
-            req = req.bearer_auth(key);
         }
         match req.send().await {
             Ok(r) => {

@@ -133,32 +133,16 @@
   function permitted(name, prompt) {
     var kind = prompt.permission;
     if (prompt.setting === "auto" && navigator.webdriver) return Promise.resolve(true);
-    var api = "permission:" + kind;
-    return new Promise(function (resolve) {
-      var mask;
-      var done = function (action) {
-        delete openPrompts[api];
-        if (mask) mask.remove();
-        var allowed = action === "ok";
-        if (action !== "dismiss") {
-          var change = { permissions: {} };
-          change.permissions[kind] = allowed ? "allow" : "deny";
-          post("/__wxjs/settings", change);
-        }
-        resolve(allowed);
-      };
-      mask = overlay(
-        el("div", { class: "sheet", "data-permission": kind }, [
-          el("div", { class: "t", text: (document.title || window.location.host) + " " + PERMISSIONS[kind] }),
-          el("div", { class: "actions" }, [
-            el("button", { text: "拒绝", "data-cancel": "", onclick: function () { done("deny"); } }),
-            el("button", { class: "ok", text: "允许", "data-send": "", onclick: function () { done("ok"); } })
-          ])
-        ]),
-        function () { done("dismiss"); }
-      );
-      openPrompts[api] = function (action) { done(action === "ok" ? "ok" : "deny"); };
-    });
+    var body = [el("div", { class: "t", text: (document.title || window.location.host) + " " + PERMISSIONS[kind] })];
+    return promptSheet("permission:" + kind, { class: "sheet", "data-permission": kind }, body, "允许", function (action) {
+      var allowed = action === "ok";
+      if (action !== "dismiss") {
+        var change = { permissions: {} };
+        change.permissions[kind] = allowed ? "allow" : "deny";
+        post("/__wxjs/settings", change);
+      }
+      return allowed;
+    }, null, "拒绝", "dismiss");
   }
 
   // ---- the bridge --------------------------------------------------------------------------

@@ -516,8 +516,11 @@
     }
   }
 
-  /** A sheet that waits for the person's (or automation's) answer under a wx api name. */
-  function promptSheet(api, attrs, body, okLabel, finish, automated) {
+  /** A sheet that waits for the person's (or automation's) answer under a wx api name.
+   * `finish(action, answer)` gets "ok", "cancel" (the cancel button, or automation's other
+   * answers) or, for a tap beside the sheet or Esc, `dismissed` ("cancel" unless given);
+   * `cancelLabel` names the cancel button (取消 unless given). */
+  function promptSheet(api, attrs, body, okLabel, finish, automated, cancelLabel, dismissed) {
     return new Promise(function (resolve) {
       var mask;
       var done = function (action, answer) {
@@ -528,11 +531,11 @@
       mask = overlay(
         el("div", attrs, body.concat([
           el("div", { class: "actions" }, [
-            el("button", { text: "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
+            el("button", { text: cancelLabel || "取消", "data-cancel": "", onclick: function () { done("cancel"); } }),
             el("button", { class: "ok", text: okLabel, "data-send": "", onclick: function () { done("ok"); } })
           ])
         ])),
-        function () { done("cancel"); }
+        function () { done(dismissed || "cancel"); }
       );
       if (automated) setTimeout(function () { done(automated.action, automated); }, 50);
       else openPrompts[api] = done;

@@ -219,19 +219,12 @@ pub(crate) fn openapi_json() -> &'static str {
     &DOC
 }
 
-/// A JSON answer, serialised once into a buffer sized for the config answer (about 1 KiB), so
-/// that it is not grown and copied on the way.
+/// A JSON answer, serialised once into a 1 KiB buffer (most answers fit), so that it is not
+/// grown and copied on the way.
 pub(crate) fn json_response<T: serde::Serialize>(v: &T) -> Response {
     let mut buf = Vec::with_capacity(1024);
     match serde_json::to_writer(&mut buf, v) {
-        Ok(()) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("application/json"),
-            )],
-            buf,
-        )
-            .into_response(),
+        Ok(()) => json_bytes(buf),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialise an answer");
             ApiError::new(
@@ -242,6 +235,18 @@ pub(crate) fn json_response<T: serde::Serialize>(v: &T) -> Response {
             .into_response()
         }
     }
+}
+
+/// An answer of JSON already written.
+pub(crate) fn json_bytes(json: Vec<u8>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

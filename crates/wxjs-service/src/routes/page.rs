@@ -146,14 +146,7 @@ fn config_answer(r: &ConfigResponse<'_>) -> Response {
     buf.extend_from_slice(b",\"url\":");
     string(&mut buf, r.url);
     buf.push(b'}');
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        buf,
-    )
-        .into_response()
+    super::json_bytes(buf)
 }
 
 /// Adds CORS headers when the request's origin is on the account's JS safe domains.

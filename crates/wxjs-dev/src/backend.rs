@@ -6,12 +6,13 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wxjs_http::Query;
 
 /// Where the demo back end finds the rest of the system.
 #[derive(Debug, Clone)]

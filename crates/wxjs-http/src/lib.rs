@@ -9,7 +9,8 @@
 //! - a `Host` check against the machine's own names (DNS rebinding), where the listener asks
 //!   for it;
 //! - the JSON error shape `{"error":{"code","message"}}` on every error answer, hyper's own
-//!   automatic 400/414/431 included, and `X-Content-Type-Options: nosniff` on every answer.
+//!   automatic 400/414/431 included, and `X-Content-Type-Options: nosniff` on every answer;
+//! - queries read strictly ([`Query`]): bytes that are not UTF-8 are refused, not replaced.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -23,6 +24,7 @@ mod errors;
 mod host;
 mod io;
 pub mod openapi;
+mod query;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,6 +44,7 @@ pub use errors::{
     Refusal, Verbatim, json_body, json_error, require_json, require_same_origin, same_origin,
 };
 pub use host::HostPolicy;
+pub use query::{Query, check_utf8 as check_query_utf8};
 
 /// What a listener allows its clients.
 #[derive(Debug, Clone)]

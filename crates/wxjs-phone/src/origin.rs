@@ -7,14 +7,14 @@ use std::path::{Component, Path, PathBuf};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use wxjs_http::{Query, Refusal};
 use wxjs_sim::Sim;
 
 use crate::phone::{InvokeRequest, Os, Phone, UserAnswer};
@@ -606,26 +606,31 @@ struct LogQuery {
 /// `GET /__wxjs/device?url=/page&preset=iphone-14`: the page in a phone-sized frame.
 async fn device_view(
     State(p): State<Origin>,
-    q: Result<Query<crate::device_view::DeviceQuery>, QueryRejection>,
+    q: Result<Query<crate::device_view::DeviceQuery>, Refusal>,
 ) -> Response {
     match q {
         Ok(Query(q)) => crate::device_view::page(p.phone.os(), &q),
-        Err(e) => bad_request(format!(
-            "{} (the device view takes url=/path and preset=…)",
-            e.body_text()
-        )),
+        Err(e) => Refusal {
+            message: format!(
+                "{} (the device view takes url=/path and preset=…)",
+                e.message
+            ),
+            ..e
+        }
+        .into_response(),
     }
 }
 
 /// The call log, or the part of it a page's debug console asks for.
-async fn log(State(p): State<Origin>, q: Result<Query<LogQuery>, QueryRejection>) -> Response {
+async fn log(State(p): State<Origin>, q: Result<Query<LogQuery>, Refusal>) -> Response {
     let q = match q {
         Ok(Query(q)) => q,
         Err(e) => {
-            return bad_request(format!(
-                "{} (the log takes session=a,b and after=N)",
-                e.body_text()
-            ));
+            return Refusal {
+                message: format!("{} (the log takes session=a,b and after=N)", e.message),
+                ..e
+            }
+            .into_response();
         }
     };
     let sessions: Option<Vec<&str>> = q

@@ -21,6 +21,12 @@ use crate::state::Fail;
 
 /// Takes the query, or an empty one when it does not parse (the platform then reports what is
 /// missing).
+///
+/// The platform's JSON API queries carry only identifiers (appid, secret, tokens, codes, media
+/// ids), so they are read as axum reads them: a value that is not UTF-8 once percent-decoded
+/// becomes U+FFFD, matches nothing and gets the platform's own answer (`40013 invalid appid`,
+/// `40029 invalid code`…), as the real platform answers bytes it does not know. A query whose
+/// values come back to the caller is read strictly (`oauth::authorize`).
 pub(super) fn query<T: Default>(q: Result<Query<T>, QueryRejection>) -> T {
     q.map(|Query(q)| q).unwrap_or_default()
 }

@@ -143,11 +143,18 @@ fn decide(sim: &Sim, req: &Authorize, approve: bool, user: Option<&str>) -> Resp
 }
 
 /// `GET /connect/oauth2/authorize`: the consent page, or at once the answer automation queued.
+///
+/// Its query is read strictly: `state` comes back unchanged and the browser goes to
+/// `redirect_uri` itself, so a value that is not UTF-8 once percent-decoded is refused with the
+/// platform's parameter error page rather than replaced with U+FFFD and sent back altered.
 pub(super) async fn authorize(
     State(sim): State<Sim>,
-    q: Result<Query<AuthorizeQuery>, QueryRejection>,
+    q: Result<wxjs_http::Query<AuthorizeQuery>, wxjs_http::Refusal>,
 ) -> Response {
-    let q: AuthorizeQuery = query(q);
+    let q = match q {
+        Ok(wxjs_http::Query(q)) => q,
+        Err(e) => return error_page(10003, &format!("参数错误 (bad parameters): {}", e.message)),
+    };
     let req = match check(&sim, &q) {
         Ok(r) => r,
         Err(PageError(code, message)) => return error_page(code, &message),

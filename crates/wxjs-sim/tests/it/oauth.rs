@@ -284,3 +284,54 @@ async fn bad_authorize_requests_show_the_platform_error_page() {
         );
     }
 }
+
+/// `state` comes back "unchanged", but a byte that was not UTF-8 once percent-decoded came
+/// back as U+FFFD (`%FF` → `%EF%BF%BD`): a value the page never sent.
+#[tokio::test]
+async fn the_authorize_query_was_decoded_lossily() {
+    let s = spawn_sim().await;
+    let authorize = |state: &str| {
+        format!(
+            "/connect/oauth2/authorize?appid={APP}&redirect_uri={REDIRECT}&response_type=code&scope=snsapi_base&state={state}"
+        )
+    };
+    // A queued answer would be taken by a request that is then refused: none must be.
+    s.post_json("/__sim/oauth/next", &json!({"action":"refuse"}))
+        .await;
+    for state in ["%FF", "ok%C3", "%ED%A0%80"] {
+        let res = s.http.get(s.url(&authorize(state))).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{state}");
+        assert!(res.headers().get(LOCATION).is_none(), "{state}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("data-errcode=10003") && html.contains("not UTF-8"),
+            "{state}: {html}"
+        );
+    }
+    // UTF-8 that is not ASCII is fine and comes back as it went (the queued refusal is still
+    // there: the refused requests above did not use it up).
+    let res = s
+        .http
+        .get(s.url(&authorize("%E4%B8%AD%20x")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()[LOCATION],
+        "http://localhost:8080/callback?x=1&state=%E4%B8%AD%20x"
+    );
+    // The JSON API's identifiers are read as the platform reads bytes it does not know.
+    let token = s
+        .http
+        .get(s.url(&format!(
+            "/cgi-bin/token?grant_type=client_credential&appid=%FF{APP}&secret={SECRET}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(token["errcode"], 40013, "{token}");
+}

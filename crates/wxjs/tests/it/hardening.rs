@@ -232,6 +232,44 @@ fn some_errors_were_not_json() {
     }
 }
 
+/// The phone's and the demo back end's queries were decoded lossily: `%FF` reached them as
+/// U+FFFD (a page's reported URL, a log filter), where the service's config URL was already
+/// refused (item 24). Every listener now reads queries through `wxjs_http::Query`.
+#[test]
+fn the_phone_s_queries_were_decoded_lossily() {
+    let (_child, p, _) = crate::dev::dev(&["--memory"]);
+    let http = reqwest::blocking::Client::new();
+    let base = format!("http://127.0.0.1:{p}");
+    for (post, path) in [
+        (false, "/__wxjs/log?session=%FF"),
+        (false, "/__wxjs/log?after=1&session=a%C3"),
+        (false, "/__wxjs/device?url=%2F%FF&preset=iphone-14"),
+        (
+            false,
+            "/__wxjs/events?session=s1&url=http%3A%2F%2Flocalhost%2F%FF",
+        ),
+        (true, "/__wxjs/demo/notify?failures=1&x=%ED%A0%80"),
+    ] {
+        let url = format!("{base}{path}");
+        let req = if post {
+            http.post(&url).body("<xml/>")
+        } else {
+            http.get(&url)
+        };
+        let (status, body) = send(req);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(error_code(&body), "bad_query", "{path}: {body}");
+        assert!(body.contains("not UTF-8"), "{path}: {body}");
+    }
+    // Nothing was recorded: no page took the altered URL.
+    let (status, pages) = send(http.get(format!("{base}/__wxjs/pages")));
+    assert_eq!(status, 200);
+    assert!(!pages.contains('\u{FFFD}'), "{pages}");
+    // UTF-8 that is not ASCII still passes.
+    let (status, body) = send(http.get(format!("{base}/__wxjs/log?session=%E4%B8%AD")));
+    assert_eq!((status, body.as_str()), (200, "[]"));
+}
+
 /// `--static` followed symlinks out of its directory.
 #[test]
 fn static_followed_symlinks_out_of_its_directory() {

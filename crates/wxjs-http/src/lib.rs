@@ -10,7 +10,8 @@
 //!   for it;
 //! - the JSON error shape `{"error":{"code","message"}}` on every error answer, hyper's own
 //!   automatic 400/414/431 included, and `X-Content-Type-Options: nosniff` on every answer;
-//! - queries read strictly ([`Query`]): bytes that are not UTF-8 are refused, not replaced.
+//! - [`Query`] and [`form`] for handlers that keep or echo what they are sent: text that is not
+//!   UTF-8 once percent-decoded is refused, not replaced.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -44,7 +45,7 @@ pub use errors::{
     Refusal, Verbatim, json_body, json_error, require_json, require_same_origin, same_origin,
 };
 pub use host::HostPolicy;
-pub use query::{Query, check_utf8 as check_query_utf8};
+pub use query::{Query, form};
 
 /// What a listener allows its clients.
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
-//! Query strings read strictly. axum's `Query` decodes with `form_urlencoded`, which replaces
-//! bytes that are not UTF-8 once percent-decoded with U+FFFD: `state=%FF` would reach a handler as
-//! `"\u{FFFD}"` and be echoed back as `%EF%BF%BD`, a value the client never sent. Every listener
-//! reads its queries through [`Query`] instead, which refuses such a query.
+//! Query strings and form bodies read strictly. axum's `Query` and `Form` decode with
+//! `form_urlencoded`, which replaces bytes that are not UTF-8 once percent-decoded with U+FFFD:
+//! `state=%FF` would reach a handler as `"\u{FFFD}"` and be echoed back as `%EF%BF%BD`, a value the
+//! client never sent. Handlers that keep or echo what they are sent read it through [`Query`] or
+//! [`form`] instead, which refuse such text.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,11 +22,7 @@ impl<T: DeserializeOwned> Query<T> {
     /// # Errors
     /// A [`Refusal`] (400, `bad_query`) saying what is wrong.
     pub fn try_from_uri(uri: &Uri) -> Result<Self, Refusal> {
-        let query = uri.query().unwrap_or("");
-        check_utf8(query)?;
-        axum::extract::Query::<T>::try_from_uri(uri)
-            .map(|axum::extract::Query(q)| Self(q))
-            .map_err(|e| bad_query(e.body_text()))
+        form(uri.query().unwrap_or("")).map(Self)
     }
 }
 
@@ -37,12 +34,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Form-encoded text (a query, or an `application/x-www-form-urlencoded` body) deserialised as
+/// `T`, strictly: every key and value must be UTF-8 once percent-decoded.
+///
+/// # Errors
+/// A [`Refusal`] (400, `bad_query`) saying what is wrong.
+pub fn form<T: DeserializeOwned>(text: &str) -> Result<T, Refusal> {
+    check_utf8(text)?;
+    serde_urlencoded::from_str(text).map_err(|e| bad_query(format!("bad parameters: {e}")))
+}
+
 /// Whether every key and value of a form-encoded query is UTF-8 once percent-decoded (`+`, a
 /// space, cannot change that). Names the first that is not, by its position.
 ///
 /// # Errors
 /// A [`Refusal`] (400, `bad_query`).
-pub fn check_utf8(query: &str) -> Result<(), Refusal> {
+fn check_utf8(query: &str) -> Result<(), Refusal> {
     for (n, pair) in query.split('&').filter(|p| !p.is_empty()).enumerate() {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         for (what, part) in [("name", key), ("value", value)] {
@@ -105,6 +112,9 @@ mod tests {
             "/p?%FF=x",
             "/p?state=%ED%A0%80", // an encoded surrogate
             "/p?unused=%C0%AF",   // overlong, in a parameter nobody reads
+            "/p?state=%C3+%A9",   // a space between a lead byte and its continuation
+            "/p?state=%F%FF",
+            "/p?state=a=%FF",
         ] {
             let e = read(uri).unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{uri}");
@@ -117,6 +127,14 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_form_body_is_read_as_strictly() {
+        let q: Q = form("state=%E4%B8%AD&n=2").unwrap();
+        assert_eq!((q.state.as_deref(), q.n), (Some("中"), Some(2)));
+        let e = form::<Q>("state=%FF").unwrap_err();
+        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "bad_query"));
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use subtle::ConstantTimeEq;
 use wxjs_platform::oauth::{
@@ -214,13 +214,23 @@ fn consent_page(sim: &Sim, req: &Authorize) -> String {
     )
 }
 
-/// `POST /connect/oauth2/authorize`: the person's answer from the consent page.
-pub(super) async fn answer(
-    State(sim): State<Sim>,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let Ok(Form(f)) = form else {
+/// `POST /connect/oauth2/authorize`: the person's answer from the consent page, a form read as
+/// strictly as the query that showed it (its `state` goes back to the page).
+pub(super) async fn answer(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    let Some(text) = std::str::from_utf8(&body).ok().filter(|_| is_form) else {
         return error_page(10003, "malformed answer");
+    };
+    let f: HashMap<String, String> = match wxjs_http::form(text) {
+        Ok(f) => f,
+        Err(e) => return error_page(10003, &format!("参数错误 (bad parameters): {}", e.message)),
     };
     let q = AuthorizeQuery {
         appid: f.get("appid").cloned(),

@@ -321,6 +321,39 @@ async fn the_authorize_query_was_decoded_lossily() {
         res.headers()[LOCATION],
         "http://localhost:8080/callback?x=1&state=%E4%B8%AD%20x"
     );
+    // The consent page's form answer is read as strictly.
+    let res = s
+        .http
+        .post(s.url("/connect/oauth2/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "appid={APP}&redirect_uri={REDIRECT}&scope=snsapi_base&action=refuse&state=%FF"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get(LOCATION).is_none());
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("data-errcode=10003") && html.contains("not UTF-8"),
+        "{html}"
+    );
+    let res = s
+        .http
+        .post(s.url("/connect/oauth2/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "appid={APP}&redirect_uri={REDIRECT}&scope=snsapi_base&action=refuse&state=%C3%A9"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()[LOCATION],
+        "http://localhost:8080/callback?x=1&state=%C3%A9"
+    );
     // The JSON API's identifiers are read as the platform reads bytes it does not know.
     let token = s
         .http

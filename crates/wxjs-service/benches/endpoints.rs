@@ -61,6 +61,11 @@ fn bench(c: &mut Criterion) {
             "config",
             "/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2Fh5%2Fpage%3Fa%3D1",
         ),
+        (
+            "config_four_interfaces",
+            "/v1/wxdemo000000000001/jssdk/config?url=http%3A%2F%2Flocalhost%2Fh5%2Fpage%3Fa%3D1\
+             &jsApiList=updateAppMessageShareData,updateTimelineShareData,chooseImage,chooseWXPay",
+        ),
     ] {
         g.bench_function(name, |b| {
             b.to_async(&rt).iter(|| async {

@@ -101,10 +101,31 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
     })
 }
 
-/// Refuses a request that a page of another origin sent: its `Origin` (which browsers send
-/// with every POST) must be the origin the request was addressed to, `http(s)://{Host}`.
-/// Requests without `Origin` (curl, test runners, back ends) pass.
+/// Refuses a request that a page of another origin sent:
+/// - its `Origin` (which browsers send with every POST and every CORS request) must be the
+///   origin the request was addressed to, `http(s)://{Host}`;
+/// - its `Sec-Fetch-Site` (which browsers send with every request, also where they send no
+///   `Origin`: an `<img>`, a `no-cors` fetch, a navigation) must be `same-origin` or `none` (the
+///   person typed the address). `same-site` is refused too: another port of `localhost` is the
+///   same site.
+///
+/// Requests with neither header (curl, test runners, back ends) pass.
 pub fn same_origin(headers: &HeaderMap) -> Result<(), Refusal> {
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            format!(
+                "a page of another origin (Sec-Fetch-Site: {}) may not use this endpoint",
+                String::from_utf8_lossy(site.as_bytes())
+                    .chars()
+                    .take(20)
+                    .collect::<String>()
+            ),
+        ));
+    }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };

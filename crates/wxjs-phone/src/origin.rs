@@ -75,18 +75,7 @@ struct Origin {
 pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
     let phone = Phone::new(sim, config.os);
     let router = Router::new()
-        .route("/__wxjs/", get(index))
-        .route("/__wxjs", get(index))
-        .route("/__wxjs/openapi.json", get(phone_openapi))
-        .route("/__wxjs/info", get(info))
         .route("/__wxjs/bridge.js", get(bridge_js))
-        .route("/__wxjs/device", get(device_view))
-        .route(
-            "/__wxjs/device.js",
-            get(|| async { crate::device_view::script() }),
-        )
-        .route("/jweixin-1.0.0.js", get(jweixin_js))
-        .route("/jweixin-1.6.0.js", get(jweixin_js))
         .route("/__wxjs/invoke", post(invoke))
         .route("/__wxjs/result", post(result))
         .route("/__wxjs/note", post(note))
@@ -108,9 +97,22 @@ pub fn phone_router(config: PhoneConfig, sim: Sim) -> Router {
         .route("/__wxjs/scan", post(scan))
         .route("/__wxjs/voice", post(add_voice))
         .route("/__wxjs/geo", post(geo))
-        // Pages of other origins must not drive the phone.
+        // Pages of other origins must not drive the phone, nor read what it keeps: every route
+        // above is for the phone's own pages (or a test runner, which sends no Origin).
         .route_layer(axum::middleware::from_fn(wxjs_http::require_json))
-        .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin));
+        .route_layer(axum::middleware::from_fn(wxjs_http::require_same_origin))
+        // Documents and scripts that change nothing; a link from elsewhere may open them.
+        .route("/__wxjs/", get(index))
+        .route("/__wxjs", get(index))
+        .route("/__wxjs/openapi.json", get(phone_openapi))
+        .route("/__wxjs/info", get(info))
+        .route("/__wxjs/device", get(device_view))
+        .route(
+            "/__wxjs/device.js",
+            get(|| async { crate::device_view::script() }),
+        )
+        .route("/jweixin-1.0.0.js", get(jweixin_js))
+        .route("/jweixin-1.6.0.js", get(jweixin_js));
     if let Some(upstream) = config.proxy.clone() {
         let upstream = upstream.with_platform(&config.platform_url);
         // The developer's dev server behind everything the phone does not answer itself.

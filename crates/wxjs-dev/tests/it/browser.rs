@@ -3788,3 +3788,74 @@ async fn the_demo_s_payment_button_could_not_succeed() {
         child.stop().await;
     }
 }
+
+/// A page of another site (here another port of 127.0.0.1: the same site, a different origin)
+/// could become "the page loaded most recently" with an `<img>` of `GET /__wxjs/events` or a
+/// `no-cors` fetch of the bridge script — requests that carry no `Origin` — and then take the
+/// automation answers queued for the real page.
+#[tokio::test]
+async fn a_foreign_page_could_register_itself_and_take_automation_answers() {
+    let (_dev, p) = dev(Some(PAGES)).await;
+    let phone = p.phone;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let foreign = listener.local_addr().unwrap().port();
+    let html = format!(
+        r#"<!doctype html><title>elsewhere</title>
+<img id=i src="http://127.0.0.1:{phone}/__wxjs/events?session=evil1&open=">
+<script>
+var base = "http://127.0.0.1:{phone}";
+window.__settled = 0;
+function settle() {{ window.__settled++; }}
+document.getElementById("i").onerror = settle;
+document.getElementById("i").onload = settle;
+fetch(base + "/__wxjs/events?session=evil2&open=", {{ mode: "no-cors" }}).then(settle, settle);
+fetch(base + "/__wxjs/bridge.js", {{ mode: "no-cors" }}).then(settle, settle);
+</script>"#
+    );
+    let site = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await.unwrap() });
+
+    let c = browser().await;
+    c.goto(&format!("http://127.0.0.1:{foreign}/"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.execute("return window.__settled", vec![]).await.unwrap() != json!(3) {
+        assert!(
+            Instant::now() < deadline,
+            "the foreign page's requests never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pages: Vec<Value> = get_json(format!("http://127.0.0.1:{phone}/__wxjs/pages")).await;
+    assert!(pages.is_empty(), "a foreign page registered: {pages:?}");
+    let log: Vec<Value> = get_json(format!("http://127.0.0.1:{phone}/__wxjs/log")).await;
+    assert!(log.is_empty(), "{log:?}");
+
+    // The phone's own pages still register and poll.
+    c.goto(&format!("http://127.0.0.1:{phone}/pay-sample.html"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pages: Vec<Value> = get_json(format!("http://127.0.0.1:{phone}/__wxjs/pages")).await;
+        if pages.len() == 1 {
+            assert!(
+                pages[0]["url"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/pay-sample.html")
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never registered: {pages:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    c.close().await.unwrap();
+}

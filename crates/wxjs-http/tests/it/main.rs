@@ -273,6 +273,36 @@ fn json_bodies_must_say_application_json() {
     assert_eq!(wxjs_http::same_origin(&h).expect_err("foreign").status, 403);
 }
 
+/// A foreign page's `<img>` or `no-cors` fetch sends no `Origin`, only `Sec-Fetch-Site`: the
+/// phone's GET /__wxjs/events took such requests as a page's polls (and gave them the answers
+/// queued for the real page).
+#[test]
+fn requests_without_origin_from_other_sites_passed_the_origin_check() {
+    use axum::http::{HeaderMap, HeaderValue, header};
+    let mut h = HeaderMap::new();
+    h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+    for site in ["same-origin", "none"] {
+        h.insert("sec-fetch-site", HeaderValue::from_static(site));
+        assert!(wxjs_http::same_origin(&h).is_ok(), "{site}");
+    }
+    for site in ["same-site", "cross-site", "something-new"] {
+        h.insert("sec-fetch-site", HeaderValue::from_static(site));
+        let refused = wxjs_http::same_origin(&h).expect_err(site);
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (403, "cross_origin")
+        );
+        assert!(refused.message.contains(site), "{}", refused.message);
+    }
+    // Same-origin by Sec-Fetch-Site does not excuse a foreign Origin.
+    h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::ORIGIN,
+        HeaderValue::from_static("http://127.0.0.1:9999"),
+    );
+    assert!(wxjs_http::same_origin(&h).is_err());
+}
+
 /// A client that asked for answers and never read them held its connection slot forever once
 /// the socket buffers were full: a write that makes no progress ends the connection.
 #[tokio::test]

@@ -88,34 +88,37 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<(), CliError> {
             CliError::failure(err)
         });
     }
-    if args.json {
-        println!("{answer}");
+    let text = if args.json {
+        format!("{answer}\n")
     } else {
+        use std::fmt::Write as _;
         let valid = answer["valid"].as_bool().unwrap_or(false);
-        println!(
-            "{}",
-            if valid {
-                "valid: the client would accept this signature"
-            } else {
-                "invalid: the client would answer config:invalid signature"
-            }
-        );
-        println!(
+        let mut text = String::from(if valid {
+            "valid: the client would accept this signature\n"
+        } else {
+            "invalid: the client would answer config:invalid signature\n"
+        });
+        let _ = writeln!(
+            text,
             "checked url  {}",
             answer["checkedUrl"].as_str().unwrap_or("")
         );
-        println!(
+        let _ = writeln!(
+            text,
             "ticket age   {} s (expires in {} s)",
             answer["ticketAgeSecs"], answer["ticketExpiresInSecs"]
         );
         for f in answer["findings"].as_array().into_iter().flatten() {
-            println!(
+            let _ = writeln!(
+                text,
                 "- [{}] {}",
                 f["code"].as_str().unwrap_or(""),
                 f["message"].as_str().unwrap_or("")
             );
         }
-    }
+        text
+    };
+    crate::output(&text)?;
     if answer["valid"].as_bool() == Some(true) {
         Ok(())
     } else {

@@ -66,6 +66,16 @@ macro_rules! say {
     }};
 }
 
+/// Writes the command's result to stdout. A closed or full output (`| head -c1` that has
+/// exited, `> /dev/full`) is an error of its own — one line and exit 1 — not a panic.
+pub(crate) fn output(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failure(format!("cannot write the output: {e}")))
+}
+
 /// Logs to stderr, one line per event (JSON objects or text); `RUST_LOG` filters (default
 /// `info`). Failed writes are dropped, never reported on the same output.
 pub(crate) fn init_logging(json: bool) {

@@ -28,8 +28,7 @@ pub(crate) struct ServeArgs {
 /// Runs `wxjs serve` until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), CliError> {
     if args.openapi {
-        println!("{}", wxjs_service::openapi_json());
-        return Ok(());
+        return crate::output(&format!("{}\n", wxjs_service::openapi_json()));
     }
     let mut config = ServiceConfig::from_file(&args.config)
         .map_err(|e| CliError::input(format!("--config: {e}")))?;

@@ -184,15 +184,13 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), CliError> {
         };
         let out =
             compute(kind, &input).map_err(|e| CliError::input(format!("{}: {e}", kind.name())))?;
-        println!("{}", out.json());
-        return Ok(());
+        return crate::output(&format!("{}\n", out.json()));
     }
     let input = human_input(kind, &args.fields)
         .map_err(|e| CliError::input(format!("{}: {e}", kind.name())))?;
     let out =
         compute(kind, &input).map_err(|e| CliError::input(format!("{}: {e}", kind.name())))?;
-    print!("{}", out.human(kind, &input));
-    Ok(())
+    crate::output(&out.human(kind, &input))
 }
 
 /// Turns `FIELD=VALUE` arguments into the kind's JSON input, generating a left-out nonce or

@@ -270,6 +270,54 @@ fn the_phone_s_queries_were_decoded_lossily() {
     assert_eq!((status, body.as_str()), (200, "[]"));
 }
 
+/// `wxjs sign`, `serve --openapi` (and `explain`) panicked with exit 101 when their output was
+/// a closed pipe or a full disk (`println!` panics on a failed write).
+#[test]
+fn the_cli_panicked_when_its_output_was_closed() {
+    let commands: [&[&str]; 3] = [
+        &["sign", "config", "jsapi_ticket=T", "url=http://a.example/"],
+        &["sign", "config", "--json"],
+        &["serve", "--config", "unused.toml", "--openapi"],
+    ];
+    for args in commands {
+        for target in ["closed pipe", "/dev/full"] {
+            let stdout = if target == "/dev/full" {
+                Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .expect("/dev/full"),
+                )
+            } else {
+                let (reader, writer) = std::io::pipe().expect("pipe");
+                drop(reader);
+                Stdio::from(writer)
+            };
+            let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(stdout)
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn");
+            {
+                use std::io::Write as _;
+                let mut stdin = child.stdin.take().expect("stdin");
+                let _ = stdin.write_all(br#"{"jsapi_ticket":"T","noncestr":"n","timestamp":1,"url":"http://a.example/"}"#);
+            }
+            let out = child.wait_with_output().expect("wait");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?} to {target}: {err}");
+            assert!(!err.contains("panicked"), "{args:?} to {target}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?} to {target}: {err}");
+            assert!(
+                err.starts_with("wxjs: cannot write the output"),
+                "{args:?} to {target}: {err}"
+            );
+        }
+    }
+}
+
 /// `--static` followed symlinks out of its directory.
 #[test]
 fn static_followed_symlinks_out_of_its_directory() {

@@ -161,8 +161,10 @@ pub struct InvokeAnswer {
     pub prompt: Option<Value>,
 }
 
-/// An automated answer (`POST /__wxjs/user/next`).
+/// An automated answer (`POST /__wxjs/user/next`). Unknown fields are refused: a misspelt
+/// `page` would otherwise send the answer to the page loaded most recently.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct UserAnswer {
     /// The wx interface whose prompt it answers.
     pub api: String,
@@ -411,8 +413,58 @@ pub(crate) struct State {
 
 /// Calls the log keeps (the oldest go first).
 pub const LOG_KEPT: usize = 1000;
+/// Strings longer than this are kept in the log by their start only (the page gets them whole):
+/// a photo's base64 from `getLocalImgData` would otherwise sit in the log at full size.
+pub const LOG_STRING_KEPT: usize = 2048;
+/// What one log entry's parameters or result may hold, strings cut; beyond it the log keeps a
+/// note of the size instead.
+pub const LOG_VALUE_KEPT: usize = 16 * 1024;
 /// Automated answers and taps that can wait at once.
 pub const QUEUED_KEPT: usize = 100;
+/// The data of all automated answers waiting at once, in bytes of JSON.
+pub const QUEUED_BYTES: usize = 8 << 20;
+
+/// What the log keeps of a value: strings longer than [`LOG_STRING_KEPT`] cut to their start
+/// with a note of their length, and a value still larger than [`LOG_VALUE_KEPT`] replaced by a
+/// note of its size. The log stays readable and bounded whatever pages send.
+fn for_log(mut v: Value) -> Value {
+    /// Cuts long strings in place; returns about how many bytes of JSON `v` now takes.
+    fn cut(v: &mut Value) -> usize {
+        match v {
+            Value::String(s) if s.len() > LOG_STRING_KEPT => {
+                let mut end = 256;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let note = format!("{}… ({} bytes, cut in the log)", &s[..end], s.len());
+                *s = note;
+                s.len() + 2
+            }
+            Value::String(s) => s.len() + 2,
+            Value::Array(a) => a.iter_mut().map(|v| cut(v) + 1).sum::<usize>() + 2,
+            Value::Object(m) => {
+                m.iter_mut()
+                    .map(|(k, v)| k.len() + 4 + cut(v))
+                    .sum::<usize>()
+                    + 2
+            }
+            _ => 8,
+        }
+    }
+    let size = cut(&mut v);
+    if size > LOG_VALUE_KEPT {
+        json!({ "cutInTheLog": format!("about {size} bytes of JSON, too large for the log") })
+    } else {
+        v
+    }
+}
+
+fn map_for_log(params: Map<String, Value>) -> Map<String, Value> {
+    match for_log(Value::Object(params)) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
 /// Page sessions whose verification is remembered.
 const SESSIONS_KEPT: usize = 1000;
 
@@ -910,6 +962,16 @@ impl Phone {
                 "at most {QUEUED_KEPT} automated answers can wait at once; no page has taken them"
             ));
         }
+        let bytes = |a: &UserAnswer| serde_json::to_vec(&a.data).map_or(0, |v| v.len());
+        let waiting: usize = s.answers.iter().map(bytes).sum();
+        if waiting + bytes(&answer) > QUEUED_BYTES {
+            return Err(format!(
+                "the automated answers waiting may carry {} MiB of data at most (they carry {} KiB, this one {} KiB); no page has taken them",
+                QUEUED_BYTES >> 20,
+                waiting >> 10,
+                bytes(&answer) >> 10
+            ));
+        }
         s.answers.push_back(answer);
         Ok(())
     }
@@ -1058,7 +1120,7 @@ impl Phone {
         let mut s = self.lock();
         match s.log.iter_mut().find(|e| e.id == id) {
             Some(e) => {
-                e.result = Some(result.clone());
+                e.result = Some(for_log(result.clone()));
                 if let Some(why) = reason {
                     e.reason = Some(json!({ "payment": why }));
                 }
@@ -1158,9 +1220,9 @@ impl Phone {
             session: session.to_owned(),
             api: api.to_owned(),
             name: api.to_owned(),
-            params,
+            params: map_for_log(params),
             verification: "n/a".into(),
-            result: Some(result),
+            result: Some(for_log(result)),
             reason: None,
             at: wall_millis(),
         });
@@ -1257,9 +1319,9 @@ impl Phone {
             session: req.session,
             api,
             name: name.to_owned(),
-            params: req.params,
+            params: map_for_log(req.params),
             verification: verification.unwrap_or_else(|| "ok".to_owned()),
-            result: result.clone(),
+            result: result.clone().map(for_log),
             reason,
             at: wall_millis(),
         });

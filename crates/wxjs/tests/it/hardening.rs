@@ -462,6 +462,87 @@ fn the_phone_kept_everything_in_memory_without_bound() {
     assert_eq!(list.len(), 100, "the latest 100 are kept");
 }
 
+/// The phone's log and its queue of automated answers were bounded by count, not by size: 63
+/// `getLocalImgData` calls on a 6.7 MB photo made a 567 MB log (1.5 GB of memory while it was
+/// read), and 100 queued answers of 15 MB each held 1.6 GB. A misspelt `page` in `user/next`
+/// was ignored, so the answer went to the page loaded most recently.
+#[test]
+fn the_phone_s_log_and_answers_were_bounded_by_count_not_size() {
+    let (_child, p, _) = crate::dev::dev(&["--memory"]);
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        send(
+            http.post(format!("http://127.0.0.1:{p}{path}"))
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+    };
+    let photo = format!("data:image/png;base64,{}", "A".repeat(2 << 20));
+    for _ in 0..30 {
+        let (status, body) = post(
+            "/__wxjs/note",
+            serde_json::json!({
+                "session": "s1",
+                "api": "getLocalImgData",
+                "params": { "localId": "wxLocalResource://1" },
+                "result": { "errMsg": "getLocalImgData:ok", "localData": photo },
+            }),
+        );
+        assert_eq!(status, 204, "{body}");
+    }
+    // Many small values are as large as one big one.
+    let many: serde_json::Map<String, serde_json::Value> = (0..20_000)
+        .map(|i| (format!("k{i}"), serde_json::json!("v")))
+        .collect();
+    let (status, _) = post(
+        "/__wxjs/note",
+        serde_json::json!({ "session": "s1", "api": "many", "result": many }),
+    );
+    assert_eq!(status, 204);
+    let (status, log) = send(http.get(format!("http://127.0.0.1:{p}/__wxjs/log")));
+    assert_eq!(status, 200);
+    assert!(log.len() < 200_000, "the log is {} bytes", log.len());
+    let log: Vec<serde_json::Value> = serde_json::from_str(&log).expect("json");
+    assert_eq!(log.len(), 31);
+    let kept = log[0]["result"]["localData"].as_str().expect("localData");
+    assert!(kept.starts_with("data:image/png;base64,AAAA"), "{kept}");
+    assert!(
+        kept.ends_with(&format!("… ({} bytes, cut in the log)", photo.len())),
+        "{kept}"
+    );
+    assert_eq!(log[0]["params"]["localId"], "wxLocalResource://1");
+    assert!(log[30]["result"]["cutInTheLog"].is_string(), "{}", log[30]);
+
+    // Queued answers: bounded in bytes, and a misspelt field is refused.
+    let (status, body) = post(
+        "/__wxjs/user/next",
+        serde_json::json!({ "api": "chooseImage", "action": "ok", "pgae": "p1" }),
+    );
+    assert_eq!((status, error_code(&body).as_str()), (400, "bad_request"));
+    assert!(body.contains("pgae"), "{body}");
+    let big = "x".repeat(3 << 20);
+    let mut refused = None;
+    for n in 0..10 {
+        let (status, body) = post(
+            "/__wxjs/user/next",
+            serde_json::json!({ "api": "chooseImage", "action": "ok", "data": { "blob": big } }),
+        );
+        if status != 204 {
+            refused = Some((n, status, body));
+            break;
+        }
+    }
+    let (n, status, body) = refused.expect("the queue never refused");
+    assert_eq!((n, status), (2, 400), "{body}");
+    assert!(body.contains("8 MiB of data at most"), "{body}");
+    // Small answers still queue.
+    let (status, body) = post(
+        "/__wxjs/user/next",
+        serde_json::json!({ "api": "chooseImage", "action": "cancel" }),
+    );
+    assert_eq!(status, 204, "{body}");
+}
+
 /// Starts `wxjs sim` on its own port with state under `data`; waits until it answers.
 fn sim_on(port: u16, data: &std::path::Path) -> DevProcess {
     let child = Command::new(env!("CARGO_BIN_EXE_wxjs"))

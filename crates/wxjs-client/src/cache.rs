@@ -126,6 +126,14 @@ struct Slot {
 /// Earlier values remembered per credential.
 const PREVIOUS_KEPT: usize = 5;
 
+/// Keeps `old`, a value this process held, among the slot's earlier values (newest first).
+fn remember_previous(slot: &Slot, old: String) {
+    let mut prev = slot.previous.lock();
+    prev.retain(|v| *v != old);
+    prev.push_front(old);
+    prev.truncate(PREVIOUS_KEPT);
+}
+
 impl Slot {
     fn valid(&self, now: u64) -> Option<Stored> {
         self.local
@@ -471,6 +479,53 @@ impl Credentials {
         .await
     }
 
+    /// Forgets every credential of every app, here and in the store (each stored value is
+    /// expired only if it is still the one read, as [`Credentials::invalidate_token`] does): for
+    /// a platform that forgot them itself, such as the simulator after `POST /__sim/reset`. The
+    /// next read fetches afresh. Backoff gates are opened too: the new platform state owes
+    /// nothing to the old one's failures.
+    ///
+    /// # Errors
+    /// The first store error; the local values are forgotten whatever the store answers.
+    pub async fn forget_all(&self) -> Result<(), CredentialError> {
+        for app in self.inner.apps.values() {
+            for kind in Kind::ALL {
+                let slot = app.slot(kind);
+                if let Some(old) = slot.local.write().take() {
+                    remember_previous(slot, old.value);
+                }
+                slot.refresh_at.store(0, Ordering::Relaxed);
+                *slot.gate() = Gate::default();
+            }
+        }
+        let mut first_error = None;
+        for app in self.inner.apps.values() {
+            for kind in Kind::ALL {
+                let slot = app.slot(kind);
+                let stored = self
+                    .store_op(slot, &app.id, kind, self.inner.store.get(&app.id, kind))
+                    .await;
+                let expired = match stored {
+                    Ok(Some(s)) => {
+                        self.store_op(
+                            slot,
+                            &app.id,
+                            kind,
+                            self.inner.store.compare_and_expire(&app.id, kind, &s.value),
+                        )
+                        .await
+                    }
+                    Ok(None) => Ok(false),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = expired {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
     /// Runs a platform call with the access token; if the platform rejects the token, expires it
     /// (compare-and-expire), gets a fresh one and runs the call once more — never a loop.
     pub async fn with_access_token<T, F, Fut>(&self, app_id: &str, call: F) -> Result<T, CallError>
@@ -569,10 +624,8 @@ impl Credentials {
         };
         let replaced = slot.local.write().replace(s.clone());
         if let Some(old) = replaced.filter(|o| o.value != s.value) {
-            let mut prev = slot.previous.lock();
-            prev.retain(|v| *v != old.value && *v != s.value);
-            prev.push_front(old.value);
-            prev.truncate(PREVIOUS_KEPT);
+            slot.previous.lock().retain(|v| *v != s.value);
+            remember_previous(slot, old.value);
         }
         slot.refresh_at.store(due + jitter, Ordering::Relaxed);
     }

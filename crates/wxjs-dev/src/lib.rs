@@ -3,7 +3,7 @@
 //! with a demo back end beside the pages), the simulated platform, and the signing service
 //! configured against the simulator's accounts. The service's credential cache follows the
 //! simulator's clock, so `/__sim/clock/advance` expires cached values exactly when the platform
-//! expires them.
+//! expires them, and `/__sim/reset` empties it.
 //!
 //! The caller binds the listeners, so tests run the system in-process on port 0:
 //!
@@ -333,6 +333,17 @@ pub async fn start(options: DevOptions, listeners: Listeners) -> Result<Dev, Dev
     )
     .await
     .map_err(DevError::Service)?;
+    // The simulator forgets its tokens and tickets on reset: so does the service, before the
+    // reset answers (else it would sign with a ticket the platform no longer knows).
+    let creds = state.credentials().clone();
+    sim.on_reset(Arc::new(move || {
+        let creds = creds.clone();
+        Box::pin(async move {
+            if let Err(e) = creds.forget_all().await {
+                tracing::warn!(error = %e, "the service's credential store could not forget the old values");
+            }
+        })
+    }));
     let phone = PhoneConfig {
         service_url: urls.service.clone(),
         platform_url: urls.platform.clone(),

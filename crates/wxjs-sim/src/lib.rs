@@ -31,7 +31,7 @@ pub use routes::control::ENDPOINTS as CONTROL_ENDPOINTS;
 /// WeChat Pay's merchant API (v2 and v3): its paths and the v2 XML reader.
 pub use routes::merchant as merchant_api;
 pub use routes::reply::rid;
-pub use sim::Sim;
+pub use sim::{ResetHook, Sim};
 
 /// The simulator's router.
 pub fn router(sim: Sim) -> axum::Router {

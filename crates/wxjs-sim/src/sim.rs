@@ -36,7 +36,23 @@ struct Inner {
     media: Mutex<HashMap<String, Bytes>>,
     persister: Mutex<Option<Persister>>,
     keys: PlatformKeys,
+    /// Run after each [`Sim::reset`], before it returns.
+    reset_hooks: Mutex<ResetHooks>,
 }
+
+#[derive(Default, Clone)]
+struct ResetHooks(Vec<ResetHook>);
+
+impl std::fmt::Debug for ResetHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} reset hooks", self.0.len())
+    }
+}
+
+/// Something to do when the simulator forgets everything: what others hold of its state
+/// (a credential cache in the same process) is stale from then on.
+pub type ResetHook =
+    Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
 
 impl Sim {
     /// A simulator for `config`, in memory only, or persisted under `data_dir` (restoring what is
@@ -79,6 +95,7 @@ impl Sim {
                 state: Mutex::new(state),
                 media: Mutex::new(media),
                 persister: Mutex::new(persister),
+                reset_hooks: Mutex::default(),
                 keys,
             }),
         })
@@ -204,18 +221,30 @@ impl Sim {
     }
 
     /// Forgets everything: tokens, tickets, quotas, stats, faults, codes, media, and the clock's
-    /// offset.
-    pub fn reset(&self) {
-        let mut state = self.lock();
-        self.inner.clock.set_offset(0);
-        self.inner.media.lock().clear();
-        let seq = state.notification_seq();
-        *state = State::default();
-        // Ids of notifications still being delivered must not name new ones.
-        state.continue_notifications_after(seq);
-        if let Some(p) = self.inner.persister.lock().as_ref() {
-            p.clear();
+    /// offset; then runs the hooks given to [`Sim::on_reset`].
+    pub async fn reset(&self) {
+        {
+            let mut state = self.lock();
+            self.inner.clock.set_offset(0);
+            self.inner.media.lock().clear();
+            let seq = state.notification_seq();
+            *state = State::default();
+            // Ids of notifications still being delivered must not name new ones.
+            state.continue_notifications_after(seq);
+            if let Some(p) = self.inner.persister.lock().as_ref() {
+                p.clear();
+            }
         }
+        let hooks = self.inner.reset_hooks.lock().clone();
+        for hook in hooks.0 {
+            hook().await;
+        }
+    }
+
+    /// Runs `hook` after every [`Sim::reset`], before the reset answers: `wxjs dev` empties the
+    /// service's credential cache there, whose tokens and tickets the simulator just forgot.
+    pub fn on_reset(&self, hook: ResetHook) {
+        self.inner.reset_hooks.lock().0.push(hook);
     }
 
     /// Stops persisting (every change is already on disk). Call once serving has stopped.

@@ -339,7 +339,7 @@ async fn a_clock_that_went_back_left_the_backoff_gate_shut() {
     p.fault(json!({"path":"/cgi-bin/token","errcode":-1,"count":1}))
         .await;
     assert!(creds.access_token(APP).await.is_err());
-    p.sim.reset();
+    p.sim.reset().await;
     let t = creds.access_token(APP).await;
     assert!(
         t.is_ok(),

@@ -4,6 +4,7 @@
 mod browser;
 mod console;
 mod proxy;
+mod reset;
 
 use std::fmt;
 

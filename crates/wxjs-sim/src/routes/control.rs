@@ -242,7 +242,7 @@ async fn clear_faults(State(sim): State<Sim>) -> StatusCode {
 
 /// `POST /__sim/reset`.
 async fn reset(State(sim): State<Sim>) -> StatusCode {
-    sim.reset();
+    sim.reset().await;
     StatusCode::NO_CONTENT
 }
 

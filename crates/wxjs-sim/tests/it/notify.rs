@@ -293,7 +293,7 @@ async fn notification_ids_were_reused_after_a_reset() {
         st.add_notification(notification("http://127.0.0.1:9/n".into(), "a"), now)
     });
     let first = s.sim.read(|st, _| st.notifications()[0].id);
-    s.sim.reset();
+    s.sim.reset().await;
     s.sim.update(|st, now| {
         st.add_notification(notification("http://127.0.0.1:9/n".into(), "b"), now)
     });

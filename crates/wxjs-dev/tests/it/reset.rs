@@ -68,7 +68,11 @@ async fn a_simulator_reset_left_the_service_signing_with_a_forgotten_ticket() {
         };
         let (dev, p) = dev_with(options).await;
         let http = reqwest::Client::new();
-        assert_eq!(config_outcome(p, &http).await, "preVerifyJSAPI:ok", "{store}");
+        assert_eq!(
+            config_outcome(p, &http).await,
+            "preVerifyJSAPI:ok",
+            "{store}"
+        );
         let before: Value = http
             .get(format!(
                 "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
@@ -87,7 +91,11 @@ async fn a_simulator_reset_left_the_service_signing_with_a_forgotten_ticket() {
             .unwrap();
         assert_eq!(res.status(), 204);
         // At once, not after a while: the reset answered after the service forgot.
-        assert_eq!(config_outcome(p, &http).await, "preVerifyJSAPI:ok", "{store}");
+        assert_eq!(
+            config_outcome(p, &http).await,
+            "preVerifyJSAPI:ok",
+            "{store}"
+        );
         let after: Value = http
             .get(format!(
                 "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",

@@ -279,7 +279,20 @@ pub(crate) async fn notification(
                 "appid or mch_id is not this app's merchant",
             ));
         }
-        let success = f.get("result_code").map(String::as_str) == Some("SUCCESS");
+        // A payment succeeded only when the call and the business result both say so; such a
+        // notification names the order, the payment and the amount.
+        let field = |k: &str| f.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let success =
+            field("return_code") == Some("SUCCESS") && field("result_code") == Some("SUCCESS");
+        if success
+            && let Some(missing) = ["out_trade_no", "transaction_id", "total_fee"]
+                .into_iter()
+                .find(|k| field(k).is_none())
+        {
+            return Err(notification_error(format!(
+                "a successful payment notification without {missing}"
+            )));
+        }
         return Ok(json_response(&NotificationResponse {
             api: "v2",
             event_type: if success {

@@ -287,3 +287,112 @@ async fn a_v2_merchant_orders_and_verifies_through_v2() {
     assert_eq!(status, 400);
     assert_eq!(query(&s, "svc-v2-1").await.1["tradeState"], "SUCCESS");
 }
+
+/// The service's v2 notification reader was lenient: bytes that are not UTF-8 were read as
+/// U+FFFD (and signed that way), a field given twice kept its last copy (a back end reading the
+/// first would see an unsigned amount), a second document after `</xml>` was ignored,
+/// `return_code=FAIL` with `result_code=SUCCESS` was reported as a successful payment, and so
+/// was a "success" that named no order.
+#[tokio::test]
+async fn v2_notifications_were_read_leniently() {
+    let s = spawn_merchant(false).await;
+    let merchant = s.sim.account(APP).unwrap().merchant.clone().unwrap();
+    let key = wxjs_sign::PayApiKey::new(merchant.api_key.clone());
+    let fields = |extra: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        let mut f: std::collections::BTreeMap<String, String> = [
+            ("appid", APP),
+            ("mch_id", merchant.partner_id.as_str()),
+            ("nonce_str", "n0nce"),
+            ("return_code", "SUCCESS"),
+            ("result_code", "SUCCESS"),
+            ("out_trade_no", "svc-lenient-1"),
+            ("transaction_id", "4200000001"),
+            ("total_fee", "150"),
+            ("sign_type", "HMAC-SHA256"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            if v.is_empty() {
+                f.remove(*k);
+            } else {
+                f.insert((*k).to_owned(), (*v).to_owned());
+            }
+        }
+        let sign = wxjs_sign::sign_v2_fields(&f, wxjs_sign::PaySignType::HmacSha256, &key);
+        f.insert("sign".into(), sign);
+        f
+    };
+    let post = |body: Vec<u8>| {
+        let req = s
+            .http
+            .post(s.url(&format!("/v1/{APP}/pay/notifications")))
+            .bearer_auth(API_KEY)
+            .header("content-type", "text/xml")
+            .body(body);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    // The genuine notification passes.
+    let genuine = wxjs_sign::write_v2_xml(&fields(&[]));
+    let (status, v) = post(genuine.clone().into_bytes()).await;
+    assert_eq!(
+        (status, v["eventType"].as_str()),
+        (200, Some("TRANSACTION.SUCCESS")),
+        "{v}"
+    );
+
+    // Signed over U+FFFD, sent with the byte 0xFF.
+    let signed = wxjs_sign::write_v2_xml(&fields(&[("attach", "A\u{FFFD}B")]));
+    let raw = signed.replace('\u{FFFD}', "\u{1}").into_bytes();
+    let raw: Vec<u8> = raw
+        .into_iter()
+        .map(|b| if b == 1 { 0xFF } else { b })
+        .collect();
+    let (status, v) = post(raw).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not UTF-8"),
+        "{v}"
+    );
+
+    // An unsigned amount before the signed one.
+    let doubled = genuine.replacen("<xml>", "<xml><total_fee>1</total_fee>", 1);
+    let (status, v) = post(doubled.into_bytes()).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("twice"),
+        "{v}"
+    );
+
+    // A second document after the first.
+    let (status, v) =
+        post(format!("{genuine}<xml><total_fee>1</total_fee></xml>").into_bytes()).await;
+    assert_eq!(status, 400, "{v}");
+
+    // The call failed: not a payment, whatever result_code says.
+    let failed = wxjs_sign::write_v2_xml(&fields(&[("return_code", "FAIL")]));
+    let (status, v) = post(failed.into_bytes()).await;
+    assert_eq!(
+        (status, v["eventType"].as_str()),
+        (200, Some("TRANSACTION.FAIL")),
+        "{v}"
+    );
+
+    // A success that names no order, or no amount.
+    for missing in ["out_trade_no", "total_fee", "transaction_id"] {
+        let bare = wxjs_sign::write_v2_xml(&fields(&[(missing, "")]));
+        let (status, v) = post(bare.into_bytes()).await;
+        assert_eq!(status, 400, "{missing}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(missing),
+            "{v}"
+        );
+    }
+}

@@ -77,8 +77,39 @@ pub(crate) fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// A JSON object read as `T`. Only an object: serde reads a struct from an array too, by
+/// position (`["o-1","T",1]` would be an order), which no client means. Refused with a 400:
+/// `bad_json` when the body is not JSON at all, `bad_request` when it is JSON of another shape.
+///
+/// # Errors
+/// The body is not a JSON object, or does not fit `T`.
+pub fn json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    let bad = |code, message: String| Refusal::new(StatusCode::BAD_REQUEST, code, message);
+    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !object {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => bad(
+                    "bad_request",
+                    "invalid JSON body: it must be a JSON object ({…})".into(),
+                ),
+                Err(e) => bad("bad_json", format!("invalid JSON body: {e}")),
+            },
+        );
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let code = if e.is_data() {
+            "bad_request"
+        } else {
+            "bad_json"
+        };
+        bad(code, format!("invalid JSON body: {e}"))
+    })
+}
+
 /// A JSON request body: `Content-Type: application/json` is required (a form or `text/plain`
-/// body is what a foreign page can send without asking), then the body must parse as `T`.
+/// body is what a foreign page can send without asking), then the body must be a JSON object
+/// that parses as `T` ([`json_object`]).
 pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refusal> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -92,13 +123,7 @@ pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Resu
             "the body must be JSON with Content-Type: application/json",
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("invalid JSON body: {e}"),
-        )
-    })
+    json_object(body)
 }
 
 /// Refuses a request that a page of another origin sent:

@@ -42,7 +42,8 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 pub use errors::{
-    Refusal, Verbatim, json_body, json_error, require_json, require_same_origin, same_origin,
+    Refusal, Verbatim, json_body, json_error, json_object, require_json, require_same_origin,
+    same_origin,
 };
 pub use host::HostPolicy;
 pub use query::{Query, form};

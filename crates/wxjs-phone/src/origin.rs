@@ -163,7 +163,7 @@ fn bad_request(message: impl Into<String>) -> Response {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+    wxjs_http::json_object(body).map_err(|r| r.message)
 }
 
 /// Puts the bridge's script tag first in the page: right after `<head …>`, else after

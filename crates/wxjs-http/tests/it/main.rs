@@ -335,3 +335,35 @@ async fn a_client_that_never_reads_held_its_slot_forever() {
     assert!(String::from_utf8_lossy(&buf).contains("hello"));
     drop(greedy);
 }
+
+/// serde reads a struct from a JSON array by position: every listener's JSON bodies took
+/// `["a","b"]` as `{"first":"a","second":"b"}`.
+#[test]
+fn json_arrays_passed_as_objects() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Two {
+        first: String,
+        second: String,
+    }
+    let ok: Two = wxjs_http::json_object(br#" {"first":"a","second":"b"}"#).expect("object");
+    assert_eq!((ok.first.as_str(), ok.second.as_str()), ("a", "b"));
+    for (body, code) in [
+        (&br#"["a","b"]"#[..], "bad_request"),
+        (b"\"a\"", "bad_request"),
+        (b"null", "bad_request"),
+        (b"", "bad_json"),
+        (b"not json", "bad_json"),
+        (b"{\"first\":", "bad_json"),
+        (br#"{"first":"a"}"#, "bad_request"),
+    ] {
+        let refused = wxjs_http::json_object::<Two>(body).expect_err("refused");
+        assert_eq!(
+            (refused.status.as_u16(), refused.code),
+            (400, code),
+            "{}: {}",
+            String::from_utf8_lossy(body),
+            refused.message
+        );
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -13,7 +12,7 @@ use utoipa::ToSchema;
 use wxjs_client::{Kind, Stored};
 use wxjs_sign::PaySignType;
 
-use super::{json_body, json_response};
+use super::{JsonObject, json_body, json_response};
 use crate::config::{AppConfig, Merchant};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -115,7 +114,7 @@ pub(crate) async fn card_ext(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<CardExtRequest>, JsonRejection>,
+    body: Result<JsonObject<CardExtRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
@@ -215,7 +214,7 @@ pub(crate) async fn choose_card(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<ChooseCardRequest>, JsonRejection>,
+    body: Result<JsonObject<ChooseCardRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
@@ -365,7 +364,7 @@ pub(crate) async fn pay_package(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<PackageRequest>, JsonRejection>,
+    body: Result<JsonObject<PackageRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
@@ -442,7 +441,7 @@ pub(crate) async fn pay_prepay(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<PrepayRequest>, JsonRejection>,
+    body: Result<JsonObject<PrepayRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
@@ -544,7 +543,7 @@ pub(crate) async fn address(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<AddressRequest>, JsonRejection>,
+    body: Result<JsonObject<AddressRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;
@@ -659,7 +658,7 @@ pub(crate) async fn refresh_token(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<RefreshRequest>, JsonRejection>,
+    body: Result<JsonObject<RefreshRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;

@@ -9,7 +9,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -158,29 +157,52 @@ pub(crate) fn caller_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap)
     peer.ip()
 }
 
-/// A JSON body, or a 400/413 that says what is wrong with it.
-pub(crate) fn json_body<T>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    match body {
-        Ok(axum::Json(v)) => Ok(v),
-        Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "bad_json",
-            "the body must be JSON with Content-Type: application/json",
-        )),
-        Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(
-            "bad_json",
-            format!("the body is not valid JSON: {}", e.body_text()),
-        )),
-        Err(JsonRejection::JsonDataError(e)) => {
-            Err(ApiError::bad_request("bad_request", e.body_text()))
+/// A request body that must be a JSON object read as `T` (`Content-Type: application/json`),
+/// or the 400/413/415 that says what is wrong with it. Handlers take it as a `Result` and look
+/// at it after authenticating the caller.
+pub(crate) struct JsonObject<T>(pub(crate) T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S>
+    for JsonObject<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "bad_json",
+                "the body must be JSON with Content-Type: application/json",
+            ));
         }
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the body is larger than 64 KiB",
-        )),
-        Err(e) => Err(ApiError::bad_request("bad_json", e.body_text())),
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the body is larger than 64 KiB",
+                    )
+                } else {
+                    ApiError::bad_request("bad_json", e.body_text())
+                }
+            })?;
+        wxjs_http::json_object(&body)
+            .map(Self)
+            .map_err(|r| ApiError::new(r.status, r.code, r.message))
     }
+}
+
+/// The body a handler was sent, once it has authenticated the caller.
+pub(crate) fn json_body<T>(body: Result<JsonObject<T>, ApiError>) -> Result<T, ApiError> {
+    body.map(|JsonObject(v)| v)
 }
 
 #[derive(OpenApi)]

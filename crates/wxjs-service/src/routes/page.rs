@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use wxjs_client::Kind;
 use wxjs_sign::{DiagnoseInput, JsapiTicket, PageUrl, UsedConfig, domain_allowed};
 
-use super::{caller_ip, json_body};
+use super::{JsonObject, caller_ip, json_body};
 use crate::config::AppConfig;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -351,7 +350,7 @@ pub(crate) async fn explain(
     Path(app_id): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<axum::Json<ExplainRequest>, JsonRejection>,
+    body: Result<JsonObject<ExplainRequest>, ApiError>,
 ) -> Response {
     let app = state.app(&app_id).ok();
     let result = async {

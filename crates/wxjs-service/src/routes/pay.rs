@@ -3,7 +3,6 @@
 //! verified, decrypted transaction.
 
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -13,7 +12,7 @@ use utoipa::ToSchema;
 use wxjs_sign::{PaySignType, WechatpayHeaders};
 
 use super::backend::{enter, merchant};
-use super::{json_body, json_response};
+use super::{JsonObject, json_body, json_response};
 use crate::error::{ApiError, ErrorBody};
 use crate::pay::{NewOrder, notification_error, open_v3_resource};
 use crate::state::AppState;
@@ -71,7 +70,7 @@ pub(crate) async fn create_order(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-    body: Result<axum::Json<OrderRequest>, JsonRejection>,
+    body: Result<JsonObject<OrderRequest>, ApiError>,
 ) -> Result<Response, ApiError> {
     let app = enter(&state, &headers, &app_id)?;
     let req = json_body(body)?;

@@ -465,3 +465,62 @@ async fn config_query_parameters() {
     assert_eq!(v["url"], "http://localhost/p?a=1&b=+");
     assert_eq!(v["jsApiList"], json!(["chooseImage", "scanQRCode"]));
 }
+
+/// A JSON array was read as the request's fields by position: `["arr-1","T",1,…]` made a real
+/// order, and `["CARDID","CASH","SHOP"]` gave `cards/choose` a `shopId` of "CARDID".
+#[tokio::test]
+async fn json_arrays_were_read_as_objects_by_position() {
+    let s = spawn().await;
+    for (path, body) in [
+        (
+            "pay/orders",
+            json!(["arr-1", "T", 1, "openid", "http://127.0.0.1:9/n"]),
+        ),
+        ("cards/choose", json!(["CARDID", "CASH", "SHOP"])),
+        ("pay/prepay", json!(["a", "b", 1])),
+        ("credentials/access_token/refresh", json!(["token"])),
+        ("address", json!(["http://localhost/"])),
+        ("jssdk/explain", json!(["http://localhost/", 1, "n", "s"])),
+        ("cards/choose", json!("a string")),
+        ("cards/choose", json!(7)),
+    ] {
+        let res = s
+            .http
+            .post(s.url(&format!("/v1/{APP}/{path}")))
+            .bearer_auth(API_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path} {body}");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request", "{path} {body}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("must be a JSON object"),
+            "{v}"
+        );
+    }
+    // Not JSON at all is still bad_json; an object still works.
+    let res = s
+        .http
+        .post(s.url(&format!("/v1/{APP}/cards/choose")))
+        .bearer_auth(API_KEY)
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 400, "bad_json").await;
+    let res = s
+        .http
+        .post(s.url(&format!("/v1/{APP}/cards/choose")))
+        .bearer_auth(API_KEY)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

@@ -44,7 +44,7 @@ fn bad_request(message: impl Into<String>) -> Response {
 
 /// Parses a JSON body; the error is the message of a 400.
 fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+    wxjs_http::json_object(body).map_err(|r| r.message)
 }
 
 /// `GET /__sim/apps` → `[{"appId","appSecret","domains","cards":[{"cardId","type","title"}]}]`:

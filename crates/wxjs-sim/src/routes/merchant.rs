@@ -677,6 +677,14 @@ async fn v3_jsapi(
             }
         },
     };
+    // As v2 answers: an order must stay payable for a minute at least.
+    if let Some(at) = time_expire
+        && at < sim.now() + 60
+    {
+        return bad(
+            "time_expire时间过短，至少1分钟 (time_expire must be a minute or more from now)".into(),
+        );
+    }
     let order = Order {
         app_id,
         body: text(&b, "description").to_owned(),

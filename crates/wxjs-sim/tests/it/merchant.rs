@@ -1108,3 +1108,31 @@ async fn merchant_api_faults_answer_in_the_api_s_own_form() {
         .await;
     assert_eq!(res.status(), 400);
 }
+
+/// v3 made an order whose `time_expire` had already passed (and answered a `prepay_id` for an
+/// order that was CLOSED at once); v2 refused the same with "time_expire时间过短".
+#[tokio::test]
+async fn a_v3_order_could_expire_before_it_was_made() {
+    let s = spawn_sim().await;
+    let c = v3_client(&s).await;
+    let now = s.sim.now();
+    for (no, at, status) in [
+        ("v3te-past", now - 3600, 400),
+        ("v3te-soon", now + 30, 400),
+        ("v3te-ok", now + 120, 200),
+    ] {
+        let mut o = order_v3(no, 1, "http://localhost:8080/n");
+        o["time_expire"] = json!(wxjs_sim::pay::rfc3339_beijing(at));
+        let (got, v) = c
+            .call(&s, "POST", "/v3/pay/transactions/jsapi", Some(&o))
+            .await;
+        assert_eq!(got.as_u16(), status, "{no}: {v}");
+        if status == 400 {
+            assert_eq!(v["code"], "PARAM_ERROR", "{v}");
+            assert!(
+                v["message"].as_str().unwrap().contains("time_expire"),
+                "{v}"
+            );
+        }
+    }
+}

@@ -26,6 +26,28 @@ pub enum HostPolicy {
 }
 
 impl HostPolicy {
+    /// Checks a name to add to [`HostPolicy::local`]: a host name (`example.com`), a domain's
+    /// subdomains (`*.example.com`), or `*` (any name: the Host check is off).
+    ///
+    /// # Errors
+    /// What is wrong, for a person.
+    pub fn check_name(name: &str) -> Result<(), String> {
+        let bare = name.strip_prefix("*.").unwrap_or(name);
+        let ok = name == "*"
+            || (!bare.is_empty()
+                && bare.len() <= 253
+                && bare.split('.').all(|l| {
+                    !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                }));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name:?} is not a host name (example.com, *.example.com or *)"
+            ))
+        }
+    }
+
     /// The machine's own names and `names`; `hint` names the setting that adds more.
     pub fn local(names: impl IntoIterator<Item = String>, hint: &'static str) -> Self {
         let mut all: Vec<String> = names.into_iter().map(|n| n.to_ascii_lowercase()).collect();

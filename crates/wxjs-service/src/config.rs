@@ -440,18 +440,8 @@ impl ServiceConfig {
             ));
         }
         for (i, h) in file.allowed_hosts.iter().enumerate() {
-            let name = h.strip_prefix("*.").unwrap_or(h);
-            let ok = h == "*"
-                || (!name.is_empty()
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
-            if !ok {
-                return Err(invalid(
-                    format!("allowed_hosts[{i}]"),
-                    format!("{h:?} is not a host name (example.com, *.example.com or *)"),
-                ));
-            }
+            wxjs_http::HostPolicy::check_name(h)
+                .map_err(|why| invalid(format!("allowed_hosts[{i}]"), why))?;
         }
         let max_connections = file.max_connections.unwrap_or(1024);
         if max_connections == 0 {

@@ -49,8 +49,26 @@ pub(crate) struct DevArgs {
     sim_config: Option<PathBuf>,
     /// A further Host name the platform and the service answer to, besides this machine's own
     /// names (repeatable; `*.example.com` for subdomains). The phone answers to any name.
-    #[arg(long = "allow-host", value_name = "NAME")]
+    /// `*` lets any name through, which turns the DNS-rebinding guard off.
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = host_name)]
     allow_hosts: Vec<String>,
+}
+
+/// `url` with any `user:password@` replaced by `…@`, for the banner.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// `--allow-host NAME`: a host name, `*.domain` or `*`.
+fn host_name(name: &str) -> Result<String, String> {
+    wxjs_http::HostPolicy::check_name(name).map(|()| name.to_owned())
 }
 
 /// `--platform`.
@@ -109,7 +127,7 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
             "  phone     {phone_url}/   (the page origin{})",
             match (&args.static_dir, &args.proxy) {
                 (Some(_), _) => ", your --static files".to_owned(),
-                (None, Some(url)) => format!(", in front of your dev server {url}"),
+                (None, Some(url)) => format!(", in front of your dev server {}", without_userinfo(url)),
                 (None, None) => ", the demo page".to_owned(),
             }
         );
@@ -120,11 +138,18 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
         crate::say!(
             "  service   {service_url}   (wx.config signing, credentials; /metrics, /openapi.json)"
         );
-        crate::say!(
-            "  demo account  appId {}  appSecret {}",
-            config::DEMO_APP_ID,
-            config::DEMO_APP_SECRET
-        );
+        // The secret the simulator has for the demo account: a --sim-config may set its own.
+        match dev.sim().account(config::DEMO_APP_ID) {
+            Some(demo) => crate::say!(
+                "  demo account  appId {}  appSecret {}",
+                demo.app_id,
+                demo.app_secret
+            ),
+            None => crate::say!(
+                "  demo account  appId {} is not in --sim-config: the demo page will not verify",
+                config::DEMO_APP_ID
+            ),
+        }
         crate::say!("  back-end API key  {DEV_API_KEY}");
         crate::say!(
             "  test keys  {platform_url}/__sim/apps (secrets, card ids)  {platform_url}/__sim/merchants (merchant keys)"
@@ -143,6 +168,13 @@ pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
                  secrets at /__sim/apps, move the simulator's clock and drive the phone. Use \
                  --host 127.0.0.1 unless this network is yours alone.",
                 args.host
+            );
+        }
+        if args.allow_hosts.iter().any(|h| h == "*") {
+            crate::say!(
+                "WARNING: --allow-host '*': the platform and the service answer to any Host name, \
+                 so a web page can read the demo secrets at /__sim/apps through DNS rebinding. \
+                 Name the hosts you need instead (--allow-host dev.example.com or '*.example.com')."
             );
         }
         crate::say!("Ctrl-C stops.");

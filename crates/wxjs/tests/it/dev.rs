@@ -369,3 +369,52 @@ fn dev_simulated_only_the_demo_accounts() {
     assert!(err.contains("--sim-config"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// The banner printed the built-in demo secret even when `--sim-config` gave the demo account
+/// another one (which then got `40125 invalid appsecret`), printed `--proxy`'s password, and
+/// `--allow-host` took `''`, `'a b'` and `'*'` without a word (`*` turns the DNS-rebinding guard
+/// off).
+#[test]
+fn the_dev_banner_misled_and_allow_host_took_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sim.toml");
+    std::fs::write(
+        &file,
+        "[[apps]]\napp_id = \"wxdemo000000000001\"\napp_secret = \"mysecret00000000mysecret00000000\"\ndomains = [\"localhost\"]\n",
+    )
+    .unwrap();
+    let (mut child, _, banner) = dev(&[
+        "--memory",
+        "--sim-config",
+        file.to_str().unwrap(),
+        "--proxy",
+        "http://user:hunter2@127.0.0.1:9/",
+        "--allow-host",
+        "*",
+    ]);
+    assert!(
+        banner.contains("appSecret mysecret00000000mysecret00000000"),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains("5f1c8a2e9b7d4c6a3e0f1b2d8c7a9e4f"),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains("hunter2") && !banner.contains("user:"),
+        "{banner}"
+    );
+    assert!(banner.contains("http://…@127.0.0.1:9/"), "{banner}");
+    assert!(banner.contains("WARNING: --allow-host '*'"), "{banner}");
+    interrupt(&mut child);
+
+    for bad in ["", "a b", "*.", "exa_mple.com", "a..b"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(["dev", "--memory", "--port", "0", "--allow-host", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not a host name"), "{bad:?}: {err}");
+    }
+}

@@ -22,6 +22,7 @@
 //! ```
 
 mod errors;
+mod files;
 mod host;
 mod io;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub use errors::{
     Refusal, Verbatim, json_body, json_error, json_object, require_json, require_same_origin,
     same_origin,
 };
+pub use files::{TEXT_FILE_LIMIT, read_text_file};
 pub use host::HostPolicy;
 pub use query::{Query, form};
 

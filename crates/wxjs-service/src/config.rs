@@ -314,8 +314,8 @@ fn secret(key: &str, spec: &str, env: &dyn Env) -> Result<String, ConfigError> {
         env.var(name)
             .ok_or_else(|| invalid(key, format!("environment variable {name} is not set")))?
     } else if let Some(path) = spec.strip_prefix("file:") {
-        std::fs::read_to_string(path)
-            .map_err(|e| invalid(key, format!("cannot read {path}: {e}")))?
+        wxjs_http::read_text_file(Path::new(path), wxjs_http::TEXT_FILE_LIMIT)
+            .map_err(|e| invalid(key, format!("{path} {e}")))?
             .trim_end_matches(['\n', '\r'])
             .to_owned()
     } else {
@@ -330,10 +330,13 @@ fn secret(key: &str, spec: &str, env: &dyn Env) -> Result<String, ConfigError> {
 impl ServiceConfig {
     /// Reads a TOML file and applies the process's environment.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text =
+            wxjs_http::read_text_file(path, wxjs_http::TEXT_FILE_LIMIT).map_err(|message| {
+                ConfigError::Read {
+                    path: path.display().to_string(),
+                    message,
+                }
+            })?;
         Self::from_toml(&text, &ProcessEnv).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {
                 path: path.display().to_string(),

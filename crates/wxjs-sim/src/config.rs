@@ -257,12 +257,12 @@ pub const DEMO_TEST_APP_ID: &str = "wxtest000000000001";
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {message}")]
     Read {
         /// The file.
         path: String,
-        /// The cause.
-        source: std::io::Error,
+        /// Why.
+        message: String,
     },
     /// The TOML is malformed.
     #[error("{path}: {message}")]
@@ -295,10 +295,13 @@ impl Default for SimConfig {
 impl SimConfig {
     /// Reads a TOML file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text =
+            wxjs_http::read_text_file(path, wxjs_http::TEXT_FILE_LIMIT).map_err(|message| {
+                ConfigError::Read {
+                    path: path.display().to_string(),
+                    message,
+                }
+            })?;
         Self::from_toml(&text).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {
                 path: path.display().to_string(),

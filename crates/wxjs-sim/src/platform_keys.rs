@@ -89,6 +89,12 @@ impl PlatformKeys {
                 path: path.display().to_string(),
                 source,
             };
+            // A key file is small: refuse a device or a huge file rather than read it.
+            if let Ok(meta) = std::fs::metadata(&path)
+                && (!meta.is_file() || meta.len() > wxjs_http::TEXT_FILE_LIMIT)
+            {
+                return Err(KeyError::Key(path.display().to_string()));
+            }
             match std::fs::read_to_string(&path) {
                 Ok(pem) => V3PrivateKey::from_pem(&PrivateKeyPem::new(pem))
                     .map_err(|_| KeyError::Key(path.display().to_string())),

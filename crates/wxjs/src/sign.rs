@@ -166,10 +166,21 @@ pub(crate) struct SignArgs {
 pub(crate) fn run(args: &SignArgs) -> Result<(), CliError> {
     let kind = args.kind;
     if args.json {
-        let mut text = String::new();
+        // One JSON object of a few fields: 1 MiB is plenty, and a runaway pipe stops there.
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .take(wxjs_http::TEXT_FILE_LIMIT + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| CliError::failure(format!("cannot read stdin: {e}")))?;
+        if bytes.len() as u64 > wxjs_http::TEXT_FILE_LIMIT {
+            return Err(CliError::input(format!(
+                "{}: stdin is larger than {} KiB",
+                kind.name(),
+                wxjs_http::TEXT_FILE_LIMIT >> 10
+            )));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| CliError::input(format!("{}: stdin is not UTF-8", kind.name())))?;
         let value: Value = serde_json::from_str(&text).map_err(|e| {
             CliError::input(format!(
                 "{}: stdin is not one JSON object: {e}",
@@ -204,7 +215,8 @@ fn human_input(kind: Kind, args: &[String]) -> Result<Map<String, Value>, String
             .ok_or_else(|| format!("argument {arg:?} is not FIELD=VALUE"))?;
         let (k, v) = if k == "private_key_file" && kind == Kind::PaySignV3 {
             let pem =
-                std::fs::read_to_string(v).map_err(|e| format!("private_key_file {v:?}: {e}"))?;
+                wxjs_http::read_text_file(std::path::Path::new(v), wxjs_http::TEXT_FILE_LIMIT)
+                    .map_err(|e| format!("private_key_file {v:?}: {e}"))?;
             ("private_key_pem", pem)
         } else {
             (k, v.to_owned())

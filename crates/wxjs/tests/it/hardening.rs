@@ -318,6 +318,96 @@ fn the_cli_panicked_when_its_output_was_closed() {
     }
 }
 
+/// Inputs were read without limit: `serve --config /dev/zero` grew to 1.7 GB, a
+/// `private_key_file=/dev/zero` to 3 GB, `app_secret = "file:/dev/zero"` never finished, and
+/// `sign --json` read 400 MB of stdin whole (and answered exit 1 to stdin that was not UTF-8).
+#[test]
+fn inputs_were_read_without_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let secret_from_zero = dir.path().join("zero.toml");
+    std::fs::write(
+        &secret_from_zero,
+        "[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"file:/dev/zero\"\ndomains = [\"example.com\"]\n",
+    )
+    .expect("write");
+    let dir_path = dir.path().to_str().expect("utf-8").to_owned();
+    let zero_toml = secret_from_zero.to_str().expect("utf-8").to_owned();
+    let cases: Vec<(Vec<&str>, Vec<u8>, &str)> = vec![
+        (
+            vec!["serve", "--config", "/dev/zero"],
+            vec![],
+            "not a regular file",
+        ),
+        (
+            vec!["serve", "--config", &dir_path],
+            vec![],
+            "is a directory",
+        ),
+        (
+            vec!["serve", "--config", &zero_toml],
+            vec![],
+            "/dev/zero is not a regular file",
+        ),
+        (
+            vec!["sim", "--config", "/dev/zero"],
+            vec![],
+            "not a regular file",
+        ),
+        (
+            vec![
+                "dev",
+                "--memory",
+                "--port",
+                "0",
+                "--sim-config",
+                "/dev/zero",
+            ],
+            vec![],
+            "not a regular file",
+        ),
+        (
+            vec![
+                "sign",
+                "pay-sign-v3",
+                "app_id=wx1a2b3c4d5e6f7a8b",
+                "private_key_file=/dev/zero",
+            ],
+            vec![],
+            "not a regular file",
+        ),
+        (
+            vec!["sign", "config", "--json"],
+            vec![b' '; 2 << 20],
+            "larger than 1024 KiB",
+        ),
+        (
+            vec!["sign", "config", "--json"],
+            b"{\"url\":\"\xff\"}".to_vec(),
+            "not UTF-8",
+        ),
+    ];
+    for (args, stdin, why) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut input = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            use std::io::Write as _;
+            let _ = input.write_all(&stdin);
+        });
+        let out = child.wait_with_output().expect("wait");
+        let _ = writer.join();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+}
+
 /// `--static` followed symlinks out of its directory.
 #[test]
 fn static_followed_symlinks_out_of_its_directory() {

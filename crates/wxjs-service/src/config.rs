@@ -308,6 +308,20 @@ impl Env for std::collections::HashMap<String, String> {
     }
 }
 
+/// A Redis URL by its scheme (the rest is the Redis client's to judge; the URL may hold a
+/// password, so the error does not repeat it).
+fn redis_url(key: &str, url: String) -> Result<String, ConfigError> {
+    let known = ["redis://", "rediss://", "redis+unix://", "unix://"];
+    if known.iter().any(|s| url.starts_with(s)) {
+        Ok(url)
+    } else {
+        Err(invalid(
+            key,
+            "is not a Redis URL (redis://host:port/db, rediss:// for TLS, or redis+unix:///path)",
+        ))
+    }
+}
+
 /// Resolves a secret given as a literal, `env:NAME` or `file:/path`.
 fn secret(key: &str, spec: &str, env: &dyn Env) -> Result<String, ConfigError> {
     let value = if let Some(name) = spec.strip_prefix("env:") {
@@ -405,7 +419,7 @@ impl ServiceConfig {
             env.var("WXJS_STORE").or(file.store.kind).as_deref(),
             env.var("WXJS_REDIS_URL"),
         ) {
-            (_, Some(url)) => StoreConfig::Redis(RedisUrl(url)),
+            (_, Some(url)) => StoreConfig::Redis(RedisUrl(redis_url("WXJS_REDIS_URL", url)?)),
             (None | Some("sqlite"), None) => StoreConfig::Sqlite(
                 file.store
                     .path
@@ -419,7 +433,10 @@ impl ServiceConfig {
                         "is required for the redis store (or set WXJS_REDIS_URL)",
                     )
                 })?;
-                StoreConfig::Redis(RedisUrl(secret("store.url", &spec, env)?))
+                StoreConfig::Redis(RedisUrl(redis_url(
+                    "store.url",
+                    secret("store.url", &spec, env)?,
+                )?))
             }
             (Some(other), None) => {
                 return Err(invalid(

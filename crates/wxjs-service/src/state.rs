@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open the credential store: {0}")]
+#[error("cannot open the {0}")]
 pub struct StartError(pub wxjs_client::StoreError);
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

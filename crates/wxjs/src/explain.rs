@@ -13,7 +13,7 @@ Example (against `wxjs dev`):
       --timestamp 1414587457 --nonce Wm3WZYTPz0wzccnW --signature f4d90daf4b3bca3078ab155816175ba34c443a7b")]
 pub(crate) struct ExplainArgs {
     /// The service's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8082", value_name = "URL")]
+    #[arg(long, default_value = "http://127.0.0.1:8082", value_name = "URL", value_parser = service_url)]
     service: String,
     /// The appId the page configured.
     #[arg(long, value_name = "APPID")]
@@ -36,6 +36,34 @@ pub(crate) struct ExplainArgs {
     /// Print the service's JSON answer.
     #[arg(long)]
     json: bool,
+}
+
+/// `--service URL`: an http(s) URL with a host.
+fn service_url(text: &str) -> Result<String, String> {
+    match reqwest::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!(
+            "{text:?} is not the service's URL (http://host:port, e.g. http://127.0.0.1:8082)"
+        )),
+    }
+}
+
+/// An error and its causes, as one line: reqwest's own text ("error sending request") says
+/// nothing of why; the cause does ("Connection refused").
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Runs `wxjs explain`; exits 1 when the signature is not valid.
@@ -65,7 +93,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<(), CliError> {
                 CliError::failure(format!(
                     "cannot reach the service at {}: {}",
                     args.service,
-                    e.without_url()
+                    with_causes(&e.without_url())
                 ))
             })?;
         let status = res.status();

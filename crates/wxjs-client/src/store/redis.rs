@@ -77,7 +77,23 @@ impl KindDisplay for redis::RedisError {
 impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`); keys are `{namespace}:{env}:{appId}:{kind}`.
     pub async fn connect(url: &str, namespace: &str, env: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| err(&e))?;
+        let client = redis::Client::open(url).map_err(|_| {
+            StoreError::new(
+                "the Redis URL is not one (redis://host:port/db, rediss:// for TLS, or redis+unix:///path)",
+            )
+        })?;
+        // Where, without a password the URL may hold.
+        let at = client.get_connection_info().addr.to_string();
+        let failed = |e: &redis::RedisError| {
+            let why = if e.is_connection_refusal() {
+                "connection refused (is Redis running there?)".to_owned()
+            } else if e.is_timeout() {
+                "no answer within 3 s".to_owned()
+            } else {
+                e.kind_display()
+            };
+            StoreError::new(format!("redis at {at}: {why}"))
+        };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_secs(3))
             .set_response_timeout(Duration::from_secs(3))
@@ -89,7 +105,7 @@ impl RedisStore {
             .set_max_delay(1000);
         let conn = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|e| err(&e))?;
+            .map_err(|e| failed(&e))?;
         Ok(Self {
             conn,
             namespace: namespace.to_owned(),

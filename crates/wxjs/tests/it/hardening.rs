@@ -408,6 +408,74 @@ fn inputs_were_read_without_limit() {
     }
 }
 
+/// Failures named neither where nor why: a Redis store that was down gave `cannot open the
+/// credential store: credential store: redis: IoError`, a URL that was not Redis `…:
+/// InvalidClientConfig` (exit 1, as if the machine were at fault), `explain --service notaurl`
+/// `builder error` (exit 1) and an unreachable service `error sending request`.
+#[test]
+fn failures_named_neither_where_nor_why() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = crate::dev::free_port();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(args)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let last = err.trim().lines().last().unwrap_or("").to_owned();
+        (out.status.code(), last, err)
+    };
+    let config = |url: &str| {
+        let path = dir.path().join(format!("{}.toml", url.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "[store]\nkind = \"redis\"\nurl = \"{url}\"\n[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = \"s\"\ndomains = [\"example.com\"]\n"
+            ),
+        )
+        .expect("write");
+        path.to_str().expect("utf-8").to_owned()
+    };
+    let down = config(&format!("redis://:hunter2@127.0.0.1:{port}/0"));
+    let (code, last, all) = run(&["serve", "--config", &down]);
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(
+        last,
+        format!(
+            "wxjs: cannot open the credential store: redis at 127.0.0.1:{port}: connection refused (is Redis running there?)"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains("hunter2"), "{all}");
+    let (code, last, all) = run(&["serve", "--config", &config("mysql://localhost/db")]);
+    assert_eq!(code, Some(2), "{all}");
+    assert!(last.contains("store.url: is not a Redis URL"), "{all}");
+
+    let explain = |service: &str| {
+        run(&[
+            "explain",
+            "--service",
+            service,
+            "--app",
+            "wx1a2b3c4d5e6f7a8b",
+            "--url",
+            "https://example.com/",
+            "--timestamp",
+            "1",
+            "--nonce",
+            "n",
+            "--signature",
+            "s",
+        ])
+    };
+    let (code, _, all) = explain("notaurl");
+    assert_eq!(code, Some(2), "{all}");
+    assert!(all.contains("is not the service's URL"), "{all}");
+    let (code, last, all) = explain(&format!("http://127.0.0.1:{port}"));
+    assert_eq!(code, Some(1), "{all}");
+    assert!(last.contains("Connection refused"), "{all}");
+}
+
 /// `--static` followed symlinks out of its directory.
 #[test]
 fn static_followed_symlinks_out_of_its_directory() {

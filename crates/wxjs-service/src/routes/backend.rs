@@ -649,8 +649,14 @@ pub(crate) struct RefreshRequest {
     rejected: String,
 }
 
+/// A token fetched less than this long ago is not replaced on a passive refresh. The platform
+/// keeps a replaced token valid for 5 minutes, so a token this fresh that was refused is not
+/// cured by fetching another: a caller in a loop would only spend the daily quota of 2000.
+pub(crate) const MIN_PASSIVE_REFRESH_SECS: u64 = 60;
+
 /// Passive refresh: expires the rejected token if the store still holds it, and answers the
-/// current one.
+/// current one. A token fetched less than [`MIN_PASSIVE_REFRESH_SECS`] ago stays
+/// (`"expired": false`).
 #[utoipa::path(post, path = "/v1/{appId}/credentials/access_token/refresh", tag = "credentials", security(("api_key" = [])),
     params(("appId" = String, Path)), request_body = RefreshRequest,
     responses((status = 200, body = CredentialResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -667,6 +673,17 @@ pub(crate) async fn refresh_token(
             "bad_request",
             "rejected (the token the platform refused) is required",
         ));
+    }
+    let current = credential_of(&state, &app_id, Kind::AccessToken).await?;
+    let age = state.0.creds.now().saturating_sub(current.fetched_at);
+    if current.value == req.rejected && age < MIN_PASSIVE_REFRESH_SECS {
+        tracing::debug!(app = %app_id, age_secs = age, "passive refresh of a token this fresh: kept");
+        return Ok(json_response(&credential_body(
+            &state,
+            Kind::AccessToken,
+            current,
+            Some(false),
+        )));
     }
     let expired = state
         .0

@@ -192,7 +192,9 @@ async fn address_and_the_credential_server() {
     assert_eq!(card["value"], s.card_ticket());
     let token: Value = get("access_token").await.unwrap().json().await.unwrap();
     let t1 = token["value"].as_str().unwrap().to_owned();
-    // Passive refresh with the current token: expired and replaced.
+    // Passive refresh with the current token, a minute or more after it was fetched: expired and
+    // replaced (a fresher one stays: passive_refresh_in_a_loop_spent_the_token_quota).
+    s.sim.clock().advance(60);
     let r: Value = s
         .backend(
             &format!("/v1/{APP}/credentials/access_token/refresh"),
@@ -315,4 +317,52 @@ async fn operations_endpoints() {
         );
     }
     s.assert_logs_clean().await;
+}
+
+/// Passive refresh had no floor: a back end that called it in a loop with each new token made
+/// one `/cgi-bin/token` call per request (15 in a row in the report), spending the 2000-a-day
+/// quota. A token fetched less than a minute ago is kept; one that old is replaced.
+#[tokio::test]
+async fn passive_refresh_in_a_loop_spent_the_token_quota() {
+    let s = spawn().await;
+    let token_calls = || {
+        s.sim
+            .read(|st, _| st.stats().get("/cgi-bin/token").copied().unwrap_or(0))
+    };
+    let first: Value = s
+        .http
+        .get(s.url(&format!("/v1/{APP}/credentials/access_token")))
+        .header("X-Api-Key", API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut current = first["value"].as_str().unwrap().to_owned();
+    for _ in 0..15 {
+        let r = refresh(&s, &current).await;
+        assert_eq!(r["expired"], false, "{r}");
+        current = r["value"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(current, first["value"].as_str().unwrap());
+    assert_eq!(token_calls(), 1);
+    s.sim.clock().advance(59);
+    assert_eq!(refresh(&s, &current).await["expired"], false);
+    s.sim.clock().advance(1);
+    let r = refresh(&s, &current).await;
+    assert_eq!(r["expired"], true, "{r}");
+    assert_ne!(r["value"], current.as_str());
+    assert_eq!(token_calls(), 2);
+}
+
+async fn refresh(s: &crate::System, rejected: &str) -> Value {
+    s.backend(
+        &format!("/v1/{APP}/credentials/access_token/refresh"),
+        json!({ "rejected": rejected }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
 }

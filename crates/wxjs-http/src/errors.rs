@@ -28,6 +28,32 @@ pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>) ->
         .into_response()
 }
 
+/// The body limit that refused a request, when routes have a lower one than the listener
+/// ([`limit_bodies`]): the 413's message names it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub(crate) usize);
+
+/// Holds the routes of `router` to request bodies of at most `bytes` (below the listener's
+/// [`crate::Policy::body_limit`]); a larger body is a 413 whose message names this limit.
+pub fn limit_bodies<S: Clone + Send + Sync + 'static>(
+    router: axum::Router<S>,
+    bytes: usize,
+) -> axum::Router<S> {
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(bytes))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| async move {
+                let mut res = next.run(req).await;
+                if res.status() == StatusCode::PAYLOAD_TOO_LARGE
+                    && res.extensions().get::<BodyLimit>().is_none()
+                {
+                    res.extensions_mut().insert(BodyLimit(bytes));
+                }
+                res
+            },
+        ))
+}
+
 /// A refusal in the JSON error shape, ready to answer.
 #[derive(Debug, Clone)]
 pub struct Refusal {
@@ -188,7 +214,11 @@ pub(crate) async fn guard(State(g): State<Arc<Guard>>, req: Request, next: Next)
         Ok(()) => {
             let res = next.run(req).await;
             if needs_json(&res) {
-                to_json(res, g.body_limit).await
+                let limit = res
+                    .extensions()
+                    .get::<BodyLimit>()
+                    .map_or(g.body_limit, |l| l.0);
+                to_json(res, limit).await
             } else {
                 res
             }

@@ -10,7 +10,7 @@ pub mod reply;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -42,12 +42,6 @@ pub fn router(sim: Sim) -> Router {
             clear_quota::PATH,
             axum::routing::post(credentials::clear_quota).fallback(require_post),
         )
-        .route(
-            m::UPLOAD_PATH,
-            axum::routing::post(media::upload)
-                .fallback(require_post)
-                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        )
         .route(m::GET_PATH, get(media::get).fallback(require_get))
         .route(
             m::GET_JSSDK_PATH,
@@ -66,12 +60,19 @@ pub fn router(sim: Sim) -> Router {
         .route(o::AUTH_PATH, get(oauth::auth).fallback(require_get))
         .route("/cgi-bin/{*rest}", axum::routing::any(unknown_api))
         .route("/sns/{*rest}", axum::routing::any(unknown_api))
-        .merge(merchant::router())
+        .merge(merchant::router());
+    let platform = wxjs_http::limit_bodies(platform, CONTROL_LIMIT)
+        .merge(wxjs_http::limit_bodies(
+            Router::new().route(
+                m::UPLOAD_PATH,
+                axum::routing::post(media::upload).fallback(require_post),
+            ),
+            UPLOAD_LIMIT,
+        ))
         .route_layer(middleware::from_fn_with_state(sim.clone(), platform_call));
     Router::new()
         .merge(platform)
-        .merge(control::router())
-        .layer(DefaultBodyLimit::max(CONTROL_LIMIT))
+        .merge(wxjs_http::limit_bodies(control::router(), CONTROL_LIMIT))
         .fallback(|| async {
             reply::control_error(StatusCode::NOT_FOUND, "not_found", "no such path")
         })

@@ -300,3 +300,36 @@ async fn notification_ids_were_reused_after_a_reset() {
     let second = s.sim.read(|st, _| st.notifications()[0].id);
     assert!(second > first, "{second} after {first}");
 }
+
+/// A body over the control API's 256 KiB was refused with a message naming the listener's
+/// 32 MiB ("the body is larger than 33554432 bytes").
+#[tokio::test]
+async fn the_413_named_the_listener_s_limit_not_the_route_s() {
+    let s = spawn_sim().await;
+    let res = s
+        .http
+        .post(s.url("/__sim/clock/advance"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"seconds":1,"x":"{}"}}"#,
+            "x".repeat(256 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        v["error"]["message"], "the body is larger than 262144 bytes",
+        "{v}"
+    );
+    let res = s
+        .http
+        .post(s.url("/pay/unifiedorder"))
+        .body(vec![b'x'; 256 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("262144 bytes"));
+}

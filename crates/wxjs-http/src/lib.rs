@@ -46,7 +46,7 @@ pub use errors::{
     Refusal, Verbatim, json_body, json_error, json_object, limit_bodies, require_json,
     require_same_origin, same_origin,
 };
-pub use files::{TEXT_FILE_LIMIT, read_text_file};
+pub use files::{TEXT_FILE_LIMIT, read_text_file, toml_error};
 pub use host::HostPolicy;
 pub use query::{Query, form};
 

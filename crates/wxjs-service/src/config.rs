@@ -364,7 +364,7 @@ impl ServiceConfig {
     pub fn from_toml(text: &str, env: &dyn Env) -> Result<Self, ConfigError> {
         let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: "config".into(),
-            message: e.message().to_owned(),
+            message: wxjs_http::toml_error(text, &e),
         })?;
         Self::resolve(file, env)
     }

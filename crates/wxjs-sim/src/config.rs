@@ -315,7 +315,7 @@ impl SimConfig {
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: "config".into(),
-            message: e.message().to_owned(),
+            message: wxjs_http::toml_error(text, &e),
         })?;
         config.validate()?;
         Ok(config)

@@ -476,6 +476,37 @@ fn failures_named_neither_where_nor_why() {
     assert!(last.contains("Connection refused"), "{all}");
 }
 
+/// A configuration error quoted the value it was about: `app_secret = 12345678901234` gave
+/// `invalid type: integer `12345678901234`, expected a string`, with no key and no line.
+#[test]
+fn config_errors_quoted_the_secret() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        "[[apps]]\napp_id = \"wx1a2b3c4d5e6f7a8b\"\napp_secret = 12345678901234\ndomains = [\"example.com\"]\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8");
+    for args in [
+        vec!["serve", "--config", path],
+        vec!["sim", "--config", path],
+        vec!["dev", "--memory", "--port", "0", "--sim-config", path],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+            .args(&args)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("12345678901234"), "{args:?}: {err}");
+        assert!(
+            err.contains("line 3, app_secret: invalid type: integer"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 /// `--static` followed symlinks out of its directory.
 #[test]
 fn static_followed_symlinks_out_of_its_directory() {

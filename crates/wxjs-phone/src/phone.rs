@@ -1102,7 +1102,8 @@ impl Phone {
             .and_then(Value::as_str)
             .is_some_and(|m| m.ends_with(":fail"));
         if let (Some(pay), true) = (&pay, failed) {
-            self.sim.pay_failed(pay, "the payment failed in the app");
+            // An order paid, closed or expired meanwhile stays as it is.
+            let _ = self.sim.pay_failed(pay, "the payment failed in the app");
         }
         let mut reason = None;
         if let (Some(pay), true) = (pay, paid)

@@ -72,8 +72,11 @@ impl Sim {
 
     /// Records that the person's payment of `pay` failed: the order's state becomes `PAYERROR`
     /// until it is paid.
-    pub fn pay_failed(&self, pay: &PendingPay, why: &str) {
-        self.update(|s, _| s.pay_failed(&pay.order, why));
+    ///
+    /// # Errors
+    /// Why the order can no longer be paid (paid, closed, expired): nothing is recorded then.
+    pub fn pay_failed(&self, pay: &PendingPay, why: &str) -> Result<(), String> {
+        self.update(|s, now| s.pay_failed(&pay.order, why, now))
     }
 }
 

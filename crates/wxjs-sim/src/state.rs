@@ -1288,18 +1288,8 @@ impl State {
         transaction_id: &str,
         now: u64,
     ) -> Result<(), String> {
+        self.payable(order, now)?;
         let key = format!("{}|{}", order.app_id, order.out_trade_no);
-        if let Some(why) = unpayable(order, self.paid.contains_key(&key), now) {
-            return Err(why);
-        }
-        if let Some((_, rec)) = self.order_rec_of(order)
-            && rec.closed_at.is_some()
-        {
-            return Err(format!(
-                "order {} is closed (ORDERCLOSED)",
-                order.out_trade_no
-            ));
-        }
         self.paid.insert(
             key,
             Paid {
@@ -1312,13 +1302,36 @@ impl State {
         Ok(())
     }
 
-    /// Records a failed payment attempt (`PAYERROR`).
-    pub fn pay_failed(&mut self, order: &Order, why: &str) {
+    /// Whether `order` can still be paid (or fail to be): not paid, closed or expired.
+    fn payable(&self, order: &Order, now: u64) -> Result<(), String> {
+        let key = format!("{}|{}", order.app_id, order.out_trade_no);
+        if let Some(why) = unpayable(order, self.paid.contains_key(&key), now) {
+            return Err(why);
+        }
+        if let Some((_, rec)) = self.order_rec_of(order)
+            && rec.closed_at.is_some()
+        {
+            return Err(format!(
+                "order {} is closed (ORDERCLOSED)",
+                order.out_trade_no
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a failed payment attempt (`PAYERROR`) on an order that can still be paid; one
+    /// that is paid, closed or expired stays as it is.
+    ///
+    /// # Errors
+    /// Why the order can no longer be paid.
+    pub fn pay_failed(&mut self, order: &Order, why: &str, now: u64) -> Result<(), String> {
+        self.payable(order, now)?;
         if let Some(id) = self.order_rec_of(order).map(|(id, _)| id.clone())
             && let Some(rec) = self.orders.get_mut(&id)
         {
             rec.failed = Some(why.to_owned());
         }
+        Ok(())
     }
 
     /// An order's record by account and number.

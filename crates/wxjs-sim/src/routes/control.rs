@@ -466,10 +466,12 @@ async fn pay(State(sim): State<Sim>, body: Bytes) -> Response {
             }
             Err(why) => control_error(StatusCode::CONFLICT, "not_payable", why),
         },
-        "fail" => {
-            sim.pay_failed(&pending, "the payment failed (POST /__sim/pay/pay)");
-            Json(json!({ "paid": false, "outTradeNo": rec.order.out_trade_no })).into_response()
-        }
+        "fail" => match sim.pay_failed(&pending, "the payment failed (POST /__sim/pay/pay)") {
+            Ok(()) => {
+                Json(json!({ "paid": false, "outTradeNo": rec.order.out_trade_no })).into_response()
+            }
+            Err(why) => control_error(StatusCode::CONFLICT, "not_payable", why),
+        },
         other => bad_request(format!("outcome must be success or fail, not {other:?}")),
     }
 }

@@ -365,7 +365,7 @@ async fn prepay_ids_and_orders_expire_on_the_simulator_s_clock() {
         "NOTPAY"
     );
     let p = pending(&s, &prepay, PayForm::V2(PaySignType::Md5));
-    s.sim.pay_failed(&p, "card declined");
+    s.sim.pay_failed(&p, "card declined").unwrap();
     assert_eq!(
         v2(&s, "/pay/orderquery", q.clone()).await["trade_state"],
         "PAYERROR"

@@ -333,3 +333,33 @@ async fn the_413_named_the_listener_s_limit_not_the_route_s() {
     assert_eq!(res.status(), 413);
     assert!(res.text().await.unwrap().contains("262144 bytes"));
 }
+
+/// `POST /__sim/pay/pay {"outcome":"fail"}` on an order already paid answered 200
+/// `{"paid":false}`, as if a failure had been recorded; nothing changed. It is a 409 now, like a
+/// second `success`.
+#[tokio::test]
+async fn a_failed_payment_of_a_paid_order_answered_200() {
+    let s = spawn_sim().await;
+    let res = s
+        .post_json(
+            "/__sim/pay/prepay",
+            &serde_json::json!({"appId": crate::APP, "body": "b", "totalFee": 1, "outTradeNo": "fail-after-paid", "notifyUrl": "http://127.0.0.1:8080/n"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let prepay: serde_json::Value = res.json().await.unwrap();
+    let id = prepay["prepayId"].as_str().expect("prepayId").to_owned();
+    let pay = |outcome: &'static str| {
+        let body = serde_json::json!({"prepayId": id, "outcome": outcome});
+        let req = s.http.post(s.url("/__sim/pay/pay")).json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(pay("fail").await.status(), 200, "a payable order may fail");
+    assert_eq!(pay("success").await.status(), 200);
+    for outcome in ["fail", "success"] {
+        let res = pay(outcome).await;
+        assert_eq!(res.status(), 409, "{outcome}");
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "not_payable", "{v}");
+    }
+}

@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wxjs_client::{Kind, Stored};
+use wxjs_platform::pay::MAX_FEE;
 use wxjs_sign::PaySignType;
 
 use super::{JsonObject, json_body, json_response};
@@ -285,22 +286,14 @@ pub(crate) struct PayResponse {
     pay_sign: String,
 }
 
-/// The largest amount WeChat Pay takes: its fee fields are 32-bit integers of fen.
-const MAX_FEE: u64 = i32::MAX as u64;
-
 /// A fee in fen: digits only, at most [`MAX_FEE`].
 fn fee(name: &str, text: &str) -> Result<u64, ApiError> {
-    text.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| text.parse::<u64>().ok())
-        .flatten()
-        .filter(|n| *n <= MAX_FEE)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_request",
-                format!("{name} must be a whole number of fen from 0 to {MAX_FEE}"),
-            )
-        })
+    wxjs_platform::pay::parse_fee(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_request",
+            format!("{name} must be a whole number of fen from 0 to {MAX_FEE}"),
+        )
+    })
 }
 
 fn check_order(r: &PackageRequest) -> Result<(), ApiError> {

@@ -262,8 +262,8 @@ async fn v2_unifiedorder(State(sim): State<Sim>, fault: Fault, body: Bytes) -> R
     if !is_openid_of(&sim, &app_id, &payer) {
         return req.fail("PARAM_ERROR", "appid和openid不匹配");
     }
-    let total_fee = match req.get("total_fee").parse::<u64>() {
-        Ok(n) if n > 0 && n <= i32::MAX as u64 => n,
+    let total_fee = match wxjs_platform::pay::parse_fee(req.get("total_fee")) {
+        Some(n) if n > 0 => n,
         _ => {
             return req.fail(
                 "PARAM_ERROR",

@@ -1136,3 +1136,29 @@ async fn a_v3_order_could_expire_before_it_was_made() {
         }
     }
 }
+
+/// v2 took `total_fee=+0001` as 1 fen (Rust's integer parser accepts a sign): a fee is digits
+/// only, as the platform reads it.
+#[tokio::test]
+async fn a_signed_total_fee_was_taken() {
+    let s = spawn_sim().await;
+    for (n, fee) in ["+0001", "+1", " 1", "1.0"].into_iter().enumerate() {
+        let o = order_v2(&format!("v2fee{n}"), fee, "http://localhost:8080/notify");
+        let a = v2(
+            &s,
+            "/pay/unifiedorder",
+            signed(&as_refs(&o), PaySignType::Md5, API_KEY),
+        )
+        .await;
+        assert_eq!(a["result_code"], "FAIL", "{fee:?}: {a:?}");
+        assert_eq!(a["err_code"], "PARAM_ERROR", "{fee:?}: {a:?}");
+    }
+    let o = order_v2("v2fee-ok", "0001", "http://localhost:8080/notify");
+    let a = v2(
+        &s,
+        "/pay/unifiedorder",
+        signed(&as_refs(&o), PaySignType::Md5, API_KEY),
+    )
+    .await;
+    assert_eq!(a["result_code"], "SUCCESS", "{a:?}");
+}

@@ -42,6 +42,9 @@ pub fn check_notify_url(url: &str) -> Result<(), String> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("notify_url must not carry a user name or password".into());
     }
+    if parsed.fragment().is_some() {
+        return Err("notify_url must not have a #fragment".into());
+    }
     let port = parsed.port_or_known_default().unwrap_or(0);
     if BAD_PORTS.contains(&port) {
         return Err(format!(

@@ -286,6 +286,15 @@ pub(crate) struct PayResponse {
     pay_sign: String,
 }
 
+/// What WeChat Pay takes as a `notify_url`.
+pub(crate) const NOTIFY_URL_RULE: &str =
+    "notify_url must be an absolute http or https URL of at most 255 characters, without #fragment";
+
+/// Whether WeChat Pay would take `url` as a `notify_url` (v2 and v3 alike).
+pub(crate) fn notify_url_ok(url: &str) -> bool {
+    url.len() <= 255 && wxjs_sign::PageUrl::parse(url).is_ok_and(|u| u.fragment().is_none())
+}
+
 /// A fee in fen: digits only, at most [`MAX_FEE`].
 fn fee(name: &str, text: &str) -> Result<u64, ApiError> {
     wxjs_platform::pay::parse_fee(text).ok_or_else(|| {
@@ -314,12 +323,8 @@ fn check_order(r: &PackageRequest) -> Result<(), ApiError> {
     if fee("total_fee", &r.total_fee)? == 0 {
         return bad("total_fee must be a positive whole number of fen".into());
     }
-    if r.notify_url.len() > 255
-        || !wxjs_sign::PageUrl::parse(&r.notify_url).is_ok_and(|u| u.fragment().is_none())
-    {
-        return bad(
-            "notify_url must be an absolute http or https URL of at most 255 characters".into(),
-        );
+    if !notify_url_ok(&r.notify_url) {
+        return bad(NOTIFY_URL_RULE.into());
     }
     if r.spbill_create_ip.parse::<std::net::Ipv4Addr>().is_err() {
         return bad("spbill_create_ip must be the user's IPv4 address".into());

@@ -100,8 +100,8 @@ pub(crate) async fn create_order(
         .clone()
         .or_else(|| m.notify_url.clone())
         .ok_or_else(|| bad("notifyUrl is required (or set the merchant's notify_url)"))?;
-    if wxjs_sign::PageUrl::parse(&notify_url).is_err() {
-        return Err(bad("notifyUrl must be an absolute http or https URL"));
+    if !super::backend::notify_url_ok(&notify_url) {
+        return Err(bad(super::backend::NOTIFY_URL_RULE));
     }
     let order = NewOrder {
         out_trade_no: req.out_trade_no,

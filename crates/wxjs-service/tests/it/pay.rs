@@ -396,3 +396,22 @@ async fn v2_notifications_were_read_leniently() {
         );
     }
 }
+
+/// A `notifyUrl` with a `#fragment` passed the service's check and was then refused by WeChat
+/// Pay with a message about something else; both order forms now use one rule.
+#[tokio::test]
+async fn a_notify_url_with_a_fragment_passed_the_service() {
+    let s = spawn_merchant(true).await;
+    let (status, v) = order(&s, "svc-frag-1", "http://127.0.0.1:8080/n#part").await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("without #fragment"),
+        "{v}"
+    );
+    let long = format!("http://127.0.0.1:8080/{}", "n".repeat(256));
+    let (status, v) = order(&s, "svc-frag-2", &long).await;
+    assert_eq!(status, 400, "{v}");
+}

@@ -79,8 +79,22 @@ fn unverified(why: &str) -> ApiError {
     )
 }
 
+/// How long a caller waits after WeChat Pay's `FREQUENCY_LIMITED` before it tries again.
+const FREQUENCY_LIMITED_RETRY_SECS: u64 = 5;
+
 /// An answer of the platform that refused: its code and message, kept as WeChat Pay gave them.
+/// Its rate limit is the caller's to wait out: 429 with `Retry-After`, not a refusal of the
+/// order.
 fn refused(status: u16, code: &str, message: &str) -> ApiError {
+    if code == "FREQUENCY_LIMITED" || status == 429 {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "merchant_api_rate_limited",
+            format!("WeChat Pay asks to slow down: {code}: {message}"),
+        );
+        e.retry_after = Some(FREQUENCY_LIMITED_RETRY_SECS);
+        return e;
+    }
     let http = match status {
         400..=499 => StatusCode::CONFLICT,
         _ => StatusCode::BAD_GATEWAY,

@@ -415,3 +415,30 @@ async fn a_notify_url_with_a_fragment_passed_the_service() {
     let (status, v) = order(&s, "svc-frag-2", &long).await;
     assert_eq!(status, 400, "{v}");
 }
+
+/// WeChat Pay's `429 FREQUENCY_LIMITED` reached the caller as `409 merchant_api_refused`
+/// without `Retry-After`, as if the order itself were refused.
+#[tokio::test]
+async fn frequency_limited_looked_like_a_refused_order() {
+    let s = spawn_merchant(true).await;
+    s.http
+        .post(format!("{}/__sim/faults", s.platform))
+        .json(&json!({"path": "/v3/pay/transactions/jsapi", "code": "FREQUENCY_LIMITED"}))
+        .send()
+        .await
+        .unwrap();
+    let res = s
+        .backend(
+            &format!("/v1/{APP}/pay/orders"),
+            json!({ "outTradeNo": "svc-freq-1", "description": "d", "total": 1,
+                    "openid": payer(), "notifyUrl": "http://127.0.0.1:8080/n" }),
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "merchant_api_rate_limited", "{v}");
+    // The next try goes through.
+    let (status, v) = order(&s, "svc-freq-1", "http://127.0.0.1:8080/n").await;
+    assert_eq!(status, 200, "{v}");
+}

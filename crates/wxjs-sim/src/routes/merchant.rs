@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -57,14 +58,65 @@ type Fault = Option<axum::Extension<MerchantFault>>;
 /// The merchant API's routes (counted and fault-injectable like every platform call).
 pub(crate) fn router() -> Router<Sim> {
     Router::new()
-        .route(V2_UNIFIEDORDER, post(v2_unifiedorder))
-        .route(V2_ORDERQUERY, post(v2_orderquery))
-        .route(V2_CLOSEORDER, post(v2_closeorder))
-        .route(V3_JSAPI, post(v3_jsapi))
-        .route(V3_BY_OUT_TRADE_NO, get(v3_by_out_trade_no))
-        .route(V3_BY_ID, get(v3_by_id))
-        .route(V3_CLOSE, post(v3_close))
-        .route(V3_CERTIFICATES, get(v3_certificates))
+        .route(
+            V2_UNIFIEDORDER,
+            post(v2_unifiedorder).fallback(v2_wrong_method),
+        )
+        .route(V2_ORDERQUERY, post(v2_orderquery).fallback(v2_wrong_method))
+        .route(V2_CLOSEORDER, post(v2_closeorder).fallback(v2_wrong_method))
+        .route(V3_JSAPI, post(v3_jsapi).fallback(v3_wrong_method))
+        .route(
+            V3_BY_OUT_TRADE_NO,
+            get(v3_by_out_trade_no).fallback(v3_wrong_method),
+        )
+        .route(V3_BY_ID, get(v3_by_id).fallback(v3_wrong_method))
+        .route(V3_CLOSE, post(v3_close).fallback(v3_wrong_method))
+        .route(
+            V3_CERTIFICATES,
+            get(v3_certificates).fallback(v3_wrong_method),
+        )
+        .route("/v3/{*rest}", axum::routing::any(v3_unknown))
+}
+
+/// v2 answers every error in its XML, wrong methods included.
+async fn v2_wrong_method(method: Method) -> Response {
+    v2_return_fail(&format!("请使用POST方法 (POST, not {method})"))
+}
+
+/// v3 answers every error as signed `{"code","message"}`, as SDKs verify every answer.
+async fn v3_wrong_method(State(sim): State<Sim>, method: Method) -> Response {
+    v3_error(
+        &sim,
+        None,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{method} is not the method of this API"),
+    )
+}
+
+/// A `/v3/` path WeChat Pay does not have.
+async fn v3_unknown(State(sim): State<Sim>) -> Response {
+    v3_error(
+        &sim,
+        None,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "no such API (the simulator has JSAPI orders, queries, close and certificates)",
+    )
+}
+
+/// A path segment of a v3 API (an order number, a transaction id), or the signed error for one
+/// that is not UTF-8 once percent-decoded.
+fn v3_segment(sim: &Sim, p: Result<Path<String>, PathRejection>) -> Result<String, Response> {
+    p.map(|Path(s)| s).map_err(|_| {
+        v3_error(
+            sim,
+            None,
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            "the path is not UTF-8 once percent-decoded",
+        )
+    })
 }
 
 /// The merchant with this id, and the accounts bound to it.
@@ -772,11 +824,15 @@ fn v3_query(
 async fn v3_by_out_trade_no(
     State(sim): State<Sim>,
     fault: Fault,
-    Path(no): Path<String>,
+    no: Result<Path<String>, PathRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let no = match v3_segment(&sim, no) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     v3_query(&sim, fault, &method, &uri, &headers, |s, mch, now| {
         s.trade_by_out_trade_no(mch, &no, now)
     })
@@ -786,11 +842,15 @@ async fn v3_by_out_trade_no(
 async fn v3_by_id(
     State(sim): State<Sim>,
     fault: Fault,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let id = match v3_segment(&sim, id) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     v3_query(&sim, fault, &method, &uri, &headers, |s, mch, now| {
         s.trade_by_transaction_id(mch, &id, now)
     })
@@ -800,12 +860,16 @@ async fn v3_by_id(
 async fn v3_close(
     State(sim): State<Sim>,
     fault: Fault,
-    Path(no): Path<String>,
+    no: Result<Path<String>, PathRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let no = match v3_segment(&sim, no) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let req = match v3_request(&sim, &method, &uri, &headers, &body, fault) {
         Ok(r) => r,
         Err(res) => return res,

@@ -1162,3 +1162,39 @@ async fn a_signed_total_fee_was_taken() {
     .await;
     assert_eq!(a["result_code"], "SUCCESS", "{a:?}");
 }
+
+/// Under `/v3/`, an unknown path, a wrong method and a path that is not UTF-8 were answered as
+/// the control API's unsigned `{"error":…}`: an SDK verifying every answer reported a signature
+/// failure instead of the error. v2 answered a wrong method in JSON instead of its XML.
+#[tokio::test]
+async fn merchant_api_errors_were_unsigned_or_in_the_wrong_form() {
+    let s = spawn_sim().await;
+    let c = v3_client(&s).await;
+    for (method, path, status, code) in [
+        ("GET", "/v3/unknown".to_owned(), 404, "NOT_FOUND"),
+        (
+            "POST",
+            "/v3/certificates".to_owned(),
+            405,
+            "METHOD_NOT_ALLOWED",
+        ),
+        (
+            "GET",
+            format!("/v3/pay/transactions/out-trade-no/%FF?mchid={MCH}"),
+            400,
+            "PARAM_ERROR",
+        ),
+    ] {
+        // `call` verifies the answer's Wechatpay-Signature.
+        let (st, v) = c.call(&s, method, &path, None).await;
+        assert_eq!(
+            (st.as_u16(), v["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {v}"
+        );
+    }
+    let res = s.http.get(s.url("/pay/unifiedorder")).send().await.unwrap();
+    let text = res.text().await.unwrap();
+    let fields = wxjs_sim::merchant_api::parse_v2_xml(text.as_bytes()).expect("XML");
+    assert_eq!(fields["return_code"], "FAIL", "{text}");
+}

@@ -81,6 +81,12 @@ enum OsArg {
 /// Runs `wxjs dev` until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: &DevArgs) -> Result<(), CliError> {
     crate::init_logging(false);
+    if !args.memory && args.data.exists() && !args.data.is_dir() {
+        return Err(CliError::input(format!(
+            "--data: {} is a file, not a directory",
+            args.data.display()
+        )));
+    }
     let options = DevOptions {
         data: (!args.memory).then(|| args.data.clone()),
         static_dir: args.static_dir.clone(),

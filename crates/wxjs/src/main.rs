@@ -93,8 +93,19 @@ pub(crate) fn init_logging(json: bool) {
     };
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
+/// Resolves on Ctrl-C or SIGTERM. From then on, a second Ctrl-C ends the process at once
+/// instead of waiting for open requests to finish (up to 10 s).
 pub(crate) async fn shutdown_signal() {
+    first_signal().await;
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            say!("wxjs: stopping at once (second Ctrl-C)");
+            std::process::exit(130);
+        }
+    });
+}
+
+async fn first_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -418,3 +418,45 @@ fn the_dev_banner_misled_and_allow_host_took_anything() {
         assert!(err.contains("is not a host name"), "{bad:?}: {err}");
     }
 }
+
+/// A second Ctrl-C did not cut the 10 s grace period short: with a request in flight, `wxjs dev`
+/// kept waiting whatever the person pressed. It now ends at once (exit 130).
+#[test]
+fn a_second_ctrl_c_did_not_stop_dev_at_once() {
+    use std::io::Write as _;
+    let (mut child, p, _) = dev(&["--memory"]);
+    // A request whose body never finishes keeps the graceful shutdown waiting.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", p.phone)).unwrap();
+    slow.write_all(
+        b"POST /__wxjs/note HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.0.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "dev should still be waiting for the request in flight"
+    );
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    drop(slow);
+}
+
+/// `wxjs dev --data FILE` (a file where a directory belongs) exited 1, as if the machine were at
+/// fault; it is the person's input: exit 2 and one line.
+#[test]
+fn dev_data_that_is_a_file_was_not_an_input_error() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["dev", "--port", "0", "--data"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("is a file, not a directory"), "{err}");
+}

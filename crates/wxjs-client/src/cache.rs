@@ -488,20 +488,15 @@ impl Credentials {
     /// # Errors
     /// The first store error; the local values are forgotten whatever the store answers.
     pub async fn forget_all(&self) -> Result<(), CredentialError> {
-        for app in self.inner.apps.values() {
-            for kind in Kind::ALL {
-                let slot = app.slot(kind);
-                if let Some(old) = slot.local.write().take() {
-                    remember_previous(slot, old.value);
-                }
-                slot.refresh_at.store(0, Ordering::Relaxed);
-                *slot.gate() = Gate::default();
-            }
-        }
         let mut first_error = None;
         for app in self.inner.apps.values() {
             for kind in Kind::ALL {
                 let slot = app.slot(kind);
+                // A refresh in flight finishes first (else it would publish a value of the
+                // forgotten state afterwards); none starts until this slot is done.
+                let _flight = slot.flight.lock().await;
+                // The store first: once the local copy is gone, a reader must not adopt the old
+                // value from the store.
                 let stored = self
                     .store_op(slot, &app.id, kind, self.inner.store.get(&app.id, kind))
                     .await;
@@ -521,6 +516,11 @@ impl Credentials {
                 if let Err(e) = expired {
                     first_error.get_or_insert(e);
                 }
+                if let Some(old) = slot.local.write().take() {
+                    remember_previous(slot, old.value);
+                }
+                slot.refresh_at.store(0, Ordering::Relaxed);
+                *slot.gate() = Gate::default();
             }
         }
         first_error.map_or(Ok(()), Err)

@@ -32,7 +32,9 @@ impl HostPolicy {
     /// # Errors
     /// What is wrong, for a person.
     pub fn check_name(name: &str) -> Result<(), String> {
+        // A fully qualified name's trailing dot is what `allows` ignores too.
         let bare = name.strip_prefix("*.").unwrap_or(name);
+        let bare = bare.strip_suffix('.').unwrap_or(bare);
         let ok = name == "*"
             || (!bare.is_empty()
                 && bare.len() <= 253
@@ -129,6 +131,35 @@ fn machine_hostname() -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// `allowed_hosts = ["example.com."]` was valid until the names were checked in one place;
+    /// a fully qualified name's dot is what `allows` ignores anyway.
+    #[test]
+    fn check_name_takes_what_allows_takes() {
+        for ok in [
+            "example.com",
+            "example.com.",
+            "*.example.com",
+            "*.example.com.",
+            "*",
+            "a-b.c",
+        ] {
+            assert!(HostPolicy::check_name(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "",
+            ".",
+            "a..b",
+            "a b",
+            "*.",
+            "exa_mple.com",
+            "*.*.com",
+            "ex/ample",
+        ] {
+            assert!(HostPolicy::check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -438,9 +438,17 @@ fn for_log(mut v: Value) -> Value {
                 }
                 let note = format!("{}… ({} bytes, cut in the log)", &s[..end], s.len());
                 *s = note;
-                s.len() + 2
+                s.len() * 6 + 2
             }
-            Value::String(s) => s.len() + 2,
+            // Control characters take six bytes once escaped (`\u0001`), quotes two.
+            Value::String(s) => {
+                s.len()
+                    + 2
+                    + s.bytes()
+                        .filter(|&b| b < 0x20 || b == b'"' || b == b'\\')
+                        .count()
+                        * 5
+            }
             Value::Array(a) => a.iter_mut().map(|v| cut(v) + 1).sum::<usize>() + 2,
             Value::Object(m) => {
                 m.iter_mut()

@@ -94,35 +94,33 @@ pub(crate) fn init_logging(json: bool) {
 }
 
 /// Resolves on Ctrl-C or SIGTERM. From then on, a second Ctrl-C ends the process at once
-/// instead of waiting for open requests to finish (up to 10 s).
+/// instead of waiting for open requests to finish (up to 10 s). Both Ctrl-Cs come through one
+/// listener, set up before the first: a quick double press is not lost between them.
 pub(crate) async fn shutdown_signal() {
-    first_signal().await;
-    tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            say!("wxjs: stopping at once (second Ctrl-C)");
-            std::process::exit(130);
-        }
-    });
-}
-
-async fn first_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            // No signal handling: only the process's end stops it.
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
+        tokio::spawn(async move {
+            if interrupt.recv().await.is_some() {
+                say!("wxjs: stopping at once (second Ctrl-C)");
+                std::process::exit(130);
+            }
+        });
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

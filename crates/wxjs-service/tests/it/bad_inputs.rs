@@ -503,6 +503,17 @@ async fn json_arrays_were_read_as_objects_by_position() {
             "{v}"
         );
     }
+    // A JSON media type with a suffix is JSON too, as axum's extractor took it.
+    let res = s
+        .http
+        .post(s.url(&format!("/v1/{APP}/cards/choose")))
+        .bearer_auth(API_KEY)
+        .header("content-type", "application/vnd.api+json; charset=utf-8")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     // Not JSON at all is still bad_json; an object still works.
     let res = s
         .http

@@ -336,7 +336,7 @@ fn inputs_were_read_without_limit() {
         (
             vec!["serve", "--config", "/dev/zero"],
             vec![],
-            "not a regular file",
+            "larger than 1024 KiB",
         ),
         (
             vec!["serve", "--config", &dir_path],
@@ -346,12 +346,12 @@ fn inputs_were_read_without_limit() {
         (
             vec!["serve", "--config", &zero_toml],
             vec![],
-            "/dev/zero is not a regular file",
+            "/dev/zero is larger than 1024 KiB",
         ),
         (
             vec!["sim", "--config", "/dev/zero"],
             vec![],
-            "not a regular file",
+            "larger than 1024 KiB",
         ),
         (
             vec![
@@ -363,7 +363,7 @@ fn inputs_were_read_without_limit() {
                 "/dev/zero",
             ],
             vec![],
-            "not a regular file",
+            "larger than 1024 KiB",
         ),
         (
             vec![
@@ -373,7 +373,7 @@ fn inputs_were_read_without_limit() {
                 "private_key_file=/dev/zero",
             ],
             vec![],
-            "not a regular file",
+            "larger than 1024 KiB",
         ),
         (
             vec!["sign", "config", "--json"],

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::browser::get_json;
 use crate::{Ports, dev_with};
 use wxjs_dev::DevOptions;
 
@@ -73,17 +74,11 @@ async fn a_simulator_reset_left_the_service_signing_with_a_forgotten_ticket() {
             "preVerifyJSAPI:ok",
             "{store}"
         );
-        let before: Value = http
-            .get(format!(
-                "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
-                p.platform
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let before: Value = get_json(format!(
+            "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
+            p.platform
+        ))
+        .await;
         let res = http
             .post(format!("http://127.0.0.1:{}/__sim/reset", p.platform))
             .send()
@@ -96,29 +91,16 @@ async fn a_simulator_reset_left_the_service_signing_with_a_forgotten_ticket() {
             "preVerifyJSAPI:ok",
             "{store}"
         );
-        let after: Value = http
-            .get(format!(
-                "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
-                p.platform
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let after: Value = get_json(format!(
+            "http://127.0.0.1:{}/__sim/tickets/wxdemo000000000001",
+            p.platform
+        ))
+        .await;
         assert_ne!(
             after["jsapi"]["ticket"], before["jsapi"]["ticket"],
             "{store}"
         );
-        let stats: Value = http
-            .get(format!("http://127.0.0.1:{}/__sim/stats", p.platform))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats: Value = get_json(format!("http://127.0.0.1:{}/__sim/stats", p.platform)).await;
         // One fresh token and one fresh ticket since the reset, no more.
         assert_eq!(
             stats["calls"],

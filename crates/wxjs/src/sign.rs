@@ -3,7 +3,6 @@
 //! vector's output fields.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
@@ -167,32 +166,23 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), CliError> {
     let kind = args.kind;
     if args.json {
         // One JSON object of a few fields: 1 MiB is plenty, and a runaway pipe stops there.
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .take(wxjs_http::TEXT_FILE_LIMIT + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| CliError::failure(format!("cannot read stdin: {e}")))?;
-        if bytes.len() as u64 > wxjs_http::TEXT_FILE_LIMIT {
+        let text = wxjs_http::read_text_file(
+            std::path::Path::new("/dev/stdin"),
+            wxjs_http::TEXT_FILE_LIMIT,
+        )
+        .map_err(|e| CliError::input(format!("{}: stdin {e}", kind.name())))?;
+        if !text.trim_start().starts_with('{') && serde_json::from_str::<Value>(&text).is_ok() {
             return Err(CliError::input(format!(
-                "{}: stdin is larger than {} KiB",
-                kind.name(),
-                wxjs_http::TEXT_FILE_LIMIT >> 10
+                "{}: stdin must be a JSON object",
+                kind.name()
             )));
         }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| CliError::input(format!("{}: stdin is not UTF-8", kind.name())))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| {
+        let DistinctObject(input) = serde_json::from_str(&text).map_err(|e| {
             CliError::input(format!(
                 "{}: stdin is not one JSON object: {e}",
                 kind.name()
             ))
         })?;
-        let Value::Object(input) = value else {
-            return Err(CliError::input(format!(
-                "{}: stdin must be a JSON object",
-                kind.name()
-            )));
-        };
         let out =
             compute(kind, &input).map_err(|e| CliError::input(format!("{}: {e}", kind.name())))?;
         return crate::output(&format!("{}\n", out.json()));
@@ -202,6 +192,38 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), CliError> {
     let out =
         compute(kind, &input).map_err(|e| CliError::input(format!("{}: {e}", kind.name())))?;
     crate::output(&out.human(kind, &input))
+}
+
+/// A JSON object whose keys are distinct: `{"key":"a","key":"b"}` is refused, as the
+/// `FIELD=VALUE` form refuses a field given twice (serde_json would keep the last silently).
+struct DistinctObject(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for DistinctObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DistinctObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut map = Map::new();
+                while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                    if map.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "field {k:?} is given twice"
+                        )));
+                    }
+                    map.insert(k, v);
+                }
+                Ok(DistinctObject(map))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// Turns `FIELD=VALUE` arguments into the kind's JSON input, generating a left-out nonce or

@@ -197,3 +197,29 @@ fn bad_input_exits_non_zero_with_one_line_naming_the_field() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
     }
 }
+
+/// `sign --json` kept the last of a field given twice, where `FIELD=VALUE` refuses it.
+#[test]
+fn sign_json_took_the_last_of_a_field_given_twice() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxjs"))
+        .args(["sign", "config", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            br#"{"jsapi_ticket":"a","jsapi_ticket":"b","noncestr":"n","timestamp":1,"url":"http://a.example/"}"#,
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"jsapi_ticket\" is given twice"), "{err}");
+    assert!(out.stdout.is_empty());
+}

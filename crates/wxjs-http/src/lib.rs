@@ -21,6 +21,7 @@
 //! # }
 //! ```
 
+mod body_timeout;
 mod errors;
 mod files;
 mod host;
@@ -129,6 +130,8 @@ pub fn apply(router: Router, policy: &Policy) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             policy.body_limit,
         ))
+        // Inside the timeout, so that it sees the timeout's error.
+        .layer(axum::middleware::from_fn(body_timeout::answer_408))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             policy.body_read_timeout,
         ))

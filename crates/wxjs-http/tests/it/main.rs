@@ -367,3 +367,29 @@ fn json_arrays_passed_as_objects() {
         );
     }
 }
+
+/// A body that stopped arriving was answered 400 (the service said `bad_json`, "…data was not
+/// received within the designated timeout"): it is the client's slowness, a 408.
+#[tokio::test]
+async fn a_stalled_body_was_called_a_bad_body() {
+    let addr = spawn(Policy {
+        body_read_timeout: Duration::from_millis(300),
+        ..Policy::default()
+    })
+    .await;
+    let answer = raw(
+        addr,
+        b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly a part",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
+    // A body that arrives in time is read as before.
+    let answer = raw(
+        addr,
+        b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\n5"), "{answer}");
+}

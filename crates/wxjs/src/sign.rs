@@ -479,9 +479,9 @@ impl Fields<'_> {
         let bad = || format!("field {name:?} must be a whole number of seconds");
         match self.raw(name)? {
             Some(Value::Number(n)) => n.as_u64().ok_or_else(bad),
-            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                s.parse().map_err(|_| bad())
-            }
+            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
+                .parse()
+                .map_err(|_| format!("field {name:?} is too large: at most {} seconds", u64::MAX)),
             Some(_) | None => Err(bad()),
         }
     }

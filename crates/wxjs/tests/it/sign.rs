@@ -153,6 +153,7 @@ fn bad_input_exits_non_zero_with_one_line_naming_the_field() {
         ("config", with("url", "http://a.com/\u{1}".into()), "\"url\": url contains a control character"),
         ("config", with("url", 5.into()), "\"url\" must be a string"),
         ("config", with("extra", "x".into()), "unknown field \"extra\""),
+        ("config", with("timestamp", "99999999999999999999999".into()), "\"timestamp\" is too large"),
         ("package", r#"{"partner_key":"k"}"#.into(), "\"fields\" is missing"),
         ("package", r#"{"fields":{"body":"x"}}"#.into(), "\"partner_key\" is missing"),
         ("package", r#"{"fields":{"body":{}},"partner_key":"k"}"#.into(), "\"fields.body\" must be a string"),

@@ -103,6 +103,17 @@ pub(crate) fn code_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// A request's media type: the essence of its `Content-Type` (`application/json` of
+/// `application/json; charset=utf-8`), lower-cased; `None` without one.
+#[must_use]
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+}
+
 /// A JSON object read as `T`. Only an object: serde reads a struct from an array too, by
 /// position (`["o-1","T",1]` would be an order), which no client means. Refused with a 400:
 /// `bad_json` when the body is not JSON at all, `bad_request` when it is JSON of another shape.
@@ -137,11 +148,7 @@ pub fn json_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
 /// body is what a foreign page can send without asking), then the body must be a JSON object
 /// that parses as `T` ([`json_object`]).
 pub fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refusal> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    let is_json = media_type(headers).as_deref() == Some("application/json");
     if !is_json {
         return Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -298,11 +305,7 @@ pub async fn require_json(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let h = req.headers();
-    let is_json = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    let is_json = media_type(h).as_deref() == Some("application/json");
     let has_body = h.contains_key(header::TRANSFER_ENCODING)
         || h.get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())

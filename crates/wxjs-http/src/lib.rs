@@ -44,7 +44,7 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 pub use errors::{
-    Refusal, Verbatim, json_body, json_error, json_object, limit_bodies, require_json,
+    Refusal, Verbatim, json_body, json_error, json_object, limit_bodies, media_type, require_json,
     require_same_origin, same_origin,
 };
 pub use files::{TEXT_FILE_LIMIT, read_text_file, toml_error};

@@ -311,13 +311,13 @@ impl Env for std::collections::HashMap<String, String> {
 /// A Redis URL by its scheme (the rest is the Redis client's to judge; the URL may hold a
 /// password, so the error does not repeat it).
 fn redis_url(key: &str, url: String) -> Result<String, ConfigError> {
-    let known = ["redis://", "rediss://", "redis+unix://", "unix://"];
-    if known.iter().any(|s| url.starts_with(s)) {
+    use wxjs_client::store::{REDIS_URL_FORMS, REDIS_URL_SCHEMES};
+    if REDIS_URL_SCHEMES.iter().any(|s| url.starts_with(s)) {
         Ok(url)
     } else {
         Err(invalid(
             key,
-            "is not a Redis URL (redis://host:port/db, rediss:// for TLS, or redis+unix:///path)",
+            format!("is not a Redis URL ({REDIS_URL_FORMS})"),
         ))
     }
 }

@@ -24,6 +24,11 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
+/// The forms a Redis URL takes, for messages about one that is not.
+pub const REDIS_URL_FORMS: &str = "redis://host:port/db, rediss:// for TLS, or redis+unix:///path";
+/// The schemes a Redis URL starts with.
+pub const REDIS_URL_SCHEMES: [&str; 4] = ["redis://", "rediss://", "redis+unix://", "unix://"];
+
 /// Which credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

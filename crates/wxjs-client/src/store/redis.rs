@@ -78,9 +78,10 @@ impl RedisStore {
     /// Connects to `url` (`redis://host:port/db`); keys are `{namespace}:{env}:{appId}:{kind}`.
     pub async fn connect(url: &str, namespace: &str, env: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(|_| {
-            StoreError::new(
-                "the Redis URL is not one (redis://host:port/db, rediss:// for TLS, or redis+unix:///path)",
-            )
+            StoreError::new(format!(
+                "the Redis URL is not one ({})",
+                super::REDIS_URL_FORMS
+            ))
         })?;
         // Where, without a password the URL may hold.
         let at = client.get_connection_info().addr.to_string();

@@ -9,18 +9,17 @@ use wxjs_dev::DevOptions;
 /// What the phone answers a page's `wx.config` signed by the service now (`preVerifyJSAPI`).
 async fn config_outcome(p: Ports, http: &reqwest::Client) -> String {
     let url = format!("http://127.0.0.1:{}/page", p.phone);
-    let c: Value = http
-        .get(format!(
-            "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config",
-            p.service
-        ))
-        .query(&[("url", &url)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c: Value = get_json(
+        reqwest::Url::parse_with_params(
+            &format!(
+                "http://127.0.0.1:{}/v1/wxdemo000000000001/jssdk/config",
+                p.service
+            ),
+            [("url", &url)],
+        )
+        .unwrap(),
+    )
+    .await;
     let answer: Value = http
         .post(format!("http://127.0.0.1:{}/__wxjs/invoke", p.phone))
         .json(&json!({

@@ -322,16 +322,16 @@ async fn the_authorize_query_was_decoded_lossily() {
         "http://localhost:8080/callback?x=1&state=%E4%B8%AD%20x"
     );
     // The consent page's form answer is read as strictly.
-    let res = s
-        .http
-        .post(s.url("/connect/oauth2/authorize"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "appid={APP}&redirect_uri={REDIRECT}&scope=snsapi_base&action=refuse&state=%FF"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let answer = |state: &str| {
+        s.http
+            .post(s.url("/connect/oauth2/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "appid={APP}&redirect_uri={REDIRECT}&scope=snsapi_base&action=refuse&state={state}"
+            ))
+            .send()
+    };
+    let res = answer("%FF").await.unwrap();
     assert_eq!(res.status(), 400);
     assert!(res.headers().get(LOCATION).is_none());
     let html = res.text().await.unwrap();
@@ -339,16 +339,7 @@ async fn the_authorize_query_was_decoded_lossily() {
         html.contains("data-errcode=10003") && html.contains("not UTF-8"),
         "{html}"
     );
-    let res = s
-        .http
-        .post(s.url("/connect/oauth2/authorize"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "appid={APP}&redirect_uri={REDIRECT}&scope=snsapi_base&action=refuse&state=%C3%A9"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res = answer("%C3%A9").await.unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()[LOCATION],
